@@ -1,0 +1,35 @@
+// Package ghapi talks to the GitHub REST API for deployments: the narrow interface the rest of
+// the project depends on, its go-github implementation (token, GITHUB_API_URL for GHES/ghe.com,
+// retries, rate limits, create-without-duplicates) and typed errors.
+package ghapi
+
+import (
+	"context"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// API is every GitHub call the action makes. deploy/ depends on this interface only, so unit tests
+// use a recording fake and end-to-end tests use the real client against the emulator.
+type API interface {
+	// CreateDeployment creates a deployment. When the outcome of a create is unknown (response
+	// lost, timeout after the request was sent) the implementation finds out whether the
+	// deployment exists and adopts it rather than creating a second one.
+	CreateDeployment(ctx context.Context, owner, repo string, req *github.DeploymentRequest) (*github.Deployment, error)
+	GetDeployment(ctx context.Context, owner, repo string, id int64) (*github.Deployment, error)
+	// ListDeployments returns one page; Page.Next is 0 on the last page.
+	ListDeployments(ctx context.Context, owner, repo string, opts *github.DeploymentsListOptions) ([]*github.Deployment, Page, error)
+	DeleteDeployment(ctx context.Context, owner, repo string, id int64) error
+	// CreateDeploymentStatus adds a status. A retried status never leaves a different state than
+	// the one asked for.
+	CreateDeploymentStatus(ctx context.Context, owner, repo string, id int64, req *github.DeploymentStatusRequest) (*github.DeploymentStatus, error)
+	// ListDeploymentStatuses returns one page, newest first; Page.Next is 0 on the last page.
+	ListDeploymentStatuses(ctx context.Context, owner, repo string, id int64, opts *github.ListOptions) ([]*github.DeploymentStatus, Page, error)
+	DeleteEnvironment(ctx context.Context, owner, repo, name string) error
+}
+
+// Page is the pagination cursor taken from the Link header.
+type Page struct {
+	Next int
+	Last int
+}

@@ -1,0 +1,25 @@
+// Command deployment-action is a GitHub Action (pre/main/post stages) and a CLI that drive the
+// GitHub Deployments API, with an embedded emulator of that API for local runs.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/deployment-action/deployment-action/internal/app"
+)
+
+func main() {
+	// The runner sends SIGINT on cancellation, then SIGTERM 7.5 s later: both cancel ctx so the
+	// stage ends its work cleanly (post still gets its own time to set a final state).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := app.Run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
