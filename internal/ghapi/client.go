@@ -1,0 +1,272 @@
+package ghapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+	"golang.org/x/oauth2"
+)
+
+// DefaultUserAgent is sent when Options.UserAgent is empty.
+const DefaultUserAgent = "deployment-action"
+
+// Options configures New.
+type Options struct {
+	// Token authenticates every request (Authorization: Bearer). It is never logged and never
+	// part of an error. Empty means unauthenticated requests.
+	Token string
+	// APIURL is GITHUB_API_URL. "" or https://api.github.com means github.com; anything else
+	// (GHES https://HOST/api/v3, ghe.com https://api.SUBDOMAIN.ghe.com, an emulator) is the base
+	// URL. A bare GHES host (no path, host not api.*) gets /api/v3/ appended, as go-github does.
+	APIURL    string
+	UserAgent string
+	// HTTPClient is the base client (transport, TLS, timeout); it is copied and its transport is
+	// wrapped to add the token. Nil means a fresh transport.
+	HTTPClient *http.Client
+	Retry      RetryPolicy
+	// Logf receives debug lines about retries and adoption. Optional.
+	Logf func(format string, args ...any)
+}
+
+// Client is the go-github implementation of API. It is safe for concurrent use.
+type Client struct {
+	http      *http.Client // one transport, so one kept-alive connection serves a whole stage
+	baseURL   url.URL
+	userAgent string
+	token     string
+	retry     RetryPolicy
+	logf      func(format string, args ...any)
+}
+
+var _ API = (*Client)(nil)
+
+// New builds a Client. It fails only on an unusable APIURL.
+func New(opts Options) (*Client, error) {
+	base, err := resolveBaseURL(opts.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	var hc http.Client
+	if opts.HTTPClient != nil {
+		hc = *opts.HTTPClient
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if opts.Token != "" {
+		rt = &oauth2.Transport{
+			Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: opts.Token}),
+			Base:   rt,
+		}
+	}
+	hc.Transport = rt
+	ua := opts.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	return &Client{
+		http:      &hc,
+		baseURL:   *base,
+		userAgent: ua,
+		token:     opts.Token,
+		retry:     opts.Retry.withDefaults(),
+		logf:      logf,
+	}, nil
+}
+
+// BaseURL is the API root every request is resolved against (always ends in "/").
+func (c *Client) BaseURL() string { return c.baseURL.String() }
+
+func resolveBaseURL(raw string) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		raw = "https://api.github.com/"
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub API URL %q: %w", raw, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("GitHub API URL %q: want an http(s) URL such as https://api.github.com or https://HOST/api/v3", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("GitHub API URL %q: must not carry credentials, a query or a fragment", u.Redacted())
+	}
+	// GITHUB_API_URL is already the API root on every flavour, so a path is kept as given. Only a
+	// bare host that is not an api.* host is taken to be a GHES web address (go-github's rule).
+	if u.Path == "" || u.Path == "/" {
+		host := strings.ToLower(u.Hostname())
+		if !strings.HasPrefix(host, "api.") && !strings.Contains(host, ".api.") {
+			u.Path = "/api/v3/"
+		} else {
+			u.Path = "/"
+		}
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	u.RawPath = ""
+	return u, nil
+}
+
+// gh returns a go-github client for one attempt. go-github remembers rate-limit resets (by the
+// real clock) and then refuses requests locally; we decide about waits ourselves, so each
+// attempt starts without that memory. The http.Client (and its connections) is shared.
+func (c *Client) gh() *github.Client {
+	g := github.NewClient(c.http)
+	base := c.baseURL
+	g.BaseURL = &base
+	g.UserAgent = c.userAgent
+	return g
+}
+
+func (c *Client) finish(err error) error { return redact(c.token, err) }
+
+// GetDeployment fetches one deployment.
+func (c *Client) GetDeployment(ctx context.Context, owner, repo string, id int64) (*github.Deployment, error) {
+	var d *github.Deployment
+	err := c.do(ctx, "get deployment", func(ctx context.Context, g *github.Client) (err error) {
+		d, _, err = g.Repositories.GetDeployment(ctx, owner, repo, id)
+		return err
+	})
+	return d, c.finish(err)
+}
+
+// ListDeployments returns one page of deployments, newest first.
+func (c *Client) ListDeployments(ctx context.Context, owner, repo string, opts *github.DeploymentsListOptions) ([]*github.Deployment, Page, error) {
+	var ds []*github.Deployment
+	var page Page
+	err := c.do(ctx, "list deployments", func(ctx context.Context, g *github.Client) error {
+		var resp *github.Response
+		var err error
+		ds, resp, err = g.Repositories.ListDeployments(ctx, owner, repo, opts)
+		page = pageOf(resp)
+		return err
+	})
+	return ds, page, c.finish(err)
+}
+
+// DeleteDeployment deletes a deployment (GitHub refuses active ones with 422 unless it is the
+// only one).
+func (c *Client) DeleteDeployment(ctx context.Context, owner, repo string, id int64) error {
+	err := c.do(ctx, "delete deployment", func(ctx context.Context, g *github.Client) error {
+		_, err := g.Repositories.DeleteDeployment(ctx, owner, repo, id)
+		return err
+	})
+	return c.finish(err)
+}
+
+// ListDeploymentStatuses returns one page of a deployment's statuses, newest first.
+func (c *Client) ListDeploymentStatuses(ctx context.Context, owner, repo string, id int64, opts *github.ListOptions) ([]*github.DeploymentStatus, Page, error) {
+	var ss []*github.DeploymentStatus
+	var page Page
+	err := c.do(ctx, "list deployment statuses", func(ctx context.Context, g *github.Client) error {
+		var resp *github.Response
+		var err error
+		ss, resp, err = g.Repositories.ListDeploymentStatuses(ctx, owner, repo, id, opts)
+		page = pageOf(resp)
+		return err
+	})
+	return ss, page, c.finish(err)
+}
+
+// DeleteEnvironment deletes an environment with its deployments and settings.
+func (c *Client) DeleteEnvironment(ctx context.Context, owner, repo, name string) error {
+	// go-github puts the name into the path unescaped; GitHub wants "/" in names as %2F.
+	escaped := url.PathEscape(name)
+	err := c.do(ctx, "delete environment", func(ctx context.Context, g *github.Client) error {
+		_, err := g.Repositories.DeleteEnvironment(ctx, owner, repo, escaped)
+		return err
+	})
+	return c.finish(err)
+}
+
+// CreateDeployment creates a deployment without ever creating two: when a create's outcome is
+// unknown, the next attempt first looks for the deployment that request would have made.
+func (c *Client) CreateDeployment(ctx context.Context, owner, repo string, req *github.DeploymentRequest) (*github.Deployment, error) {
+	if req == nil || req.Ref == nil {
+		return nil, errors.New("create deployment: a ref is required")
+	}
+	first := c.retry.Now()
+	pending := false // a previous attempt may have created the deployment
+	var d *github.Deployment
+	err := c.do(ctx, "create deployment", func(ctx context.Context, g *github.Client) error {
+		if pending {
+			found, err := c.findCreatedDeployment(ctx, g, owner, repo, req, first)
+			if err != nil {
+				return err
+			}
+			if found != nil {
+				c.logf("create deployment: response lost; adopted deployment %d", found.GetID())
+				d = found
+				return nil
+			}
+			pending = false
+		}
+		var err error
+		d, _, err = g.Repositories.CreateDeployment(ctx, owner, repo, req)
+		if err == nil {
+			return nil
+		}
+		var ae *github.AcceptedError
+		if errors.As(err, &ae) {
+			auto := &AutoMergedError{Err: err}
+			if api, ok := toAPIError("create deployment", err); ok {
+				auto.Message = api.Message
+			}
+			return permanent(auto)
+		}
+		pending = mayHaveReachedServer(err)
+		return err
+	})
+	return d, c.finish(err)
+}
+
+// CreateDeploymentStatus adds a status. When a create's outcome is unknown, the next attempt
+// adopts the newest status if it is the one asked for, so a retry never leaves another state.
+func (c *Client) CreateDeploymentStatus(ctx context.Context, owner, repo string, id int64, req *github.DeploymentStatusRequest) (*github.DeploymentStatus, error) {
+	if req == nil || req.State == nil {
+		return nil, errors.New("create deployment status: a state is required")
+	}
+	first := c.retry.Now()
+	pending := false
+	var s *github.DeploymentStatus
+	err := c.do(ctx, "create deployment status", func(ctx context.Context, g *github.Client) error {
+		if pending {
+			found, err := c.findCreatedStatus(ctx, g, owner, repo, id, req, first)
+			if err != nil {
+				return err
+			}
+			if found != nil {
+				c.logf("create deployment status: response lost; adopted status %d (%s) of deployment %d", found.GetID(), found.GetState(), id)
+				s = found
+				return nil
+			}
+			pending = false
+		}
+		var err error
+		s, _, err = g.Repositories.CreateDeploymentStatus(ctx, owner, repo, id, req)
+		if err != nil {
+			pending = mayHaveReachedServer(err)
+		}
+		return err
+	})
+	return s, c.finish(err)
+}
+
+func pageOf(resp *github.Response) Page {
+	if resp == nil {
+		return Page{}
+	}
+	return Page{Next: resp.NextPage, Last: resp.LastPage}
+}

@@ -1,0 +1,296 @@
+package ghapi
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/google/go-github/v62/github"
+)
+
+// RetryPolicy bounds and paces retries. Zero fields take the defaults noted.
+type RetryPolicy struct {
+	MaxElapsed     time.Duration // budget per call, including waits for rate limits; default 60s
+	Initial        time.Duration // first backoff; default 500ms
+	Max            time.Duration // backoff cap; default 10s
+	Multiplier     float64       // growth per retry; default 2
+	AttemptTimeout time.Duration // one request (or adoption look-up); default 30s
+	ClockSkew      time.Duration // allowance when matching created_at for adoption; default 2m
+
+	// Sleep waits d or until ctx is done (then returns ctx.Err()). Default: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock for budgets, rate-limit resets and adoption. Default time.Now.
+	Now func() time.Time
+	// Rand returns a number in [0,1) for jitter (±50% of the backoff); default math/rand.
+	// A constant 0.5 gives no jitter.
+	Rand func() float64
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxElapsed <= 0 {
+		p.MaxElapsed = 60 * time.Second
+	}
+	if p.Initial <= 0 {
+		p.Initial = 500 * time.Millisecond
+	}
+	if p.Max <= 0 {
+		p.Max = 10 * time.Second
+	}
+	if p.Multiplier < 1 {
+		p.Multiplier = 2
+	}
+	if p.AttemptTimeout <= 0 {
+		p.AttemptTimeout = 30 * time.Second
+	}
+	if p.ClockSkew <= 0 {
+		p.ClockSkew = 2 * time.Minute
+	}
+	if p.Sleep == nil {
+		p.Sleep = sleepCtx
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Rand == nil {
+		p.Rand = rand.Float64
+	}
+	return p
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+const jitter = 0.5
+
+// secondaryDefaultWait is GitHub's advice when a secondary limit names no time: wait a minute.
+const secondaryDefaultWait = time.Minute
+
+// resetBuffer is added to rate-limit reset times: the reset is whole seconds and clocks differ.
+const resetBuffer = time.Second
+
+// permanentError marks an error the attempt function already decided must not be retried.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+func permanent(err error) error { return &permanentError{err} }
+
+type verdict int
+
+const (
+	giveUp    verdict = iota // return the error now
+	retryNow                 // back off, then retry
+	waitLimit                // wait for a rate limit, if the budget allows
+)
+
+type decision struct {
+	verdict   verdict
+	wait      time.Duration // waitLimit: how long
+	secondary bool
+	err       error // the error to report (converted)
+}
+
+// do runs fn until it succeeds, fails for good, or the budget runs out. fn gets a per-attempt
+// context and a fresh go-github client and returns go-github's error unchanged.
+func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context, g *github.Client) error) error {
+	p := c.retry
+	start := p.Now()
+	deadline := start.Add(p.MaxElapsed)
+	bo := &backoff.ExponentialBackOff{
+		InitialInterval:     p.Initial,
+		RandomizationFactor: 0, // jitter is applied below with the injectable Rand
+		Multiplier:          p.Multiplier,
+		MaxInterval:         p.Max,
+	}
+	bo.Reset()
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		actx, cancel := context.WithTimeout(ctx, p.AttemptTimeout)
+		err := fn(actx, c.gh())
+		attemptTimedOut := actx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", op, ctx.Err())
+		}
+		d := classify(op, err, attemptTimedOut, p.Now())
+		now := p.Now()
+		var wait time.Duration
+		switch d.verdict {
+		case giveUp:
+			return d.err
+		case waitLimit:
+			if now.Add(d.wait).After(deadline) {
+				return &RateLimitError{Op: op, Secondary: d.secondary, Reset: now.Add(d.wait).UTC(), Wait: d.wait, Err: d.err}
+			}
+			wait = d.wait
+		case retryNow:
+			base := bo.NextBackOff()
+			wait = time.Duration(float64(base) * (1 + jitter*(2*p.Rand()-1)))
+			if now.Add(wait).After(deadline) {
+				return fmt.Errorf("%s: giving up after %d attempts in %s: %w", op, attempt, now.Sub(start).Round(time.Millisecond), d.err)
+			}
+		}
+		c.logf("%s: attempt %d failed (%s); retrying in %s", op, attempt, d.err, wait.Round(time.Millisecond))
+		if err := p.Sleep(ctx, wait); err != nil {
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			return fmt.Errorf("%s: interrupted while waiting to retry (last error: %v): %w", op, d.err, err)
+		}
+	}
+}
+
+// classify decides what to do about one failed attempt. The rules are GitHub's: 5xx and
+// transport failures are transient, rate limits say how long to wait, other 4xx are final.
+func classify(op string, err error, attemptTimedOut bool, now time.Time) decision {
+	var perm *permanentError
+	if errors.As(err, &perm) {
+		if api, ok := toAPIError(op, perm.err); ok && !isTyped(perm.err) {
+			return decision{verdict: giveUp, err: api}
+		}
+		return decision{verdict: giveUp, err: perm.err}
+	}
+	if api, ok := toAPIError(op, err); ok {
+		return classifyHTTP(api, err, now)
+	}
+	if attemptTimedOut || errors.Is(err, context.DeadlineExceeded) {
+		return decision{verdict: retryNow, err: fmt.Errorf("%s: no answer within the attempt timeout: %w", op, err)}
+	}
+	if isCertificateError(err) {
+		return decision{verdict: giveUp, err: fmt.Errorf("%s: %w", op, err)}
+	}
+	var ue *url.Error
+	var ne net.Error
+	if errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return decision{verdict: retryNow, err: fmt.Errorf("%s: %w", op, err)}
+	}
+	return decision{verdict: giveUp, err: fmt.Errorf("%s: %w", op, err)}
+}
+
+func isTyped(err error) bool {
+	var a *AutoMergedError
+	var b *APIError
+	var r *RateLimitError
+	return errors.As(err, &a) || errors.As(err, &b) || errors.As(err, &r)
+}
+
+func classifyHTTP(api *APIError, raw error, now time.Time) decision {
+	var resp *http.Response
+	var rle *github.RateLimitError
+	var abe *github.AbuseRateLimitError
+	var ere *github.ErrorResponse
+	switch {
+	case errors.As(raw, &rle):
+		resp = rle.Response
+	case errors.As(raw, &abe):
+		resp = abe.Response
+	case errors.As(raw, &ere):
+		resp = ere.Response
+	}
+	status := api.Status
+	if status >= 500 {
+		return decision{verdict: retryNow, err: api}
+	}
+	if status != http.StatusForbidden && status != http.StatusTooManyRequests {
+		return decision{verdict: giveUp, err: api}
+	}
+	var h http.Header
+	if resp != nil {
+		h = resp.Header
+	}
+	// Secondary limits: retry-after wins, as GitHub documents.
+	if ra, ok := retryAfter(h, now); ok {
+		return decision{verdict: waitLimit, wait: ra, secondary: true, err: api}
+	}
+	// Primary limit used up: wait for the reset.
+	if h.Get("X-RateLimit-Remaining") == "0" {
+		if reset, ok := unixHeader(h, "X-RateLimit-Reset"); ok {
+			wait := max(reset.Sub(now), 0) + resetBuffer
+			return decision{verdict: waitLimit, wait: wait, secondary: abe != nil || mentionsSecondary(api.Message), err: api}
+		}
+	}
+	if abe != nil || mentionsSecondary(api.Message) || status == http.StatusTooManyRequests {
+		return decision{verdict: waitLimit, wait: secondaryDefaultWait, secondary: true, err: api}
+	}
+	return decision{verdict: giveUp, err: api} // a 403 that is a missing permission
+}
+
+func mentionsSecondary(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "secondary rate limit") || strings.Contains(m, "abuse")
+}
+
+// retryAfter reads Retry-After: seconds (GitHub's form) or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+func isCertificateError(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+}
+
+// mayHaveReachedServer reports whether a failed POST might have been processed: anything but a
+// definite answer from GitHub or a connection that was never made.
+func mayHaveReachedServer(err error) bool {
+	var perm *permanentError
+	if errors.As(err, &perm) {
+		return false
+	}
+	var rle *github.RateLimitError
+	var abe *github.AbuseRateLimitError
+	var ere *github.ErrorResponse
+	var ae *github.AcceptedError
+	switch {
+	case errors.As(err, &rle), errors.As(err, &abe), errors.As(err, &ae):
+		return false
+	case errors.As(err, &ere):
+		return ere.Response == nil || ere.Response.StatusCode >= 500
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	if isCertificateError(err) {
+		return false
+	}
+	return true
+}
