@@ -1,0 +1,764 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+type need int
+
+const (
+	needRead need = iota
+	needWrite
+	needAdmin
+)
+
+// hctx is what a repository handler gets; the emulator's mutex is held while it runs.
+type hctx struct {
+	e    *Emulator
+	r    *http.Request
+	ri   *reqInfo
+	repo *repo
+	base string
+}
+
+func (e *Emulator) routes() {
+	e.mux.HandleFunc("GET /rate_limit", func(w http.ResponseWriter, r *http.Request) {
+		ri := info(r)
+		ri.resp = e.rateLimitHandler(r, ri)
+	})
+	e.repoRoute("GET /repos/{owner}/{repo}/deployments", needRead, (*hctx).listDeployments)
+	e.repoRoute("POST /repos/{owner}/{repo}/deployments", needWrite, (*hctx).createDeployment)
+	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}", needRead, (*hctx).getDeployment)
+	e.repoRoute("DELETE /repos/{owner}/{repo}/deployments/{id}", needWrite, (*hctx).deleteDeployment)
+	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}/statuses", needRead, (*hctx).listStatuses)
+	e.repoRoute("POST /repos/{owner}/{repo}/deployments/{id}/statuses", needWrite, (*hctx).createStatus)
+	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}/statuses/{sid}", needRead, (*hctx).getStatus)
+	e.repoRoute("GET /repos/{owner}/{repo}/environments", needRead, (*hctx).listEnvironments)
+	e.repoRoute("GET /repos/{owner}/{repo}/environments/{name}", needRead, (*hctx).getEnvironment)
+	e.repoRoute("PUT /repos/{owner}/{repo}/environments/{name}", needAdmin, (*hctx).putEnvironment)
+	e.repoRoute("DELETE /repos/{owner}/{repo}/environments/{name}", needAdmin, (*hctx).deleteEnvironment)
+	e.repoRoute("POST /repos/{owner}/{repo}/statuses/{sha...}", needWrite, (*hctx).createCommitStatus)
+	e.repoRoute("GET /repos/{owner}/{repo}/commits/{ref...}", needRead, (*hctx).commitStatuses)
+}
+
+func (e *Emulator) repoRoute(pattern string, n need, h func(*hctx) *response) {
+	e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		ri := info(r)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		rp := e.repoLocked(r.PathValue("owner"), r.PathValue("repo"))
+		if rp == nil {
+			ri.resp = notFound()
+			return
+		}
+		ok := false
+		switch n {
+		case needRead:
+			ok = ri.perms.DeploymentsRead || ri.perms.DeploymentsWrite
+		case needWrite:
+			ok = ri.perms.DeploymentsWrite
+		case needAdmin:
+			ok = ri.perms.Administration
+		}
+		if !ok {
+			ri.resp = jsonResponse(http.StatusForbidden, basicError("Resource not accessible by integration", docRoot+"/rest"))
+			return
+		}
+		ri.resp = h(&hctx{e: e, r: r, ri: ri, repo: rp, base: ri.base})
+	})
+}
+
+func notFound() *response {
+	return jsonResponse(http.StatusNotFound, basicError("Not Found", docRoot+"/rest"))
+}
+
+func docURL(path string) string { return docRoot + "/rest/" + path }
+
+// ---- request body helpers ----
+
+type fields map[string]json.RawMessage
+
+func isNull(raw json.RawMessage) bool {
+	return raw == nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+}
+
+func invalidRequest(detail, doc string) *response {
+	return jsonResponse(http.StatusUnprocessableEntity, obj{"message": "Invalid request.\n\n" + detail, "documentation_url": doc})
+}
+
+func (c *hctx) parseBody(doc string, allowEmpty bool) (fields, *response) {
+	body := bytes.TrimSpace(c.ri.body)
+	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
+		if allowEmpty {
+			return fields{}, nil
+		}
+		return nil, jsonResponse(http.StatusBadRequest, basicError("Problems parsing JSON", doc))
+	}
+	var f fields
+	if err := json.Unmarshal(body, &f); err != nil {
+		return nil, jsonResponse(http.StatusBadRequest, basicError("Problems parsing JSON", doc))
+	}
+	return f, nil
+}
+
+func (f fields) str(name, doc string) (string, bool, *response) {
+	raw, ok := f[name]
+	if !ok || isNull(raw) {
+		return "", false, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false, invalidRequest(fmt.Sprintf("For 'properties/%s', %s is not a string.", name, string(raw)), doc)
+	}
+	return s, true, nil
+}
+
+func (f fields) boolean(name, doc string) (bool, bool, *response) {
+	raw, ok := f[name]
+	if !ok || isNull(raw) {
+		return false, false, nil
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return false, false, invalidRequest(fmt.Sprintf("For 'properties/%s', %s is not a boolean.", name, string(raw)), doc)
+	}
+	return b, true, nil
+}
+
+func pageParams(r *http.Request) (perPage, page int) {
+	q := r.URL.Query()
+	perPage, page = 30, 1
+	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
+		perPage = min(v, 100)
+	}
+	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	return
+}
+
+// paginate returns the slice bounds for the requested page and sets a Link header on h.
+func (c *hctx) paginate(total int, h http.Header) (int, int) {
+	perPage, page := pageParams(c.r)
+	last := (total + perPage - 1) / perPage
+	if last < 1 {
+		last = 1
+	}
+	link := func(p int, rel string) string {
+		q := c.r.URL.Query()
+		q.Set("page", strconv.Itoa(p))
+		if c.r.URL.Query().Has("per_page") {
+			q.Set("per_page", strconv.Itoa(perPage))
+		}
+		return fmt.Sprintf("<%s%s?%s>; rel=%q", c.base, c.r.URL.EscapedPath(), q.Encode(), rel)
+	}
+	var links []string
+	if page > 1 {
+		links = append(links, link(min(page-1, last), "prev"))
+	}
+	if page < last {
+		links = append(links, link(page+1, "next"), link(last, "last"))
+	}
+	if page > 1 {
+		links = append(links, link(1, "first"))
+	}
+	if len(links) > 0 {
+		h.Set("Link", strings.Join(links, ", "))
+	}
+	start := (page - 1) * perPage
+	if start > total {
+		start = total
+	}
+	return start, min(start+perPage, total)
+}
+
+func (c *hctx) deploymentFromPath() (*deployment, *response) {
+	id, err := strconv.ParseInt(c.r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, notFound()
+	}
+	_, d := c.repo.findDeployment(id)
+	if d == nil {
+		return nil, notFound()
+	}
+	return d, nil
+}
+
+// ---- deployments ----
+
+func (c *hctx) createDeployment() *response {
+	doc := docURL("deployments/deployments#create-a-deployment")
+	f, bad := c.parseBody(doc, false)
+	if bad != nil {
+		return bad
+	}
+	ref, ok, bad := f.str("ref", doc)
+	if bad != nil {
+		return bad
+	}
+	if !ok {
+		return invalidRequest(`"ref" wasn't supplied.`, doc)
+	}
+	task, hasTask, bad := f.str("task", doc)
+	if bad != nil {
+		return bad
+	}
+	if !hasTask || task == "" {
+		task = "deploy"
+	}
+	env, hasEnv, bad := f.str("environment", doc)
+	if bad != nil {
+		return bad
+	}
+	if !hasEnv || env == "" {
+		env = "production"
+	}
+	var desc *string
+	if s, has, bad := f.str("description", doc); bad != nil {
+		return bad
+	} else if has {
+		desc = &s
+	}
+	autoMerge, hasAM, bad := f.boolean("auto_merge", doc)
+	if bad != nil {
+		return bad
+	}
+	if !hasAM {
+		autoMerge = true
+	}
+	transient, _, bad := f.boolean("transient_environment", doc)
+	if bad != nil {
+		return bad
+	}
+	production, hasProd, bad := f.boolean("production_environment", doc)
+	if bad != nil {
+		return bad
+	}
+	if !hasProd {
+		production = env == "production"
+	}
+	payload := json.RawMessage(`{}`)
+	if raw, has := f["payload"]; has && !isNull(raw) {
+		t := bytes.TrimSpace(raw)
+		switch t[0] {
+		case '{', '"':
+			payload = append(json.RawMessage(nil), t...)
+		default:
+			return invalidRequest(fmt.Sprintf("For 'properties/payload', %s is not an object or string.", string(raw)), doc)
+		}
+	}
+	var required []string
+	checkAll := true
+	if raw, has := f["required_contexts"]; has && !isNull(raw) {
+		if err := json.Unmarshal(raw, &required); err != nil {
+			return invalidRequest(fmt.Sprintf("For 'properties/required_contexts', %s is not an array of strings.", string(raw)), doc)
+		}
+		checkAll = false
+	}
+
+	sha, branch, ok := c.repo.resolveRef(ref)
+	if !ok {
+		return jsonResponse(http.StatusUnprocessableEntity, obj{
+			"message":           "No ref found for: " + ref,
+			"documentation_url": doc,
+			"errors":            []any{obj{"resource": "Deployment", "field": "ref", "code": "invalid", "message": "No ref found for: " + ref}},
+		})
+	}
+	if autoMerge && branch != "" && branch != c.repo.defaultBranch {
+		if c.repo.conflicts[branch] {
+			return jsonResponse(http.StatusConflict, basicError(fmt.Sprintf("Conflict merging %s into %s.", c.repo.defaultBranch, ref), doc))
+		}
+		if c.repo.behind[branch] {
+			delete(c.repo.behind, branch)
+			return jsonResponse(http.StatusAccepted, obj{"message": fmt.Sprintf("Auto-merged %s into %s on deployment.", c.repo.defaultBranch, ref)})
+		}
+	}
+	// required contexts
+	latest := map[string]string{}
+	var order []string
+	for _, s := range c.repo.latestContexts(sha) {
+		latest[strings.ToLower(s.context)] = s.state
+		order = append(order, s.context)
+	}
+	var failing []any
+	if checkAll {
+		for _, ctxName := range order {
+			if st := latest[strings.ToLower(ctxName)]; st != "success" {
+				failing = append(failing, obj{"context": ctxName, "state": st})
+			}
+		}
+	} else {
+		for _, ctxName := range required {
+			st, ok := latest[strings.ToLower(ctxName)]
+			if !ok {
+				st = "missing"
+			}
+			if st != "success" {
+				failing = append(failing, obj{"context": ctxName, "state": st})
+			}
+		}
+	}
+	if len(failing) > 0 {
+		return jsonResponse(http.StatusConflict, obj{
+			"message":           "Conflict: Commit status checks failed for " + ref + ".",
+			"documentation_url": doc,
+			"errors":            []any{obj{"resource": "Deployment", "field": "required_contexts", "code": "invalid", "contexts": failing}},
+		})
+	}
+
+	now := c.e.now().UTC()
+	d := &deployment{
+		id: c.e.newID(), ref: ref, sha: sha, task: task, environment: env, origEnv: env,
+		description: desc, payload: payload, transient: transient, production: production,
+		createdAt: now, updatedAt: now,
+	}
+	c.repo.deployments = append(c.repo.deployments, d)
+	c.e.ensureEnvLocked(c.repo, env)
+	body := c.repo.deploymentJSON(c.base, d)
+	c.e.enqueueLocked(c.repo, "deployment", c.base, obj{
+		"action": "created", "deployment": body, "workflow": nil, "workflow_run": nil,
+	})
+	resp := jsonResponse(http.StatusCreated, body)
+	resp.header.Set("Location", c.repo.deploymentURL(c.base, d))
+	return resp
+}
+
+func (c *hctx) listDeployments() *response {
+	q := c.r.URL.Query()
+	var match []*deployment
+	for i := len(c.repo.deployments) - 1; i >= 0; i-- {
+		d := c.repo.deployments[i]
+		if v := q.Get("sha"); q.Has("sha") && v != d.sha {
+			continue
+		}
+		if v := q.Get("ref"); q.Has("ref") && v != d.ref {
+			continue
+		}
+		if v := q.Get("task"); q.Has("task") && v != d.task {
+			continue
+		}
+		if v := q.Get("environment"); q.Has("environment") && v != d.environment {
+			continue
+		}
+		match = append(match, d)
+	}
+	h := http.Header{}
+	start, end := c.paginate(len(match), h)
+	out := []any{}
+	for _, d := range match[start:end] {
+		out = append(out, c.repo.deploymentJSON(c.base, d))
+	}
+	resp := jsonResponse(http.StatusOK, out)
+	copyHeader(resp.header, h)
+	return resp
+}
+
+func copyHeader(dst, src http.Header) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+func (c *hctx) getDeployment() *response {
+	d, bad := c.deploymentFromPath()
+	if bad != nil {
+		return bad
+	}
+	return jsonResponse(http.StatusOK, c.repo.deploymentJSON(c.base, d))
+}
+
+func (c *hctx) deleteDeployment() *response {
+	d, bad := c.deploymentFromPath()
+	if bad != nil {
+		return bad
+	}
+	if d.latestState() != "inactive" && len(c.repo.deployments) > 1 {
+		msg := "We cannot delete an active deployment unless it is the only deployment in a given environment."
+		return jsonResponse(http.StatusUnprocessableEntity, obj{
+			"message": msg, "errors": []string{msg},
+			"documentation_url": docURL("deployments/deployments#delete-a-deployment"),
+		})
+	}
+	i, _ := c.repo.findDeployment(d.id)
+	c.repo.deployments = append(c.repo.deployments[:i:i], c.repo.deployments[i+1:]...)
+	return &response{status: http.StatusNoContent, header: http.Header{}}
+}
+
+// ---- deployment statuses ----
+
+var deploymentStates = map[string]bool{"error": true, "failure": true, "inactive": true, "in_progress": true, "queued": true, "pending": true, "success": true}
+
+func (c *hctx) createStatus() *response {
+	doc := docURL("deployments/statuses#create-a-deployment-status")
+	d, bad := c.deploymentFromPath()
+	if bad != nil {
+		return bad
+	}
+	f, bad := c.parseBody(doc, false)
+	if bad != nil {
+		return bad
+	}
+	state, ok, bad := f.str("state", doc)
+	if bad != nil {
+		return bad
+	}
+	if !ok {
+		return invalidRequest(`"state" wasn't supplied.`, doc)
+	}
+	if !deploymentStates[state] {
+		return invalidRequest(fmt.Sprintf("For 'properties/state', %q is not one of [\"error\", \"failure\", \"inactive\", \"in_progress\", \"queued\", \"pending\", \"success\"].", state), doc)
+	}
+	var strs [5]string
+	for i, name := range []string{"target_url", "log_url", "description", "environment", "environment_url"} {
+		s, _, bad := f.str(name, doc)
+		if bad != nil {
+			return bad
+		}
+		strs[i] = s
+	}
+	targetURL, logURL, desc, env, envURL := strs[0], strs[1], strs[2], strs[3], strs[4]
+	autoInactive, hasAI, bad := f.boolean("auto_inactive", doc)
+	if bad != nil {
+		return bad
+	}
+	if !hasAI {
+		autoInactive = true
+	}
+	if n := utf8.RuneCountInString(desc); n > 140 {
+		return jsonResponse(http.StatusUnprocessableEntity, obj{
+			"message": "Validation Failed", "documentation_url": doc,
+			"errors": []any{obj{"resource": "DeploymentStatus", "code": "custom", "field": "description",
+				"message": "description is too long (maximum is 140 characters)"}},
+		})
+	}
+	for _, u := range []struct{ name, v string }{{"target_url", targetURL}, {"log_url", logURL}, {"environment_url", envURL}} {
+		if u.v == "" {
+			continue
+		}
+		if pu, err := url.Parse(u.v); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return jsonResponse(http.StatusUnprocessableEntity, obj{
+				"message": "Validation Failed", "documentation_url": doc,
+				"errors": []any{obj{"resource": "DeploymentStatus", "code": "custom", "field": u.name,
+					"message": u.name + " must use an http(s) scheme"}},
+			})
+		}
+	}
+	if logURL != "" {
+		targetURL = logURL
+	} else if targetURL != "" {
+		logURL = targetURL
+	}
+	if env == "" {
+		env = d.effectiveEnv()
+	}
+	now := c.e.now().UTC()
+	s := &depStatus{id: c.e.newID(), state: state, description: desc, environment: env,
+		targetURL: targetURL, logURL: logURL, environmentURL: envURL, createdAt: now}
+	d.statuses = append(d.statuses, s)
+	d.updatedAt = now
+	c.e.ensureEnvLocked(c.repo, env)
+	body := c.repo.statusJSON(c.base, d, s)
+	if state != "inactive" {
+		c.e.enqueueLocked(c.repo, "deployment_status", c.base, obj{
+			"action": "created", "deployment_status": body, "deployment": c.repo.deploymentJSON(c.base, d),
+		})
+	}
+	if state == "success" && autoInactive {
+		for _, o := range c.repo.deployments {
+			if o.id >= d.id {
+				break
+			}
+			if o.transient || o.production || o.effectiveEnv() != env || o.latestState() != "success" {
+				continue
+			}
+			o.statuses = append(o.statuses, &depStatus{id: c.e.newID(), state: "inactive", environment: o.effectiveEnv(), createdAt: now})
+			o.updatedAt = now
+		}
+	}
+	resp := jsonResponse(http.StatusCreated, body)
+	resp.header.Set("Location", body["url"].(string))
+	return resp
+}
+
+func (c *hctx) listStatuses() *response {
+	d, bad := c.deploymentFromPath()
+	if bad != nil {
+		return bad
+	}
+	h := http.Header{}
+	start, end := c.paginate(len(d.statuses), h)
+	out := []any{}
+	for i := start; i < end; i++ {
+		out = append(out, c.repo.statusJSON(c.base, d, d.statuses[len(d.statuses)-1-i]))
+	}
+	resp := jsonResponse(http.StatusOK, out)
+	copyHeader(resp.header, h)
+	return resp
+}
+
+func (c *hctx) getStatus() *response {
+	d, bad := c.deploymentFromPath()
+	if bad != nil {
+		return bad
+	}
+	sid, err := strconv.ParseInt(c.r.PathValue("sid"), 10, 64)
+	if err != nil {
+		return notFound()
+	}
+	for _, s := range d.statuses {
+		if s.id == sid {
+			return jsonResponse(http.StatusOK, c.repo.statusJSON(c.base, d, s))
+		}
+	}
+	return notFound()
+}
+
+// ---- environments ----
+
+func (c *hctx) listEnvironments() *response {
+	h := http.Header{}
+	start, end := c.paginate(len(c.repo.envOrder), h)
+	envs := []any{}
+	for _, name := range c.repo.envOrder[start:end] {
+		envs = append(envs, c.repo.envJSON(c.base, c.repo.envs[name]))
+	}
+	resp := jsonResponse(http.StatusOK, obj{"total_count": len(c.repo.envOrder), "environments": envs})
+	copyHeader(resp.header, h)
+	return resp
+}
+
+func (c *hctx) getEnvironment() *response {
+	env, ok := c.repo.envs[c.r.PathValue("name")]
+	if !ok {
+		return notFound()
+	}
+	return jsonResponse(http.StatusOK, c.repo.envJSON(c.base, env))
+}
+
+func (c *hctx) putEnvironment() *response {
+	doc := docURL("deployments/environments#create-or-update-an-environment")
+	name := c.r.PathValue("name")
+	if name == "" || len(name) > 255 || strings.ContainsAny(name, "\x00\n\r") {
+		return jsonResponse(http.StatusUnprocessableEntity, basicError("Environment name is invalid", doc))
+	}
+	f, bad := c.parseBody(doc, true)
+	if bad != nil {
+		return bad
+	}
+	for k := range f {
+		switch k {
+		case "wait_timer", "prevent_self_review", "reviewers", "deployment_branch_policy":
+		default:
+			return invalidRequest(fmt.Sprintf("For 'properties', %q is not a permitted key.", k), doc)
+		}
+	}
+	wait := 0
+	if raw, ok := f["wait_timer"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &wait); err != nil || wait < 0 || wait > 43200 {
+			return invalidRequest(fmt.Sprintf("For 'properties/wait_timer', %s is not a valid wait timer (0-43200).", string(raw)), doc)
+		}
+	}
+	psr, _, bad := f.boolean("prevent_self_review", doc)
+	if bad != nil {
+		return bad
+	}
+	var reviewers []map[string]any
+	if raw, ok := f["reviewers"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &reviewers); err != nil {
+			return invalidRequest(fmt.Sprintf("For 'properties/reviewers', %s is not an array.", string(raw)), doc)
+		}
+		if len(reviewers) > 6 {
+			return jsonResponse(http.StatusUnprocessableEntity, basicError("You can only add up to 6 reviewers.", doc))
+		}
+	}
+	var policy *branchPolicy
+	if raw, ok := f["deployment_branch_policy"]; ok && !isNull(raw) {
+		var p struct {
+			Protected *bool `json:"protected_branches"`
+			Custom    *bool `json:"custom_branch_policies"`
+		}
+		if err := json.Unmarshal(raw, &p); err != nil || p.Protected == nil || p.Custom == nil {
+			return invalidRequest("For 'properties/deployment_branch_policy', protected_branches and custom_branch_policies are required booleans.", doc)
+		}
+		if *p.Protected == *p.Custom {
+			return jsonResponse(http.StatusUnprocessableEntity, basicError("Only one of protected_branches and custom_branch_policies can be set to true", doc))
+		}
+		policy = &branchPolicy{Protected: *p.Protected, Custom: *p.Custom}
+	}
+	env := c.e.ensureEnvLocked(c.repo, name)
+	env.waitTimer, env.preventSelfReview, env.reviewers, env.branchPolicy = wait, psr, reviewers, policy
+	for i := range env.protectionIDs {
+		if env.protectionIDs[i] == 0 {
+			env.protectionIDs[i] = c.e.newID()
+		}
+	}
+	env.updatedAt = c.e.now().UTC()
+	return jsonResponse(http.StatusOK, c.repo.envJSON(c.base, env))
+}
+
+func (c *hctx) deleteEnvironment() *response {
+	name := c.r.PathValue("name")
+	if _, ok := c.repo.envs[name]; !ok {
+		return notFound()
+	}
+	delete(c.repo.envs, name)
+	for i, n := range c.repo.envOrder {
+		if n == name {
+			c.repo.envOrder = append(c.repo.envOrder[:i:i], c.repo.envOrder[i+1:]...)
+			break
+		}
+	}
+	kept := c.repo.deployments[:0:0]
+	for _, d := range c.repo.deployments {
+		if d.environment != name {
+			kept = append(kept, d)
+		}
+	}
+	c.repo.deployments = kept
+	return &response{status: http.StatusNoContent, header: http.Header{}}
+}
+
+// ---- commit statuses ----
+
+var commitStates = map[string]bool{"error": true, "failure": true, "pending": true, "success": true}
+
+func (c *hctx) createCommitStatus() *response {
+	doc := docURL("commits/statuses#create-a-commit-status")
+	sha, ok := c.repo.resolveSHA(c.r.PathValue("sha"))
+	if !ok {
+		return jsonResponse(http.StatusUnprocessableEntity, obj{"message": "No commit found for SHA: " + c.r.PathValue("sha"), "documentation_url": doc})
+	}
+	f, bad := c.parseBody(doc, false)
+	if bad != nil {
+		return bad
+	}
+	state, has, bad := f.str("state", doc)
+	if bad != nil {
+		return bad
+	}
+	if !has {
+		return invalidRequest(`"state" wasn't supplied.`, doc)
+	}
+	if !commitStates[state] {
+		return invalidRequest(fmt.Sprintf("For 'properties/state', %q is not one of [\"error\", \"failure\", \"pending\", \"success\"].", state), doc)
+	}
+	cs := &commitStatus{id: c.e.newID(), state: state, createdAt: c.e.now().UTC()}
+	ctxName, has, bad := f.str("context", doc)
+	if bad != nil {
+		return bad
+	}
+	if !has || ctxName == "" {
+		ctxName = "default"
+	}
+	cs.context = ctxName
+	if s, has, bad := f.str("description", doc); bad != nil {
+		return bad
+	} else if has {
+		cs.description = &s
+	}
+	if s, has, bad := f.str("target_url", doc); bad != nil {
+		return bad
+	} else if has {
+		cs.targetURL = &s
+	}
+	n := 0
+	for _, o := range c.repo.commitStatus[sha] {
+		if strings.EqualFold(o.context, ctxName) {
+			n++
+		}
+	}
+	if n >= 1000 {
+		return jsonResponse(http.StatusUnprocessableEntity, obj{"message": "Validation Failed", "documentation_url": doc,
+			"errors": []any{obj{"resource": "Status", "code": "custom", "message": "This SHA and context has reached the maximum number of statuses."}}})
+	}
+	c.repo.commitStatus[sha] = append(c.repo.commitStatus[sha], cs)
+	resp := jsonResponse(http.StatusCreated, c.repo.commitStatusJSON(c.base, sha, cs, false))
+	resp.header.Set("Location", c.repo.apiURL(c.base)+"/statuses/"+sha)
+	return resp
+}
+
+func (c *hctx) commitStatuses() *response {
+	rest := c.r.PathValue("ref")
+	var combined bool
+	switch {
+	case strings.HasSuffix(rest, "/status"):
+		combined = true
+		rest = strings.TrimSuffix(rest, "/status")
+	case strings.HasSuffix(rest, "/statuses"):
+		rest = strings.TrimSuffix(rest, "/statuses")
+	default:
+		return notFound()
+	}
+	sha, _, ok := c.repo.resolveRef(rest)
+	if !ok {
+		return jsonResponse(http.StatusUnprocessableEntity, obj{"message": "No commit found for SHA: " + rest,
+			"documentation_url": docURL("commits/statuses")})
+	}
+	if !combined {
+		all := c.repo.commitStatus[sha]
+		h := http.Header{}
+		start, end := c.paginate(len(all), h)
+		out := []any{}
+		for i := start; i < end; i++ {
+			out = append(out, c.repo.commitStatusJSON(c.base, sha, all[len(all)-1-i], false))
+		}
+		resp := jsonResponse(http.StatusOK, out)
+		copyHeader(resp.header, h)
+		return resp
+	}
+	latest := c.repo.latestContexts(sha)
+	state := "success"
+	if len(latest) == 0 {
+		state = "pending"
+	}
+	for _, s := range latest {
+		if s.state == "error" || s.state == "failure" {
+			state = "failure"
+			break
+		}
+		if s.state == "pending" {
+			state = "pending"
+		}
+	}
+	sts := []any{}
+	for _, s := range latest {
+		sts = append(sts, c.repo.commitStatusJSON(c.base, sha, s, true))
+	}
+	return jsonResponse(http.StatusOK, obj{
+		"state": state, "statuses": sts, "sha": sha, "total_count": len(latest),
+		"repository": c.repo.repoJSON(c.base), "commit_url": c.repo.apiURL(c.base) + "/commits/" + sha,
+		"url": c.repo.apiURL(c.base) + "/commits/" + sha + "/status",
+	})
+}
+
+// ---- rate limit ----
+
+func (e *Emulator) rateLimitHandler(r *http.Request, ri *reqInfo) *response {
+	e.mu.Lock()
+	limit, remaining, used, reset := e.rateLocked(ri.token)
+	e.mu.Unlock()
+	core := obj{"limit": limit, "remaining": remaining, "reset": reset, "used": used, "resource": "core"}
+	static := func(name string, l int) obj {
+		return obj{"limit": l, "remaining": l, "reset": reset, "used": 0, "resource": name}
+	}
+	body := obj{
+		"resources": obj{
+			"core": core, "search": static("search", 30), "graphql": static("graphql", 5000),
+			"integration_manifest": static("integration_manifest", 5000), "source_import": static("source_import", 100),
+			"code_scanning_upload": static("code_scanning_upload", 1000), "actions_runner_registration": static("actions_runner_registration", 10000),
+			"scim": static("scim", 15000), "dependency_snapshots": static("dependency_snapshots", 100),
+			"code_search": static("code_search", 10),
+		},
+	}
+	if r.Header.Get("X-GitHub-Api-Version") != "2026-03-10" {
+		body["rate"] = core
+	}
+	return jsonResponse(http.StatusOK, body)
+}

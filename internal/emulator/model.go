@@ -1,0 +1,353 @@
+package emulator
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// RepoSeed describes a repository to add.
+type RepoSeed struct {
+	Owner, Name   string
+	DefaultBranch string            // "" = "main"
+	Branches      map[string]string // name -> 40-hex sha
+	Tags          map[string]string // name -> 40-hex sha
+	// Behind marks branches that are behind the default branch: creating a deployment of one
+	// with auto_merge answers 202 once (and the branch is then up to date).
+	Behind map[string]bool
+	// Conflicts marks branches that cannot be merged with the default branch: creating a
+	// deployment of one with auto_merge answers 409 "Conflict merging ...".
+	Conflicts map[string]bool
+	// Commits are extra known commit shas (besides the branch and tag heads).
+	Commits []string
+	// ID is the repository id; 0 = derived from the name.
+	ID int64
+	// Private marks the repository private in repository objects.
+	Private bool
+}
+
+// DefaultRepo is octo-org/hello-world with branches main and feature-x (behind main) and tag
+// v1.0.0.
+func DefaultRepo() RepoSeed {
+	return RepoSeed{
+		Owner:         "octo-org",
+		Name:          "hello-world",
+		DefaultBranch: "main",
+		Branches: map[string]string{
+			"main":      "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+			"feature-x": "a84d88e7554fc1fa21bcbc4efae3c782a70d2b9d",
+		},
+		Tags:   map[string]string{"v1.0.0": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc"},
+		Behind: map[string]bool{"feature-x": true},
+	}
+}
+
+// FakeSHA returns a deterministic 40-hex sha for a name (handy for seeds).
+func FakeSHA(name string) string {
+	s := sha1.Sum([]byte(name))
+	return hex.EncodeToString(s[:])
+}
+
+type repo struct {
+	id            int64
+	owner, name   string
+	private       bool
+	defaultBranch string
+	branches      map[string]string
+	tags          map[string]string
+	behind        map[string]bool
+	conflicts     map[string]bool
+	commits       map[string]bool
+	createdAt     time.Time
+
+	deployments  []*deployment // oldest first
+	envs         map[string]*environment
+	envOrder     []string
+	commitStatus map[string][]*commitStatus // sha -> oldest first
+}
+
+type deployment struct {
+	id                    int64
+	ref, sha, task        string
+	environment, origEnv  string
+	description           *string
+	payload               json.RawMessage
+	transient, production bool
+	createdAt, updatedAt  time.Time
+	statuses              []*depStatus // oldest first
+}
+
+type depStatus struct {
+	id                                int64
+	state, description, environment   string
+	targetURL, logURL, environmentURL string
+	createdAt                         time.Time
+}
+
+type environment struct {
+	id                   int64
+	name                 string
+	createdAt, updatedAt time.Time
+	waitTimer            int
+	preventSelfReview    bool
+	reviewers            []map[string]any
+	branchPolicy         *branchPolicy
+	protectionIDs        [3]int64
+}
+
+type branchPolicy struct{ Protected, Custom bool }
+
+type commitStatus struct {
+	id                     int64
+	state, context         string
+	description, targetURL *string
+	createdAt              time.Time
+}
+
+func repoKey(owner, name string) string { return strings.ToLower(owner + "/" + name) }
+
+// AddRepo adds (or replaces) a repository.
+func (e *Emulator) AddRepo(s RepoSeed) {
+	if s.DefaultBranch == "" {
+		s.DefaultBranch = "main"
+	}
+	r := &repo{
+		id: s.ID, owner: s.Owner, name: s.Name, private: s.Private, defaultBranch: s.DefaultBranch,
+		branches: map[string]string{}, tags: map[string]string{}, behind: map[string]bool{},
+		conflicts: map[string]bool{}, commits: map[string]bool{},
+		envs: map[string]*environment{}, commitStatus: map[string][]*commitStatus{},
+		createdAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+	}
+	if r.id == 0 {
+		h := sha1.Sum([]byte(repoKey(s.Owner, s.Name)))
+		r.id = int64(h[0])<<24 | int64(h[1])<<16 | int64(h[2])<<8 | int64(h[3])
+		r.id = r.id%900000000 + 100000000
+	}
+	for k, v := range s.Branches {
+		r.branches[k] = strings.ToLower(v)
+		r.commits[strings.ToLower(v)] = true
+	}
+	if _, ok := r.branches[r.defaultBranch]; !ok {
+		sha := FakeSHA(repoKey(s.Owner, s.Name) + "@" + r.defaultBranch)
+		r.branches[r.defaultBranch] = sha
+		r.commits[sha] = true
+	}
+	for k, v := range s.Tags {
+		r.tags[k] = strings.ToLower(v)
+		r.commits[strings.ToLower(v)] = true
+	}
+	for k, v := range s.Behind {
+		r.behind[k] = v
+	}
+	for k, v := range s.Conflicts {
+		r.conflicts[k] = v
+	}
+	for _, c := range s.Commits {
+		r.commits[strings.ToLower(c)] = true
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.repos[repoKey(s.Owner, s.Name)] = r
+}
+
+func (e *Emulator) repoLocked(owner, name string) *repo { return e.repos[repoKey(owner, name)] }
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// resolveSHA resolves a full sha or a unique prefix of >= 7 hex chars of a known commit.
+func (r *repo) resolveSHA(s string) (string, bool) {
+	s = strings.ToLower(s)
+	if len(s) < 7 || len(s) > 40 || !isHex(s) {
+		return "", false
+	}
+	if r.commits[s] {
+		return s, true
+	}
+	found := ""
+	for c := range r.commits {
+		if strings.HasPrefix(c, s) {
+			if found != "" && found != c {
+				return "", false
+			}
+			found = c
+		}
+	}
+	return found, found != ""
+}
+
+// resolveRef resolves a branch, tag or sha; branch reports whether it named a branch.
+func (r *repo) resolveRef(ref string) (sha, branch string, ok bool) {
+	name := ref
+	switch {
+	case strings.HasPrefix(name, "refs/heads/"):
+		name = strings.TrimPrefix(name, "refs/heads/")
+		if s, ok := r.branches[name]; ok {
+			return s, name, true
+		}
+		return "", "", false
+	case strings.HasPrefix(name, "heads/"):
+		if s, ok := r.branches[strings.TrimPrefix(name, "heads/")]; ok {
+			return s, strings.TrimPrefix(name, "heads/"), true
+		}
+	case strings.HasPrefix(name, "refs/tags/"):
+		s, ok := r.tags[strings.TrimPrefix(name, "refs/tags/")]
+		return s, "", ok
+	case strings.HasPrefix(name, "tags/"):
+		if s, ok := r.tags[strings.TrimPrefix(name, "tags/")]; ok {
+			return s, "", true
+		}
+	}
+	if s, ok := r.branches[ref]; ok {
+		return s, ref, true
+	}
+	if s, ok := r.tags[ref]; ok {
+		return s, "", true
+	}
+	if s, ok := r.resolveSHA(ref); ok {
+		return s, "", true
+	}
+	return "", "", false
+}
+
+func (d *deployment) latestState() string {
+	if len(d.statuses) == 0 {
+		return ""
+	}
+	return d.statuses[len(d.statuses)-1].state
+}
+
+func (d *deployment) effectiveEnv() string {
+	if len(d.statuses) == 0 {
+		return d.environment
+	}
+	return d.statuses[len(d.statuses)-1].environment
+}
+
+func (r *repo) findDeployment(id int64) (int, *deployment) {
+	for i, d := range r.deployments {
+		if d.id == id {
+			return i, d
+		}
+	}
+	return -1, nil
+}
+
+// latestContexts returns the newest status per context (case-insensitive), sorted by context.
+func (r *repo) latestContexts(sha string) []*commitStatus {
+	seen := map[string]*commitStatus{}
+	for _, s := range r.commitStatus[sha] {
+		seen[strings.ToLower(s.context)] = s
+	}
+	out := make([]*commitStatus, 0, len(seen))
+	for _, s := range seen {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].context < out[j].context })
+	return out
+}
+
+func (e *Emulator) ensureEnvLocked(r *repo, name string) *environment {
+	if env, ok := r.envs[name]; ok {
+		return env
+	}
+	now := e.now().UTC()
+	env := &environment{id: e.newID(), name: name, createdAt: now, updatedAt: now}
+	r.envs[name] = env
+	r.envOrder = append(r.envOrder, name)
+	return env
+}
+
+func nodeID(kind string, id int64) string {
+	return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("0%d:%s%d", len(kind), kind, id)))
+}
+
+// ---- public snapshots ----
+
+// Status is a snapshot of a deployment status.
+type Status struct {
+	ID                                                      int64
+	State, Environment, EnvironmentURL, LogURL, Description string
+	CreatedAt                                               time.Time
+}
+
+// Deployment is a snapshot of a deployment.
+type Deployment struct {
+	ID                                       int64
+	Ref, SHA, Task, Environment, Description string
+	Payload                                  any
+	Transient, Production                    bool
+	Statuses                                 []Status // oldest first
+	CreatedAt                                time.Time
+}
+
+// Deployments returns the repository's deployments, oldest first (deep copies).
+func (e *Emulator) Deployments(owner, name string) []Deployment {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.repoLocked(owner, name)
+	if r == nil {
+		return nil
+	}
+	out := make([]Deployment, 0, len(r.deployments))
+	for _, d := range r.deployments {
+		var p any
+		_ = json.Unmarshal(d.payload, &p)
+		dd := Deployment{ID: d.id, Ref: d.ref, SHA: d.sha, Task: d.task, Environment: d.environment,
+			Payload: p, Transient: d.transient, Production: d.production, CreatedAt: d.createdAt}
+		if d.description != nil {
+			dd.Description = *d.description
+		}
+		for _, s := range d.statuses {
+			dd.Statuses = append(dd.Statuses, Status{ID: s.id, State: s.state, Environment: s.environment,
+				EnvironmentURL: s.environmentURL, LogURL: s.logURL, Description: s.description, CreatedAt: s.createdAt})
+		}
+		out = append(out, dd)
+	}
+	return out
+}
+
+// Environments returns the names of the repository's environments in creation order.
+func (e *Emulator) Environments(owner, name string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.repoLocked(owner, name)
+	if r == nil {
+		return nil
+	}
+	return append([]string(nil), r.envOrder...)
+}
+
+// SetCommitStatus adds a commit status (as POST /repos/{o}/{r}/statuses/{sha} would); the sha
+// becomes a known commit if it was not one.
+func (e *Emulator) SetCommitStatus(owner, name, sha, context, state string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.repoLocked(owner, name)
+	if r == nil {
+		return
+	}
+	sha = strings.ToLower(sha)
+	if full, ok := r.resolveSHA(sha); ok {
+		sha = full
+	}
+	if s, _, ok := r.resolveRef(sha); ok {
+		sha = s
+	}
+	r.commits[sha] = true
+	if context == "" {
+		context = "default"
+	}
+	r.commitStatus[sha] = append(r.commitStatus[sha], &commitStatus{id: e.newID(), state: state, context: context, createdAt: e.now().UTC()})
+}
