@@ -1,22 +1,513 @@
 // Package apispec validates HTTP exchanges against GitHub's official OpenAPI description of the
 // deployments endpoints (../shared/github/deployments.openapi.json), using kin-openapi.
+//
+// A Validator is built once (Load) and is then safe for concurrent use: the document, its router
+// and the webhook schemas are read-only after Load, and every validation uses its own options.
 package apispec
 
-import "net/http"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// Environment variables that locate the reference material.
+const (
+	// EnvOpenAPI names the OpenAPI description explicitly.
+	EnvOpenAPI = "DEPLOYMENT_ACTION_OPENAPI"
+	// EnvShared names the shared reference directory (the one holding github/).
+	EnvShared = "DEPLOYMENT_ACTION_SHARED"
+	// EnvRequireShared, when non-empty (CI), turns a missing description into a test failure.
+	EnvRequireShared = "DEPLOYMENT_ACTION_REQUIRE_SHARED"
+)
+
+// specRel is where the description lives inside the shared directory.
+var specRel = filepath.Join("github", "deployments.openapi.json")
+
+// ghesPrefix is the path prefix GitHub Enterprise Server puts before every REST route.
+const ghesPrefix = "/api/v3"
 
 // Validator checks requests and responses against the OpenAPI description.
-type Validator struct{}
+type Validator struct {
+	doc    *openapi3.T
+	router routers.Router
+	// templates maps the router's path keys (with multi-segment patterns) back to the spec's.
+	templates map[string]string
+	// basicError is components.schemas.basic-error, used for fault responses (see faultStatus).
+	basicError *openapi3.Schema
+	// webhooks maps an event name ("deployment", "deployment_status") and the x-webhooks key
+	// ("deployment-created", ...) to the payload schema.
+	webhooks map[string]webhookSchema
+	// webhookNames lists the accepted names, sorted, for error messages.
+	webhookNames []string
+}
 
-// Load reads the OpenAPI description at path.
-func Load(path string) (*Validator, error) { return &Validator{}, nil }
+// Load reads the OpenAPI description at path, validates it and builds the router once.
+func Load(path string) (*Validator, error) {
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	doc, err := loader.LoadFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("apispec: load %s: %w", path, err)
+	}
+	// Formats such as "timestamp" and "uri-template" are GitHub's own; they are not checked.
+	if err := doc.Validate(loader.Context, openapi3.DisableSchemaFormatValidation(), openapi3.DisableExamplesValidation()); err != nil {
+		return nil, fmt.Errorf("apispec: %s is not a valid OpenAPI description: %w", path, err)
+	}
+	v := &Validator{doc: doc, templates: map[string]string{}, webhooks: map[string]webhookSchema{}}
+
+	// The router sees a copy of the document that has no servers (so any host and scheme match:
+	// the emulator runs on http://127.0.0.1:PORT, the spec says https://api.github.com) and in
+	// which path parameters marked x-multi-segment (a commit ref such as heads/main, a sha) may
+	// span several segments.
+	rdoc := &openapi3.T{
+		Extensions: doc.Extensions,
+		OpenAPI:    doc.OpenAPI,
+		Components: doc.Components,
+		Info:       doc.Info,
+		Paths:      openapi3.NewPaths(),
+		Security:   doc.Security,
+	}
+	for tmpl, item := range doc.Paths.Map() {
+		key := tmpl
+		for _, name := range multiSegmentParams(item) {
+			key = strings.Replace(key, "{"+name+"}", "{"+name+":.+}", 1)
+		}
+		rdoc.Paths.Set(key, item)
+		v.templates[key] = tmpl
+	}
+	if v.router, err = gorillamux.NewRouter(rdoc); err != nil {
+		return nil, fmt.Errorf("apispec: build router: %w", err)
+	}
+
+	if s := doc.Components.Schemas["basic-error"]; s != nil && s.Value != nil {
+		v.basicError = s.Value
+	} else {
+		return nil, fmt.Errorf("apispec: %s has no components.schemas.basic-error", path)
+	}
+	if err := v.loadWebhooks(); err != nil {
+		return nil, fmt.Errorf("apispec: %s: %w", path, err)
+	}
+	return v, nil
+}
+
+// webhookSchema is the payload schema of one x-webhooks entry.
+type webhookSchema struct {
+	name   string // components.schemas key
+	schema *openapi3.Schema
+}
+
+// multiSegmentParams names the path parameters of item (path-level or of any operation) that
+// carry x-multi-segment: true.
+func multiSegmentParams(item *openapi3.PathItem) []string {
+	var names []string
+	add := func(ps openapi3.Parameters) {
+		for _, p := range ps {
+			if p == nil || p.Value == nil || p.Value.In != openapi3.ParameterInPath {
+				continue
+			}
+			if b, _ := p.Value.Extensions["x-multi-segment"].(bool); b && !slices.Contains(names, p.Value.Name) {
+				names = append(names, p.Value.Name)
+			}
+		}
+	}
+	add(item.Parameters)
+	for _, op := range item.Operations() {
+		add(op.Parameters)
+	}
+	return names
+}
+
+// loadWebhooks reads the x-webhooks extension (OpenAPI 3.0 has no webhooks field, so kin-openapi
+// keeps it as raw JSON) and resolves each entry's request body schema, which is a
+// #/components/schemas reference, against the loaded components.
+func (v *Validator) loadWebhooks() error {
+	raw, ok := v.doc.Extensions["x-webhooks"]
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return fmt.Errorf("x-webhooks: %w", err)
+	}
+	var hooks map[string]map[string]struct {
+		Parameters []struct {
+			Name    string `json:"name"`
+			In      string `json:"in"`
+			Example any    `json:"example"`
+		} `json:"parameters"`
+		RequestBody struct {
+			Content map[string]struct {
+				Schema struct {
+					Ref string `json:"$ref"`
+				} `json:"schema"`
+			} `json:"content"`
+		} `json:"requestBody"`
+	}
+	if err := json.Unmarshal(b, &hooks); err != nil {
+		return fmt.Errorf("x-webhooks: %w", err)
+	}
+	for key, ops := range hooks {
+		op, ok := ops["post"]
+		if !ok {
+			continue
+		}
+		ref := op.RequestBody.Content["application/json"].Schema.Ref
+		name, ok := strings.CutPrefix(ref, "#/components/schemas/")
+		if !ok {
+			return fmt.Errorf("x-webhooks %s: request body schema %q is not a #/components/schemas reference", key, ref)
+		}
+		s := v.doc.Components.Schemas[name]
+		if s == nil || s.Value == nil {
+			return fmt.Errorf("x-webhooks %s: schema %q not found", key, name)
+		}
+		ws := webhookSchema{name: name, schema: s.Value}
+		v.webhooks[key] = ws
+		for _, p := range op.Parameters {
+			if p.In == "header" && strings.EqualFold(p.Name, "X-GitHub-Event") {
+				if ev, ok := p.Example.(string); ok && ev != "" {
+					v.webhooks[ev] = ws
+				}
+			}
+		}
+	}
+	for k := range v.webhooks {
+		v.webhookNames = append(v.webhookNames, k)
+	}
+	slices.Sort(v.webhookNames)
+	return nil
+}
 
 // SpecPath says where the description is: $DEPLOYMENT_ACTION_OPENAPI, else ../shared/github/... found
 // by walking up from the working directory. required is true when $DEPLOYMENT_ACTION_REQUIRE_SHARED
 // is set (CI), where a missing file must fail the tests instead of skipping.
-func SpecPath() (path string, required bool) { return "", false }
+func SpecPath() (path string, required bool) {
+	required = os.Getenv(EnvRequireShared) != ""
+	if p := os.Getenv(EnvOpenAPI); p != "" {
+		return p, required
+	}
+	if p := os.Getenv(EnvShared); p != "" {
+		if f := filepath.Join(p, specRel); fileExists(f) {
+			return f, required
+		}
+	}
+	for _, shared := range sharedCandidates() {
+		if f := filepath.Join(shared, specRel); fileExists(f) {
+			return f, required
+		}
+	}
+	return "", required
+}
+
+// SharedDir says where the shared reference directory is (the one holding github/recordings):
+// $DEPLOYMENT_ACTION_SHARED, else the ../shared beside the nearest directory holding go.mod,
+// walking up from the working directory. It returns "" when none is found; required is as for
+// SpecPath.
+func SharedDir() (dir string, required bool) {
+	required = os.Getenv(EnvRequireShared) != ""
+	if p := os.Getenv(EnvShared); p != "" {
+		return p, required
+	}
+	for _, shared := range sharedCandidates() {
+		if fi, err := os.Stat(filepath.Join(shared, "github")); err == nil && fi.IsDir() {
+			return shared, required
+		}
+	}
+	return "", required
+}
+
+// sharedCandidates lists ../shared beside every directory holding go.mod from the working
+// directory up, nearest first.
+func sharedCandidates() []string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for {
+		if fileExists(filepath.Join(dir, "go.mod")) {
+			out = append(out, filepath.Join(filepath.Dir(dir), "shared"))
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return out
+		}
+		dir = parent
+	}
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+// options returns fresh filter options (they are cheap; a fresh set per call keeps concurrent
+// validations independent).
+func options() *openapi3filter.Options {
+	return &openapi3filter.Options{
+		MultiError:            true,
+		IncludeResponseStatus: true,
+		SkipSettingDefaults:   true, // never rewrite the request being validated
+		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+		// Messages name the JSON pointer and the reason, without dumping the (large) schema.
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
+	}
+}
 
 // ValidateExchange checks one request (with its body) and the response sent for it; it returns
 // every violation found, joined, or nil.
+//
+// Routing is by path only: the host and scheme are ignored and a leading /api/v3 (GitHub
+// Enterprise Server) is stripped. A request whose method and path match no operation of the
+// description is reported as undocumented. status 0 means no response was sent (a dropped
+// connection): only the request is checked.
 func (v *Validator) ValidateExchange(req *http.Request, reqBody []byte, status int, header http.Header, respBody []byte) error {
+	if req == nil || req.URL == nil {
+		return errors.New("apispec: no request")
+	}
+	escaped := req.URL.EscapedPath()
+	if rest, ok := strings.CutPrefix(escaped, ghesPrefix); ok && (rest == "" || rest[0] == '/') {
+		escaped = rest
+	}
+	unescaped, err := url.PathUnescape(escaped)
+	if err != nil {
+		return fmt.Errorf("%s %s: bad path: %w", req.Method, req.URL.EscapedPath(), err)
+	}
+	u := &url.URL{Path: unescaped, RawQuery: req.URL.RawQuery}
+	if escaped != unescaped {
+		u.RawPath = escaped
+	}
+	rreq := &http.Request{
+		Method:        req.Method,
+		URL:           u,
+		Host:          req.Host,
+		Header:        req.Header.Clone(),
+		Body:          io.NopCloser(bytes.NewReader(reqBody)),
+		ContentLength: int64(len(reqBody)),
+	}
+	if rreq.Header == nil {
+		rreq.Header = http.Header{}
+	}
+	// GitHub reads a request body as JSON whatever its Content-Type; so does the check.
+	if len(reqBody) > 0 && rreq.Header.Get("Content-Type") == "" {
+		rreq.Header.Set("Content-Type", "application/json")
+	}
+	label := req.Method + " " + req.URL.EscapedPath()
+	if req.URL.RawQuery != "" {
+		label += "?" + req.URL.RawQuery
+	}
+
+	route, params, err := v.router.FindRoute(rreq)
+	if err != nil {
+		if errors.Is(err, routers.ErrMethodNotAllowed) {
+			return fmt.Errorf("%s: operation undocumented: the OpenAPI description has this path but no %s operation on it", label, req.Method)
+		}
+		return fmt.Errorf("%s: operation undocumented: no path of the OpenAPI description matches", label)
+	}
+	for k, p := range params {
+		if s, err := url.PathUnescape(p); err == nil {
+			params[k] = s
+		}
+	}
+	tmpl := v.templates[route.Path]
+	if tmpl == "" {
+		tmpl = route.Path
+	}
+	label = fmt.Sprintf("%s (%s %s, %s)", label, req.Method, tmpl, route.Operation.OperationID)
+
+	var problems []string
+	in := &openapi3filter.RequestValidationInput{
+		Request:    rreq,
+		PathParams: params,
+		Route:      route,
+		Options:    options(),
+	}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		for _, e := range flatten(err) {
+			problems = append(problems, "request: "+e)
+		}
+	}
+	if status != 0 {
+		for _, e := range v.validateResponse(in, route, status, header, respBody) {
+			problems = append(problems, fmt.Sprintf("response %d: %s", status, e))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s:\n  %s", label, strings.Join(problems, "\n  "))
+}
+
+// faultStatus says whether status is one GitHub may send on any endpoint, documented or not:
+// 401 (bad credentials), 403 (forbidden, and primary/secondary rate limits), 429 (secondary rate
+// limit), 5xx, and 404 (the repository or the addressed resource does not exist or is not
+// visible to the token). Their body is the basic-error shape {message, documentation_url?}. The
+// fault injection of the emulator produces the first four; GitHub answers 404 on operations
+// whose description lists no 404, as recorded in pygithub/Environment.testDeleteEnvironment.txt
+// (GET .../environments/{name} → 404 {"message":"Not Found",...}; the description lists only
+// 200). So when the description does not list such a status for the operation, the response is
+// accepted provided its body is a basic-error with a message; any other undocumented status is a
+// violation.
+func faultStatus(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden ||
+		status == http.StatusNotFound || status == http.StatusTooManyRequests ||
+		(status >= 500 && status <= 599)
+}
+
+func (v *Validator) validateResponse(in *openapi3filter.RequestValidationInput, route *routers.Route, status int, header http.Header, body []byte) []string {
+	if header == nil {
+		header = http.Header{}
+	}
+	responses := route.Operation.Responses
+	documented := responses.Status(status)
+	if documented == nil {
+		documented = responses.Default()
+	}
+	if documented == nil {
+		if faultStatus(status) {
+			return v.checkBasicError(body)
+		}
+		var codes []string
+		for code := range responses.Map() {
+			codes = append(codes, code)
+		}
+		slices.Sort(codes)
+		return []string{fmt.Sprintf("status %d is not documented for this operation (documented: %s)", status, strings.Join(codes, ", "))}
+	}
+
+	var problems []string
+	if status == http.StatusNoContent && len(bytes.TrimSpace(body)) > 0 {
+		problems = append(problems, fmt.Sprintf("a 204 response must have no body, got %d bytes", len(body)))
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 status,
+		Header:                 header,
+		Options:                in.Options,
+	}
+	out.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		problems = append(problems, flatten(err)...)
+	}
+	return problems
+}
+
+// checkBasicError checks that body is GitHub's basic-error shape with a message.
+func (v *Validator) checkBasicError(body []byte) []string {
+	var value any
+	if err := json.Unmarshal(body, &value); err != nil {
+		return []string{fmt.Sprintf("undocumented fault status: body is not JSON (want basic-error {message, documentation_url}): %v", err)}
+	}
+	obj, ok := value.(map[string]any)
+	if !ok {
+		return []string{"undocumented fault status: body is not a JSON object (want basic-error {message, documentation_url})"}
+	}
+	var problems []string
+	if m, ok := obj["message"].(string); !ok || m == "" {
+		problems = append(problems, `undocumented fault status: basic-error body lacks a non-empty "message" string`)
+	}
+	if err := v.basicError.VisitJSON(value, openapi3.MultiErrors(), openapi3.VisitAsResponse(), openapi3.DisableSchemaErrorDetails()); err != nil {
+		for _, e := range flatten(err) {
+			problems = append(problems, "undocumented fault status: body is not a basic-error: "+e)
+		}
+	}
+	return problems
+}
+
+// ValidateWebhook checks a webhook payload against the request body schema of the matching
+// x-webhooks entry. event is the X-GitHub-Event value ("deployment", "deployment_status") or an
+// x-webhooks key ("deployment-created", "deployment-status-created").
+//
+// The two payload schemas of the shared description are stand-ins converted from octokit/webhooks
+// (marked x-subset-substitution); they are used as they are.
+func (v *Validator) ValidateWebhook(event string, payload []byte) error {
+	s, ok := v.webhooks[event]
+	if !ok {
+		return fmt.Errorf("webhook %q: no x-webhooks entry (known: %s)", event, strings.Join(v.webhookNames, ", "))
+	}
+	var value any
+	if err := json.Unmarshal(payload, &value); err != nil {
+		return fmt.Errorf("webhook %q: payload is not JSON: %w", event, err)
+	}
+	// The stand-ins come from JSON Schema with format assertion (ajv): some oneOf branches, such as
+	// environment_url's {string, format uri} | {enum [""]}, are told apart only by the "uri"
+	// format, so it is checked here (per validation; the REST schemas are left as kin-openapi
+	// checks them by default).
+	err := s.schema.VisitJSON(value, openapi3.MultiErrors(), openapi3.DisableSchemaErrorDetails(),
+		openapi3.WithStringFormatValidator("uri", uriFormat))
+	if err != nil {
+		return fmt.Errorf("webhook %q: payload does not match components.schemas.%s:\n  %s", event, s.name, strings.Join(flatten(err), "\n  "))
+	}
 	return nil
+}
+
+// uriFormat accepts an absolute URI (a scheme and something after it), as JSON Schema's "uri".
+var uriFormat = openapi3.NewCallbackValidator(func(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URI: %v", err)
+	}
+	if u.Scheme == "" || (u.Opaque == "" && u.Host == "" && u.Path == "") {
+		return errors.New("not an absolute URI")
+	}
+	return nil
+})
+
+// flatten turns kin-openapi's nested multi-errors into one message per violation.
+func flatten(err error) []string {
+	var out []string
+	var walk func(prefix string, err error)
+	walk = func(prefix string, err error) {
+		var me openapi3.MultiError
+		if errors.As(err, &me) && len(me) > 0 {
+			// Keep the wrapper's own reason ("request body has an error", "response body doesn't
+			// match schema deployment") in front of each inner violation.
+			msg := err.Error()
+			inner := me.Error()
+			p := prefix
+			if i := strings.Index(msg, inner); i > 0 {
+				p += strings.TrimSuffix(strings.TrimSpace(msg[:i]), ":") + ": "
+			}
+			for _, e := range me {
+				walk(p, e)
+			}
+			return
+		}
+		out = append(out, prefix+err.Error())
+	}
+	walk("", err)
+	return out
+}
+
+// Operations lists the documented operations as "METHOD template", sorted (for diagnostics).
+func (v *Validator) Operations() []string {
+	var out []string
+	for tmpl, item := range v.doc.Paths.Map() {
+		for method := range item.Operations() {
+			out = append(out, method+" "+tmpl)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		_, pa, _ := strings.Cut(a, " ")
+		_, pb, _ := strings.Cut(b, " ")
+		if c := strings.Compare(pa, pb); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return out
 }
