@@ -4,16 +4,47 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 )
+
+// version is set at build time with -ldflags "-X .../internal/app.version=v1.2.3".
+var version = "dev"
+
+// Version reports the build's version.
+func Version() string { return version }
 
 // Run is what main calls, with the process environment injected so tests and the runner
 // simulation can run many stages in parallel in one process.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	_ = ctx
-	_ = args
-	_ = getenv
-	_ = stdout
-	_ = stderr
-	return nil
+	if len(args) == 0 {
+		args = []string{"deployment-action"}
+	}
+	// The container's entrypoints /action/pre, /action/main and /action/post are links to one
+	// binary: the runner passes the same args to every stage, so argv[0] is what tells them apart.
+	switch name := filepath.Base(args[0]); name {
+	case "pre", "main", "post":
+		return RunStage(ctx, name, getenv, stdout)
+	}
+	if len(args) < 2 {
+		return runCLI(ctx, []string{"help"}, getenv, stdout, stderr)
+	}
+	switch args[1] {
+	case "stage":
+		if len(args) != 3 || !isStage(args[2]) {
+			return fmt.Errorf("usage: %s stage pre|main|post", filepath.Base(args[0]))
+		}
+		return RunStage(ctx, args[2], getenv, stdout)
+	case "version", "--version":
+		_, err := fmt.Fprintf(stdout, "deployment-action %s\n", version)
+		return err
+	}
+	return runCLI(ctx, args[1:], getenv, stdout, stderr)
 }
+
+func isStage(s string) bool { return s == "pre" || s == "main" || s == "post" }
+
+// quoteList formats names for messages.
+func quoteList(names []string) string { return strings.Join(names, ", ") }

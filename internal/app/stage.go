@@ -1,0 +1,200 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deployment-action/deployment-action/internal/actions"
+	"github.com/deployment-action/deployment-action/internal/config"
+	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
+
+// Budgets: post must leave a final state even when the job was cancelled (the runner allows the
+// post step minutes, we take at most a minute); after a signal we keep a short grace so the
+// request in flight can finish before the runner's SIGTERM (7.5 s after SIGINT).
+const (
+	postBudget  = 60 * time.Second
+	signalGrace = 5 * time.Second
+)
+
+// RunStage runs one action stage with the runner's environment.
+func RunStage(ctx context.Context, stage string, getenv func(string) string, stdout io.Writer) error {
+	r := actions.New(getenv, stdout)
+	err := runStage(ctx, stage, getenv, r)
+	if err != nil {
+		r.Errorf("%s", err.Error())
+	}
+	return err
+}
+
+func runStage(ctx context.Context, stage string, getenv func(string) string, r *actions.Runner) error {
+	cfg, err := config.Load(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	event, err := readEvent(cfg.Runner.EventPath)
+	if err != nil {
+		return err
+	}
+	s, err := cfg.Validate(event.deploymentID())
+	if err != nil {
+		return err
+	}
+	ref := s.Ref
+	if needsRef(s.Mode) && ref == "" {
+		if ref = defaultRef(cfg.Runner, event, s.Owner+"/"+s.Repo); ref == "" {
+			return config.Problems{"ref is empty and the run has no ref to default to: set `ref:` to a branch, tag or commit SHA"}
+		}
+	}
+
+	if stage == deploy.StagePost {
+		// Post must finish the deployment even after a cancellation: detach from the signal, but
+		// stop soon after one so the runner does not have to kill us.
+		var cancel context.CancelFunc
+		parent := ctx
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(parent), postBudget)
+		defer cancel()
+		stop := context.AfterFunc(parent, func() { time.AfterFunc(signalGrace, cancel) })
+		defer stop()
+	}
+
+	api, err := ghapi.New(ghapi.Options{
+		Token:     s.Token.Value(),
+		APIURL:    cfg.Runner.APIURL,
+		UserAgent: "deployment-action/" + version,
+		Logf:      r.Debugf,
+	})
+	if err != nil {
+		return err
+	}
+	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf}
+	checkRun := s.JobCheckRunID
+	run := deploy.Run{ServerURL: cfg.Runner.ServerURL, Repository: cfg.Runner.Repository, RunID: cfg.Runner.RunID,
+		RunAttempt: cfg.Runner.RunAttempt, Job: cfg.Runner.Job, CheckRunID: checkRun}
+	rep, err := d.Stage(ctx, deploy.Job{Stage: stage, Settings: s, Run: run, Ref: ref, State: r})
+	if rep != nil {
+		for _, w := range rep.Warnings {
+			r.Warningf("%s", w)
+		}
+		if rep.Skipped != "" {
+			r.Debugf("%s", rep.Skipped)
+		}
+		if werr := writeResults(stage, s, rep, r); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// writeResults writes outputs (main only: the runner drops pre's and post's) and the summary.
+func writeResults(stage string, s *config.Settings, rep *deploy.Report, r *actions.Runner) error {
+	if rep.Skipped != "" && rep.DeploymentID == 0 && rep.Cleanup == nil {
+		return nil
+	}
+	var errs []error
+	if stage == deploy.StageMain {
+		outputs := map[string]string{"environment": rep.Environment, "state": rep.State, "environment-url": rep.EnvironmentURL, "log-url": rep.LogURL}
+		if rep.DeploymentID != 0 {
+			outputs["deployment-id"] = strconv.FormatInt(rep.DeploymentID, 10)
+			outputs["deployment-url"] = rep.DeploymentURL
+		}
+		if rep.StatusID != 0 {
+			outputs["status-id"] = strconv.FormatInt(rep.StatusID, 10)
+		}
+		for _, name := range outputNames {
+			if v, ok := outputs[name]; ok {
+				errs = append(errs, r.SetOutput(name, v))
+			}
+		}
+	}
+	if stage != deploy.StagePre {
+		errs = append(errs, r.AddSummary(Summary(stage, s, rep)))
+	}
+	return errors.Join(errs...)
+}
+
+// outputNames is the order outputs are written in; the same names as action.yml's outputs.
+var outputNames = []string{"deployment-id", "deployment-url", "environment-url", "log-url", "status-id", "environment", "state"}
+
+func needsRef(mode string) bool {
+	return mode == config.ModeAuto || mode == config.ModeStart || mode == config.ModeTrigger
+}
+
+// event is the subset of the triggering event's payload the action uses.
+type event struct {
+	Deployment *struct {
+		ID  int64  `json:"id"`
+		Ref string `json:"ref"`
+	} `json:"deployment"`
+	PullRequest *struct {
+		Head struct {
+			Ref  string `json:"ref"`
+			SHA  string `json:"sha"`
+			Repo *struct {
+				FullName string `json:"full_name"`
+			} `json:"repo"`
+		} `json:"head"`
+	} `json:"pull_request"`
+}
+
+func (e *event) deploymentID() int64 {
+	if e == nil || e.Deployment == nil {
+		return 0
+	}
+	return e.Deployment.ID
+}
+
+func readEvent(path string) (*event, error) {
+	var e event
+	if path == "" {
+		return &e, nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &e, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the event payload: %w", err)
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, fmt.Errorf("reading the event payload %s: %w", path, err)
+	}
+	return &e, nil
+}
+
+// defaultRef is what to deploy when `ref` is not set: for pull requests the PR's head branch, so
+// the deployment shows on the PR (its head SHA when the branch lives in a fork); for a deployment
+// event, that deployment's ref; otherwise the ref that triggered the run, else its SHA.
+func defaultRef(rn config.Runner, e *event, repo string) string {
+	if pr := e.PullRequest; pr != nil {
+		if pr.Head.Repo != nil && !strings.EqualFold(pr.Head.Repo.FullName, repo) && pr.Head.SHA != "" {
+			return pr.Head.SHA
+		}
+		if pr.Head.Ref != "" {
+			return pr.Head.Ref
+		}
+	}
+	if e.Deployment != nil && e.Deployment.Ref != "" {
+		return e.Deployment.Ref
+	}
+	if strings.HasPrefix(rn.Ref, "refs/pull/") && rn.HeadRef != "" {
+		return rn.HeadRef
+	}
+	for _, p := range []string{"refs/heads/", "refs/tags/"} {
+		if strings.HasPrefix(rn.Ref, p) {
+			return strings.TrimPrefix(rn.Ref, p)
+		}
+	}
+	if rn.Ref != "" && !strings.HasPrefix(rn.Ref, "refs/") {
+		return rn.Ref
+	}
+	return rn.SHA
+}

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/deployment-action/deployment-action/internal/config"
+	"github.com/deployment-action/deployment-action/internal/deploy"
+)
+
+// Summary renders the job summary for a stage: a table in main, one line in post.
+func Summary(stage string, s *config.Settings, rep *deploy.Report) string {
+	var b strings.Builder
+	if rep.Cleanup != nil {
+		c := rep.Cleanup
+		verb := "Deactivated"
+		if rep.Mode == config.ModeDelete {
+			verb = "Cleaned up"
+		}
+		fmt.Fprintf(&b, "### %s environment %s\n\n", verb, md(c.Environment))
+		b.WriteString("| Deployments found | Made inactive | Already inactive | Deleted | Failed |\n|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(&b, "| %d | %d | %d | %d | %d |\n", c.Found, c.Deactivated, c.AlreadyInactive, c.Deleted, c.Failed)
+		if c.EnvironmentDeleted {
+			fmt.Fprintf(&b, "\nThe environment %s was deleted.\n", md(c.Environment))
+		}
+		return b.String()
+	}
+	if stage == deploy.StagePost {
+		if rep.Recovered {
+			fmt.Fprintf(&b, "Deployment %s was recovered after an interrupted start and ", link(fmt.Sprint(rep.DeploymentID), rep.DeploymentURL))
+		} else {
+			fmt.Fprintf(&b, "Deployment %s ", link(fmt.Sprint(rep.DeploymentID), rep.DeploymentURL))
+		}
+		fmt.Fprintf(&b, "to %s finished: **%s**", md(rep.Environment), md(rep.State))
+		if rep.EnvironmentURL != "" {
+			fmt.Fprintf(&b, " — %s", link(rep.EnvironmentURL, rep.EnvironmentURL))
+		}
+		b.WriteString("\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "### Deployment to %s\n\n", md(rep.Environment))
+	b.WriteString("| Environment | Ref | Commit | State | Deployment | Environment URL | Logs |\n|---|---|---|---|---|---|---|\n")
+	sha := rep.SHA
+	if len(sha) > 7 {
+		sha = sha[:7]
+	}
+	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", md(rep.Environment), code(rep.Ref), code(sha), md(rep.State),
+		link(fmt.Sprint(rep.DeploymentID), rep.DeploymentURL), link(rep.EnvironmentURL, rep.EnvironmentURL), link("job", rep.LogURL))
+	if rep.Rerun {
+		fmt.Fprintf(&b, "\nThis is attempt %s of the run: it has its own deployment; the earlier attempt's deployment is left as it ended.\n", md(rep.RunAttempt))
+	}
+	if rep.Recovered {
+		b.WriteString("\nThe deployment's create was interrupted; it was found and adopted instead of being created twice.\n")
+	}
+	if s != nil && s.Mode == config.ModeAuto {
+		b.WriteString("\nThe final state is set when the job ends.\n")
+	}
+	return b.String()
+}
+
+// md escapes untrusted text for a markdown table cell: no HTML, no table breaks, no line breaks.
+func md(s string) string {
+	if s == "" {
+		return "—"
+	}
+	r := strings.NewReplacer("\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;", "\r", " ", "\n", " ", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]")
+	return r.Replace(s)
+}
+
+func code(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return "`" + strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ").Replace(s) + "`"
+}
+
+// link renders a markdown link only for http(s) targets, so a URL from input cannot smuggle
+// another scheme (javascript:) into the summary.
+func link(text, target string) string {
+	if target == "" || text == "" {
+		return md(text)
+	}
+	if !strings.HasPrefix(target, "https://") && !strings.HasPrefix(target, "http://") {
+		return md(text)
+	}
+	t := strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C", "\n", "", "\r", "").Replace(target)
+	return "[" + md(text) + "](" + t + ")"
+}

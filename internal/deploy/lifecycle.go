@@ -1,0 +1,277 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deployment-action/deployment-action/internal/config"
+)
+
+// Stages of a container action.
+const (
+	StagePre  = "pre"
+	StageMain = "main"
+	StagePost = "post"
+)
+
+// State keys kept between stages (GITHUB_STATE → STATE_<key>).
+const (
+	KeyRequestID      = "request-id"
+	KeyCreatedAt      = "created-at"
+	KeyDeploymentID   = "deployment-id"
+	KeyDeploymentURL  = "deployment-url"
+	KeyEnvironment    = "environment"
+	KeyEnvironmentURL = "environment-url"
+	KeyLogURL         = "log-url"
+	KeyStatusID       = "status-id"
+	KeyState          = "state"
+	KeyRef            = "ref"
+	KeySHA            = "sha"
+)
+
+// StateStore carries values from pre to main and post.
+type StateStore interface {
+	State(name string) string
+	SaveState(name, value string) error
+}
+
+// Job is one stage's input: the validated settings and the run around it.
+type Job struct {
+	Stage    string
+	Settings *config.Settings
+	Run      Run
+	Ref      string // resolved ref to deploy (settings.Ref or the event's)
+	State    StateStore
+}
+
+// Report is what a stage did, for outputs, the summary and the CLI.
+type Report struct {
+	Mode, Stage    string
+	Skipped        string // why the stage did nothing
+	DeploymentID   int64
+	DeploymentURL  string
+	Environment    string
+	Ref, SHA       string
+	EnvironmentURL string
+	LogURL         string
+	StatusID       int64
+	State          string
+	CreatedHere    bool // this stage created the deployment
+	Recovered      bool // post found a deployment whose create had been interrupted
+	Rerun          bool
+	RunAttempt     string
+	Warnings       []string
+	Cleanup        *CleanupReport
+}
+
+// Stage runs one stage of the action.
+func (d *Deployer) Stage(ctx context.Context, j Job) (*Report, error) {
+	s := j.Settings
+	r := &Report{Mode: s.Mode, Stage: j.Stage, Environment: s.Environment, Rerun: j.Run.Rerun(), RunAttempt: j.Run.RunAttempt}
+	switch j.Stage {
+	case StagePre:
+		if s.Mode != config.ModeAuto {
+			r.Skipped = fmt.Sprintf("mode %s: nothing to do in pre", s.Mode)
+			return r, nil
+		}
+		return r, d.start(ctx, j, r)
+	case StagePost:
+		if s.Mode != config.ModeAuto {
+			r.Skipped = fmt.Sprintf("mode %s: nothing to do in post", s.Mode)
+			return r, nil
+		}
+		return r, d.finishAuto(ctx, j, r)
+	case StageMain:
+	default:
+		return nil, fmt.Errorf("unknown stage %q", j.Stage)
+	}
+
+	switch s.Mode {
+	case config.ModeAuto:
+		if id := j.State.State(KeyDeploymentID); id != "" {
+			r.fromState(j.State)
+			if r.State == "" {
+				// pre created the deployment but its initial status failed: set it now.
+				return r, d.setInitial(ctx, j, r)
+			}
+			return r, nil
+		}
+		if j.State.State(KeyRequestID) != "" {
+			// pre started a create and was cut off (its failure would normally end the job before
+			// main): find that deployment instead of creating a second one.
+			if err := d.recover(ctx, j, r); err != nil || r.DeploymentID != 0 {
+				if err == nil {
+					err = d.setInitial(ctx, j, r)
+				}
+				return r, err
+			}
+		}
+		// pre did not run (a local `uses: ./` action): main creates the deployment itself.
+		return r, d.start(ctx, j, r)
+	case config.ModeStart:
+		return r, d.start(ctx, j, r)
+	case config.ModeTrigger:
+		if err := d.create(ctx, j, r); err != nil {
+			return r, err
+		}
+		state := s.State
+		if state == "" {
+			state = "success"
+		}
+		return r, d.status(ctx, j, r, state, s.EnvironmentURL)
+	case config.ModeFinish, config.ModeStatus:
+		r.DeploymentID = s.DeploymentID
+		state := s.State
+		if state == "" { // finish without a state: the job's status so far
+			state, _ = FinalState(s.JobStatus, s.CancelledState)
+		}
+		return r, d.status(ctx, j, r, state, s.EnvironmentURL)
+	case config.ModeDeactivate, config.ModeDelete:
+		rep, err := d.Cleanup(ctx, CleanupSpec{Environment: s.Environment, Delete: s.Mode == config.ModeDelete, DeleteEnvironment: s.DeleteEnvironment && s.Mode == config.ModeDelete})
+		r.Cleanup = rep
+		return r, err
+	}
+	return nil, fmt.Errorf("unknown mode %q", s.Mode)
+}
+
+func (j Job) createSpec(requestID string) CreateSpec {
+	s := j.Settings
+	return CreateSpec{Ref: j.Ref, Task: s.Task, Environment: s.Environment, Description: s.Description, Payload: s.Payload,
+		AutoMerge: s.AutoMerge, RequiredContexts: s.RequiredContexts, Transient: s.TransientEnvironment,
+		Production: s.ProductionEnvironment, RequestID: requestID, Run: j.Run}
+}
+
+// start creates the deployment and sets the initial state.
+func (d *Deployer) start(ctx context.Context, j Job, r *Report) error {
+	if err := d.create(ctx, j, r); err != nil {
+		return err
+	}
+	return d.setInitial(ctx, j, r)
+}
+
+// create saves a request id before the call, and the deployment right after it, so a stage
+// interrupted at any point leaves post able to find and finish the deployment.
+func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
+	reqID := NewRequestID()
+	if j.State != nil {
+		if err := j.State.SaveState(KeyRequestID, reqID); err != nil {
+			return fmt.Errorf("saving state: %w", err)
+		}
+		_ = j.State.SaveState(KeyCreatedAt, time.Now().UTC().Format(time.RFC3339))
+	}
+	dep, err := d.Create(ctx, j.createSpec(reqID))
+	if err != nil {
+		return err
+	}
+	r.CreatedHere = true
+	return saveDeployment(j, r, dep)
+}
+
+// saveDeployment records the deployment in the report and, first thing, in the state.
+func saveDeployment(j Job, r *Report, dep *github.Deployment) error {
+	r.fromDeployment(dep)
+	if j.State == nil {
+		return nil
+	}
+	for k, v := range map[string]string{KeyDeploymentID: strconv.FormatInt(dep.GetID(), 10), KeyDeploymentURL: dep.GetURL(),
+		KeyEnvironment: dep.GetEnvironment(), KeyRef: dep.GetRef(), KeySHA: dep.GetSHA()} {
+		if err := j.State.SaveState(k, v); err != nil {
+			return fmt.Errorf("saving state: %w", err)
+		}
+	}
+	return nil
+}
+
+func (d *Deployer) setInitial(ctx context.Context, j Job, r *Report) error {
+	return d.status(ctx, j, r, j.Settings.InitialState, j.Settings.EnvironmentURL)
+}
+
+// status sets a state on r's deployment, carrying the environment URL so no status clears it.
+func (d *Deployer) status(ctx context.Context, j Job, r *Report, state, envURL string) error {
+	s := j.Settings
+	if envURL == "" && j.State != nil {
+		envURL = j.State.State(KeyEnvironmentURL)
+	}
+	logURL := s.LogURL
+	if logURL == "" {
+		logURL = j.Run.LogURL()
+	}
+	st, err := d.SetStatus(ctx, r.DeploymentID, StatusSpec{State: state, Description: s.Description, EnvironmentURL: envURL, LogURL: logURL, AutoInactive: s.AutoInactive})
+	if err != nil {
+		return err
+	}
+	r.StatusID, r.State, r.EnvironmentURL, r.LogURL = st.GetID(), st.GetState(), envURL, logURL
+	if r.EnvironmentURL == "" {
+		r.EnvironmentURL = st.GetEnvironmentURL()
+	}
+	if r.DeploymentURL == "" {
+		r.DeploymentURL = st.GetDeploymentURL()
+	}
+	if j.State != nil && (j.Stage == StagePre || j.Stage == StageMain) {
+		for k, v := range map[string]string{KeyStatusID: strconv.FormatInt(r.StatusID, 10), KeyState: r.State,
+			KeyEnvironmentURL: envURL, KeyLogURL: logURL} {
+			if err := j.State.SaveState(k, v); err != nil {
+				return fmt.Errorf("saving state: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// finishAuto is post in auto mode: set the final state from the job's status, whatever happened
+// before (failed initial status, interrupted create, cancelled job).
+func (d *Deployer) finishAuto(ctx context.Context, j Job, r *Report) error {
+	st := j.State
+	r.fromState(st)
+	if r.DeploymentID == 0 {
+		if err := d.recover(ctx, j, r); err != nil || r.DeploymentID == 0 {
+			return err
+		}
+	}
+	state, known := FinalState(j.Settings.JobStatus, j.Settings.CancelledState)
+	if !known {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("job status %q is unknown; marking the deployment %s so it does not stay in progress", j.Settings.JobStatus, state))
+	}
+	return d.status(ctx, j, r, state, j.Settings.EnvironmentURL)
+}
+
+// recover finds the deployment that an interrupted create (whose request id was saved) made.
+func (d *Deployer) recover(ctx context.Context, j Job, r *Report) error {
+	reqID := j.State.State(KeyRequestID)
+	if reqID == "" {
+		r.Skipped = "no deployment was created (pre and main did not get that far): nothing to finish"
+		return nil
+	}
+	since, _ := time.Parse(time.RFC3339, j.State.State(KeyCreatedAt))
+	dep, err := d.FindByRequestID(ctx, j.createSpec(reqID), since)
+	if err != nil {
+		return fmt.Errorf("looking for the deployment an interrupted stage created: %w", err)
+	}
+	if dep == nil {
+		r.Skipped = "the create was interrupted before GitHub made the deployment: nothing to finish"
+		return nil
+	}
+	r.Recovered = true
+	return saveDeployment(j, r, dep)
+}
+
+func (r *Report) fromDeployment(dep *github.Deployment) {
+	r.DeploymentID, r.DeploymentURL, r.Environment = dep.GetID(), dep.GetURL(), dep.GetEnvironment()
+	r.Ref, r.SHA = dep.GetRef(), dep.GetSHA()
+}
+
+func (r *Report) fromState(st StateStore) {
+	r.DeploymentID, _ = strconv.ParseInt(st.State(KeyDeploymentID), 10, 64)
+	r.DeploymentURL = st.State(KeyDeploymentURL)
+	if env := st.State(KeyEnvironment); env != "" {
+		r.Environment = env
+	}
+	r.Ref, r.SHA = st.State(KeyRef), st.State(KeySHA)
+	r.EnvironmentURL, r.LogURL = st.State(KeyEnvironmentURL), st.State(KeyLogURL)
+	r.StatusID, _ = strconv.ParseInt(st.State(KeyStatusID), 10, 64)
+	r.State = st.State(KeyState)
+}
