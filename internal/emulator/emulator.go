@@ -289,6 +289,9 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var extraDelay time.Duration
 	if f != nil {
 		rec.Fault = f.Kind.String()
+		if tok, ok := parseAuth(r.Header.Get("Authorization")); ok {
+			ri.token = tok // for the rate-limit headers only; nothing is counted
+		}
 		switch f.Kind {
 		case FaultReset:
 			e.record(rec)
@@ -299,7 +302,8 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			if st == 0 {
 				st = http.StatusBadGateway
 			}
-			resp := e.errorResponse(st, basicError(http.StatusText(st), docRoot))
+			resp := e.errorResponse(st, basicError(http.StatusText(st), docRoot+"/rest"))
+			e.withRateHeaders(r, ri, resp)
 			e.finish(w, r, ri, resp, rec, 0)
 			return
 		case FaultSecondaryLimit:

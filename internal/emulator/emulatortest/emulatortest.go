@@ -5,6 +5,7 @@ package emulatortest
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -64,8 +65,12 @@ func Start(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *emula
 				prev(req, reqBody, status, header, respBody)
 			}
 			if err := v.ValidateExchange(req, reqBody, status, header, respBody); err != nil {
+				msg, ok := relevant(err.Error(), status)
+				if !ok {
+					return
+				}
 				mu.Lock()
-				violations = append(violations, fmt.Sprintf("%s %s -> %d: %v", req.Method, req.URL.RequestURI(), status, err))
+				violations = append(violations, fmt.Sprintf("%s %s -> %d: %s", req.Method, req.URL.RequestURI(), status, msg))
 				mu.Unlock()
 			}
 		}
@@ -92,4 +97,32 @@ func Start(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *emula
 		}
 	})
 	return e
+}
+
+// relevant filters a violation report. When the emulator rejected a request with a client error
+// (4xx), problems with the request itself are what the test sent on purpose (a bad state, an
+// over-long description, an unknown path): only problems with the response are reported. A 2xx
+// answer to an invalid request is always reported, since GitHub would have refused it.
+func relevant(report string, status int) (string, bool) {
+	if status < 400 || status >= 500 {
+		return report, true
+	}
+	if strings.Contains(report, "operation undocumented") {
+		return "", false
+	}
+	lines := strings.Split(report, "\n  ")
+	if len(lines) < 2 {
+		return report, true
+	}
+	kept := []string{lines[0]}
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "request: ") {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	if len(kept) == 1 {
+		return "", false
+	}
+	return strings.Join(kept, "\n  "), true
 }
