@@ -381,8 +381,16 @@ func parseContexts(v string) (RequiredContexts, error) {
 		return RequiredContexts{All: true}, nil
 	}
 	var list []string
-	for _, line := range strings.FieldsFunc(t, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
-		c := strings.TrimSpace(line)
+	var items []string
+	for _, line := range strings.Split(strings.ReplaceAll(t, "\r", ""), "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue // blank lines in a YAML block list are harmless
+		}
+		parts := strings.Split(strings.TrimSuffix(line, ","), ",")
+		items = append(items, parts...)
+	}
+	for _, item := range items {
+		c := strings.TrimSpace(item)
 		switch {
 		case c == "":
 			return RequiredContexts{}, errors.New("an empty context name (two commas in a row?): separate names with one comma or a line break")
