@@ -1,0 +1,181 @@
+package ghapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+)
+
+func TestLostCreateResponseAdoptsDeployment(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	// An older deployment of the same ref and environment, from another run, must not be adopted.
+	other := deployReq("other-run")
+	c, logs := newClient(t, f, nil)
+	if _, err := c.CreateDeployment(t.Context(), "o", "r", other); err != nil {
+		t.Fatal(err)
+	}
+	f.on("create", dropConnection(true))
+	d, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("ours"))
+	noToken(t, err, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.creates() != 2 || f.count("create") != 2 {
+		t.Errorf("deployments = %d, create requests = %d; want 2 and 2 (no duplicate)", f.creates(), f.count("create"))
+	}
+	var payload map[string]any
+	_ = json.Unmarshal(d.Payload, &payload)
+	if payload["request_id"] != "ours" || d.GetID() != 102 {
+		t.Errorf("adopted %d with payload %s", d.GetID(), d.Payload)
+	}
+	if !strings.Contains(logs.String(), "response lost; adopted deployment 102") {
+		t.Errorf("log = %q", logs)
+	}
+}
+
+func TestLostCreateBeforeCommitIsRetriedOnce(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	f.on("create", dropConnection(false))
+	c, _ := newClient(t, f, nil)
+	d, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("r1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.creates() != 1 || f.count("create") != 2 || f.count("list") != 1 || d.GetID() != 101 {
+		t.Errorf("deployments=%d creates=%d lists=%d id=%d", f.creates(), f.count("create"), f.count("list"), d.GetID())
+	}
+}
+
+func TestLostCreateWithTwoMatchesFails(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	c, logs := newClient(t, f, nil)
+	// A caller that reuses a payload (no unique id) cannot be told apart from itself.
+	if _, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("same")); err != nil {
+		t.Fatal(err)
+	}
+	f.on("create", dropConnection(true))
+	_, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("same"))
+	noToken(t, err, logs)
+	if err == nil || !strings.Contains(err.Error(), "2 deployments [102 101] match") {
+		t.Fatalf("err = %v", err)
+	}
+	if f.count("create") != 2 || f.creates() != 2 {
+		t.Errorf("create requests = %d, deployments = %d; no third create", f.count("create"), f.creates())
+	}
+}
+
+func TestLostCreateIgnoresOldDeploymentWithSamePayload(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	c, _ := newClient(t, f, nil)
+	if _, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("same")); err != nil {
+		t.Fatal(err)
+	}
+	clock.Sleep(t.Context(), time.Hour) // that one is an hour old, beyond the clock-skew allowance
+	f.on("create", dropConnection(false))
+	d, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("same"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.GetID() != 102 || f.creates() != 2 {
+		t.Errorf("id = %d, deployments = %d; want a fresh 102", d.GetID(), f.creates())
+	}
+}
+
+func TestLostStatusResponse(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		commit      bool
+		wantPosts   int
+		wantAdopted bool
+	}{
+		{"committed: newest status matches, adopted", true, 1, true},
+		{"not committed: newest differs, retried", false, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			f := newFakeGitHub(t, clock)
+			c, logs := newClient(t, f, nil)
+			d, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("st"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := d.GetID()
+			f.addStatus(id, "in_progress", nil, nil)
+			f.on("status", dropConnection(tc.commit))
+			req := &github.DeploymentStatusRequest{
+				State: github.String("success"), EnvironmentURL: github.String("https://staging.example.com"),
+				LogURL: github.String("https://github.com/o/r/actions/runs/1"),
+			}
+			s, err := c.CreateDeploymentStatus(t.Context(), "o", "r", id, req)
+			noToken(t, err, logs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.count("status"); got != tc.wantPosts {
+				t.Errorf("status POSTs = %d, want %d", got, tc.wantPosts)
+			}
+			if f.statusCount(id) != 2 || s.GetState() != "success" || s.GetEnvironmentURL() != "https://staging.example.com" {
+				t.Errorf("statuses on server = %d, returned %s %s", f.statusCount(id), s.GetState(), s.GetEnvironmentURL())
+			}
+			if adopted := strings.Contains(logs.String(), "adopted status"); adopted != tc.wantAdopted {
+				t.Errorf("adopted = %v, log = %q", adopted, logs)
+			}
+		})
+	}
+}
+
+func TestLostStatusWithDifferentURLIsRetried(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	c, _ := newClient(t, f, nil)
+	d, _ := c.CreateDeployment(t.Context(), "o", "r", deployReq("u"))
+	// The newest status has the asked-for state but a different URL: not ours.
+	f.addStatus(d.GetID(), "success", github.String("https://old.example.com"), nil)
+	f.on("status", respond(http.StatusBadGateway, `{"message":"bad gateway"}`))
+	s, err := c.CreateDeploymentStatus(t.Context(), "o", "r", d.GetID(), &github.DeploymentStatusRequest{
+		State: github.String("success"), EnvironmentURL: github.String("https://new.example.com"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.count("status") != 2 || s.GetEnvironmentURL() != "https://new.example.com" {
+		t.Errorf("POSTs = %d, url = %s", f.count("status"), s.GetEnvironmentURL())
+	}
+}
+
+func TestPayloadEqual(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		sent   any
+		stored string
+		want   bool
+	}{
+		{map[string]any{"a": 1, "b": "x"}, `{"b":"x","a":1.0}`, true},
+		{map[string]any{"a": 1}, `{"a":2}`, false},
+		{"text payload", `"text payload"`, true},
+		{nil, `{}`, true},
+		{nil, `""`, true},
+		{nil, ``, true},
+		{nil, `{"a":1}`, false},
+		{json.RawMessage(`{"id":"z"}`), `{"id":"z"}`, true},
+	} {
+		if got := payloadEqual(tc.sent, json.RawMessage(tc.stored)); got != tc.want {
+			t.Errorf("payloadEqual(%v, %s) = %v", tc.sent, tc.stored, got)
+		}
+	}
+}
