@@ -698,7 +698,7 @@ func (c *hctx) commitStatuses() *response {
 	}
 	sha, _, ok := c.repo.resolveRef(rest)
 	if !ok {
-		return jsonResponse(http.StatusUnprocessableEntity, obj{"message": "No commit found for SHA: " + rest,
+		return jsonResponse(http.StatusNotFound, obj{"message": "No commit found for SHA: " + rest,
 			"documentation_url": docURL("commits/statuses")})
 	}
 	if !combined {

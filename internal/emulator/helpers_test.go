@@ -37,6 +37,24 @@ func start(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *api {
 	return &api{t: t, e: e, base: e.URL(), token: "test-token", client: &http.Client{}}
 }
 
+// startRaw starts an emulator without the OpenAPI conformance hook, for exchanges GitHub really
+// has but its description does not document (400 on malformed JSON, 422 on unknown commits).
+func startRaw(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *api {
+	t.Helper()
+	e := emulator.New(cfg)
+	if len(repos) == 0 {
+		repos = []emulator.RepoSeed{emulator.DefaultRepo()}
+	}
+	for _, r := range repos {
+		e.AddRepo(r)
+	}
+	if err := e.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return &api{t: t, e: e, base: e.URL(), token: "test-token", client: &http.Client{}}
+}
+
 type result struct {
 	status int
 	header http.Header
@@ -127,6 +145,8 @@ func jsonNum(v any) string {
 		return strconv.FormatInt(n, 10)
 	case int:
 		return strconv.Itoa(n)
+	case string:
+		return n
 	}
 	panic(fmt.Sprintf("jsonNum(%T)", v))
 }
