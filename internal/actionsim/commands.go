@@ -62,6 +62,7 @@ func (s *commandScanner) scan(out string) ([]Command, string) {
 		}
 		if cmd.Name == "stop-commands" {
 			s.stopToken = strings.ToLower(cmd.Data)
+			cmds = append(cmds, cmd)
 			log.WriteString(s.mask(line) + "\n")
 			continue
 		}
