@@ -1,0 +1,39 @@
+# Image of the deployment-action container action: one static Go binary on an empty base.
+#
+# The runner starts every stage with `docker run --entrypoint /action/<stage>`; the binary picks
+# the stage from the base name of argv[0], so pre, main and post are symlinks to the one binary.
+# No shell in the final image: the entrypoints are exec'd directly (dash would drop the runner's
+# hyphenated INPUT_… variables anyway). No USER (the runner's file-command files need root) and
+# no WORKDIR (the runner forces --workdir /github/workspace).
+#
+# The builder is an ARG so that tests (internal/container) can substitute a locally assembled
+# toolchain image when no registry is reachable; releases use the pinned default.
+# Pinned by the digest of the multi-arch manifest index; Dependabot (docker) keeps it current.
+ARG GO_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
+
+# The builder runs on the build machine's platform and cross-compiles (no emulation needed for
+# the multi-arch release); TARGETOS/TARGETARCH come from BuildKit/buildah, empty means native.
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
+ARG TARGETOS
+ARG TARGETARCH
+# GOPROXY may be overridden (`--build-arg GOPROXY=file:///…` for an offline module mirror).
+ARG GOPROXY=https://proxy.golang.org,direct
+ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly GOPROXY=${GOPROXY}
+WORKDIR /src
+
+# Dependencies first, so a source-only change reuses the module layer.
+COPY go.mod go.sum ./
+RUN go mod download
+
+COPY . .
+RUN GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+    go build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o /out/action/deployment-action . \
+ && ln -s deployment-action /out/action/pre \
+ && ln -s deployment-action /out/action/main \
+ && ln -s deployment-action /out/action/post
+
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+# One COPY of the directory keeps the relative symlinks as symlinks.
+COPY --from=build /out/action/ /action/
+ENTRYPOINT ["/action/main"]

@@ -1,0 +1,929 @@
+// Package container tests the real Dockerfile: it builds the image with podman (from a builder
+// image assembled from the host's Go toolchain, because no registry is reachable in tests), then
+// runs the pre, main and post stages the way the Actions runner does (same docker-run flags,
+// mounts, environment and file commands) against the API emulator running in this process.
+//
+// The test needs podman and runc. Without them it skips, unless DEPLOYMENT_ACTION_REQUIRE_TOOLS=1
+// (CI), where a missing tool is a failure.
+package container
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+const (
+	// requireToolsEnv makes missing tools a failure instead of a skip.
+	requireToolsEnv = "DEPLOYMENT_ACTION_REQUIRE_TOOLS"
+	// runtimeEnv overrides the OCI runtime (default runc, as on this project's CI machine).
+	runtimeEnv = "DEPLOYMENT_ACTION_PODMAN_RUNTIME"
+	// maxImageBytes is the size budget of the final image.
+	maxImageBytes = 10 << 20
+	// imageRepo is where the test's images are tagged (local only, never pushed).
+	imageRepo = "localhost/deployment-action-test"
+)
+
+// fixture is the result of the one image build shared by every test in this binary.
+type fixture struct {
+	root      string        // repository root (build context)
+	image     string        // tag of the built image
+	binary    string        // the image's binary, extracted, for direct runs
+	files     []tarEntry    // the final image's file system
+	buildTime time.Duration // podman build wall time
+	err       error
+	skip      string
+}
+
+type tarEntry struct {
+	name     string
+	typeflag byte
+	linkname string
+	size     int64
+}
+
+var (
+	fixtureOnce sync.Once
+	fixt        fixture
+	cleanups    []func()
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	os.Exit(code)
+}
+
+func requireTools() bool { return os.Getenv(requireToolsEnv) == "1" }
+
+func podmanRuntime() string {
+	if r := os.Getenv(runtimeEnv); r != "" {
+		return r
+	}
+	return "runc"
+}
+
+// built returns the shared fixture, building the image on first use; it skips or fails t when
+// the tools are missing or the build failed.
+func built(t *testing.T) *fixture {
+	t.Helper()
+	fixtureOnce.Do(func() { fixt = buildFixture() })
+	if fixt.skip != "" {
+		if requireTools() {
+			t.Fatalf("%s (%s=1: required)", fixt.skip, requireToolsEnv)
+		}
+		t.Skip(fixt.skip)
+	}
+	if fixt.err != nil {
+		t.Fatalf("building the image: %v", fixt.err)
+	}
+	return &fixt
+}
+
+func buildFixture() (f fixture) {
+	for _, tool := range []string{"podman", podmanRuntime(), "go", "ldd"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			f.skip = fmt.Sprintf("%s is not installed (apt-get install -y podman runc)", tool)
+			return f
+		}
+	}
+	root, err := repoRoot()
+	if err != nil {
+		f.err = err
+		return f
+	}
+	f.root = root
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+
+	builder, err := builderImage(ctx)
+	if err != nil {
+		f.err = fmt.Errorf("assembling the builder image: %w", err)
+		return f
+	}
+
+	// The build is offline (--network none): modules come from the host's module cache, served
+	// as a file:// GOPROXY. The cache must hold every module go.sum names.
+	modcache, err := goEnv(ctx, root, "GOMODCACHE")
+	if err != nil {
+		f.err = err
+		return f
+	}
+	check := exec.CommandContext(ctx, "go", "mod", "download")
+	check.Dir = root
+	check.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod")
+	if out, err := check.CombinedOutput(); err != nil {
+		f.err = fmt.Errorf("the module cache lacks modules this build needs (run `go mod download` first): %v\n%s", err, out)
+		return f
+	}
+
+	f.image = fmt.Sprintf("%s/action:%d-%d", imageRepo, os.Getpid(), time.Now().UnixNano())
+	start := time.Now()
+	out, err := podman(ctx, "build", "--runtime", podmanRuntime(), "--network", "none",
+		"--volume", filepath.Join(modcache, "cache", "download")+":/goproxy:ro",
+		"--build-arg", "GO_IMAGE="+builder,
+		"--build-arg", "GOPROXY=file:///goproxy",
+		"--tag", f.image, "--file", filepath.Join(root, "Dockerfile"), root)
+	f.buildTime = time.Since(start)
+	if err != nil {
+		f.err = fmt.Errorf("podman build: %v\n%s", err, out)
+		return f
+	}
+	image := f.image
+	cleanups = append(cleanups, func() { _, _ = podman(context.Background(), "rmi", "--force", image) })
+
+	// Export the image's file system to list it and take the binary out for direct runs.
+	out, err = podman(ctx, "create", f.image)
+	if err != nil {
+		f.err = fmt.Errorf("podman create: %v\n%s", err, out)
+		return f
+	}
+	cid := strings.TrimSpace(lastLine(out))
+	defer func() { _, _ = podman(context.Background(), "rm", "--force", cid) }()
+	dir, err := os.MkdirTemp("", "deployment-action-container-")
+	if err != nil {
+		f.err = err
+		return f
+	}
+	cleanups = append(cleanups, func() { _ = os.RemoveAll(dir) })
+	exportPath := filepath.Join(dir, "rootfs.tar")
+	if out, err := podman(ctx, "export", "--output", exportPath, cid); err != nil {
+		f.err = fmt.Errorf("podman export: %v\n%s", err, out)
+		return f
+	}
+	f.binary = filepath.Join(dir, "deployment-action")
+	f.files, f.err = readExport(exportPath, "action/deployment-action", f.binary)
+	return f
+}
+
+// readExport lists an exported file system and copies one regular file out of it.
+func readExport(path, want, dst string) ([]tarEntry, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	var entries []tarEntry
+	found := false
+	tr := tar.NewReader(fh)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := strings.TrimPrefix(strings.TrimPrefix(h.Name, "./"), "/")
+		entries = append(entries, tarEntry{name: strings.TrimSuffix(name, "/"), typeflag: h.Typeflag, linkname: h.Linkname, size: h.Size})
+		if name == want && h.Typeflag == tar.TypeReg {
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(dst, data, 0o755); err != nil {
+				return nil, err
+			}
+			found = true
+		}
+	}
+	if !found {
+		return entries, fmt.Errorf("%s is not a regular file in the image", want)
+	}
+	return entries, nil
+}
+
+// ---- builder image from the host ----
+
+// builderImage imports a minimal Go builder image made from the host: the Go toolchain (at
+// /usr/local/go, as in the golang image), /bin/sh and ln with their shared libraries (for the
+// Dockerfile's RUN lines), the CA bundle the Dockerfile copies, and the golang image's
+// environment. The tag is derived from its content, so later runs reuse it.
+func builderImage(ctx context.Context) (string, error) {
+	goroot, err := goEnv(ctx, "", "GOROOT")
+	if err != nil {
+		return "", err
+	}
+	goversion, err := goEnv(ctx, "", "GOVERSION")
+	if err != nil {
+		return "", err
+	}
+	var bins []string
+	for _, name := range []string{"sh", "ln"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			return "", err
+		}
+		bins = append(bins, p)
+	}
+	libs, err := sharedLibs(ctx, bins...)
+	if err != nil {
+		return "", err
+	}
+	const caBundle = "/etc/ssl/certs/ca-certificates.crt"
+	if _, err := os.Stat(caBundle); err != nil {
+		return "", fmt.Errorf("the host has no CA bundle to give the builder (apt-get install ca-certificates): %w", err)
+	}
+
+	// Content key: toolchain version and location, the copied binaries and libraries.
+	h := sha256.New()
+	fmt.Fprintln(h, "v1", goversion, goroot, runtime.GOARCH)
+	for _, p := range append(append([]string{}, bins...), libs...) {
+		st, err := os.Stat(p)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintln(h, p, st.Size(), st.ModTime().UnixNano())
+	}
+	tag := fmt.Sprintf("%s/go-builder:%s-%s", imageRepo, goversion, hex.EncodeToString(h.Sum(nil))[:12])
+	if _, err := podman(ctx, "image", "exists", tag); err == nil {
+		return tag, nil
+	}
+
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writeRootfs(pw, goroot, bins, libs, caBundle)) }()
+	cmd := exec.CommandContext(ctx, "podman", "import",
+		"--change", "ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"--change", "ENV GOPATH=/go",
+		"--change", "ENV GOLANG_VERSION="+strings.TrimPrefix(goversion, "go"),
+		"--change", "ENV GOTOOLCHAIN=local",
+		"--change", "ENV HOME=/root",
+		"-", tag)
+	cmd.Stdin = pr
+	out, err := cmd.CombinedOutput()
+	_ = pr.CloseWithError(io.ErrClosedPipe)
+	if err != nil {
+		return "", fmt.Errorf("podman import: %v\n%s", err, out)
+	}
+	return tag, nil
+}
+
+// sharedLibs lists the shared libraries (and the dynamic loader) the binaries need, per ldd.
+func sharedLibs(ctx context.Context, bins ...string) ([]string, error) {
+	seen := map[string]bool{}
+	var libs []string
+	for _, b := range bins {
+		out, err := exec.CommandContext(ctx, "ldd", b).CombinedOutput()
+		if err != nil {
+			if bytes.Contains(out, []byte("not a dynamic executable")) {
+				continue
+			}
+			return nil, fmt.Errorf("ldd %s: %v\n%s", b, err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			var p string
+			switch {
+			case len(f) >= 3 && f[1] == "=>" && strings.HasPrefix(f[2], "/"):
+				p = f[2]
+			case len(f) >= 1 && strings.HasPrefix(f[0], "/"):
+				p = f[0]
+			}
+			if p != "" && !seen[p] {
+				seen[p] = true
+				libs = append(libs, p)
+			}
+		}
+	}
+	sort.Strings(libs)
+	return libs, nil
+}
+
+func writeRootfs(w io.Writer, goroot string, bins, libs []string, caBundle string) error {
+	tw := tar.NewWriter(w)
+	dirs := map[string]bool{}
+	mkdir := func(name string, mode int64) error {
+		if name == "." || name == "" || dirs[name] {
+			return nil
+		}
+		dirs[name] = true
+		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: mode, ModTime: time.Unix(0, 0)})
+	}
+	parents := func(name string) error {
+		var chain []string
+		for d := filepath.Dir(name); d != "." && d != "/"; d = filepath.Dir(d) {
+			chain = append(chain, d)
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			if err := mkdir(chain[i], 0o755); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// addFile copies src (following symlinks) to name in the image.
+	addFile := func(name, src string, mode int64) error {
+		if err := parents(name); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: int64(len(data)), ModTime: time.Unix(0, 0)}); err != nil {
+			return err
+		}
+		_, err = tw.Write(data)
+		return err
+	}
+	addText := func(name, text string) error {
+		if err := parents(name); err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(text)), ModTime: time.Unix(0, 0)}); err != nil {
+			return err
+		}
+		_, err := io.WriteString(tw, text)
+		return err
+	}
+
+	for _, d := range []string{"tmp"} {
+		if err := mkdir(d, 0o1777); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{"root", "go", "go/bin", "go/pkg", "etc", "usr", "usr/local"} {
+		if err := mkdir(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := addText("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"); err != nil {
+		return err
+	}
+	if err := addText("etc/group", "root:x:0:\n"); err != nil {
+		return err
+	}
+	if err := addFile(strings.TrimPrefix(caBundle, "/"), caBundle, 0o644); err != nil {
+		return err
+	}
+	for _, b := range bins {
+		if err := addFile("bin/"+filepath.Base(b), b, 0o755); err != nil {
+			return err
+		}
+	}
+	for _, l := range libs {
+		if err := addFile(strings.TrimPrefix(l, "/"), l, 0o755); err != nil {
+			return err
+		}
+	}
+
+	// The toolchain, without its own tests and docs.
+	skip := map[string]bool{"test": true, "api": true, "doc": true}
+	return filepath.WalkDir(goroot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(goroot, p)
+		if err != nil {
+			return err
+		}
+		if rel != "." && d.IsDir() && skip[filepath.ToSlash(rel)] {
+			return filepath.SkipDir
+		}
+		name := "usr/local/go"
+		if rel != "." {
+			name += "/" + filepath.ToSlash(rel)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return mkdir(name, 0o755)
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: name, Linkname: target, Mode: 0o777, ModTime: time.Unix(0, 0)})
+		case info.Mode().IsRegular():
+			fh, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer fh.Close()
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: int64(info.Mode().Perm()), Size: info.Size(), ModTime: info.ModTime()}); err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, fh)
+			return err
+		}
+		return nil
+	})
+}
+
+// ---- helpers ----
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err != nil {
+				return "", fmt.Errorf("no Dockerfile beside %s", filepath.Join(dir, "go.mod"))
+			}
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func goEnv(ctx context.Context, dir, name string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", name)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env %s: %w", name, err)
+	}
+	v := strings.TrimSpace(string(out))
+	if v == "" {
+		return "", fmt.Errorf("go env %s is empty", name)
+	}
+	return v, nil
+}
+
+func podman(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "podman", args...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// runnerRunFlags are the flags the runner's `docker run` uses that matter here, plus the
+// resource limits of this project's CI machine.
+func runnerRunFlags() []string {
+	return []string{"--runtime", podmanRuntime(), "run", "--rm",
+		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+		"--network", "host", "--workdir", "/github/workspace"}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// ---- tests ----
+
+func TestImage(t *testing.T) {
+	f := built(t)
+	t.Logf("build: %s (podman build, offline, builder from the host toolchain)", f.buildTime.Round(100*time.Millisecond))
+
+	out, err := podman(context.Background(), "image", "inspect", "--format",
+		"{{.Size}}|{{json .Config.Entrypoint}}|{{.Config.User}}|{{.Config.WorkingDir}}|{{json .Config.Cmd}}", f.image)
+	if err != nil {
+		t.Fatalf("podman image inspect: %v\n%s", err, out)
+	}
+	parts := strings.Split(strings.TrimSpace(out), "|")
+	if len(parts) != 5 {
+		t.Fatalf("unexpected inspect output %q", out)
+	}
+	size, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil {
+		t.Fatalf("image size %q: %v", parts[0], err)
+	}
+	t.Logf("image: size=%.1f MB", float64(size)/1e6)
+	if size >= maxImageBytes {
+		t.Errorf("image is %d bytes, want < %d", size, maxImageBytes)
+	}
+	if parts[1] != `["/action/main"]` {
+		t.Errorf("ENTRYPOINT = %s, want [\"/action/main\"] (exec form)", parts[1])
+	}
+	if parts[2] != "" && parts[2] != "root" && parts[2] != "0" {
+		t.Errorf("USER = %q: the action must run as root (the runner's file-command files belong to the runner user)", parts[2])
+	}
+	if parts[3] != "" && parts[3] != "/" {
+		t.Errorf("WORKDIR = %q: the runner forces /github/workspace; do not rely on WORKDIR", parts[3])
+	}
+
+	// The file system: exactly the binary, its three stage links and the CA bundle.
+	got := map[string]tarEntry{}
+	for _, e := range f.files {
+		if e.typeflag != tar.TypeDir {
+			got[e.name] = e
+		}
+	}
+	for _, stage := range []string{"pre", "main", "post"} {
+		e, ok := got["action/"+stage]
+		switch {
+		case !ok:
+			t.Errorf("/action/%s is missing", stage)
+		case e.typeflag != tar.TypeSymlink || (e.linkname != "deployment-action" && e.linkname != "/action/deployment-action"):
+			t.Errorf("/action/%s: type %q link %q, want a symlink to deployment-action", stage, e.typeflag, e.linkname)
+		}
+		delete(got, "action/"+stage)
+	}
+	if e, ok := got["etc/ssl/certs/ca-certificates.crt"]; !ok || e.size == 0 {
+		t.Errorf("the CA bundle /etc/ssl/certs/ca-certificates.crt is missing or empty")
+	}
+	delete(got, "etc/ssl/certs/ca-certificates.crt")
+	delete(got, "action/deployment-action")
+	for name := range got {
+		// podman export adds mount points and resolv/hosts files of the (never started) container.
+		switch name {
+		case "etc/hosts", "etc/resolv.conf", "etc/hostname", "run/.containerenv", ".containerenv":
+			continue
+		}
+		t.Errorf("unexpected file in the image: /%s", name)
+	}
+
+	// No shell: a shell entrypoint must fail to start.
+	args := append(runnerRunFlags(), "-v", t.TempDir()+":/github/workspace", "--entrypoint", "/bin/sh", f.image, "-c", "true")
+	if out, err := podman(context.Background(), args...); err == nil {
+		t.Errorf("/bin/sh ran in the final image:\n%s", out)
+	} else if !strings.Contains(out, "/bin/sh") {
+		t.Errorf("starting /bin/sh failed for another reason than its absence: %v\n%s", err, out)
+	}
+	// The binary is static: it runs on the host outside any container too.
+	if out, err := exec.Command("file", f.binary).CombinedOutput(); err == nil && !bytes.Contains(out, []byte("statically linked")) {
+		t.Errorf("the binary is not statically linked: %s", out)
+	}
+}
+
+func TestStartTime(t *testing.T) {
+	f := built(t)
+	const runs = 5
+	ctx := context.Background()
+	var inContainer, direct []time.Duration
+	var containerOut, directOut string
+	workspace := t.TempDir() // the runner always mounts the workspace it sets as the workdir
+	// One untimed run each first, so that neither side pays for a cold cache.
+	for i := 0; i <= runs; i++ {
+		args := append(runnerRunFlags(), "-v", workspace+":/github/workspace", "--entrypoint", "/action/deployment-action", f.image, "version")
+		start := time.Now()
+		out, err := podman(ctx, args...)
+		d := time.Since(start)
+		if err != nil {
+			t.Fatalf("podman run … version: %v\n%s", err, out)
+		}
+		containerOut = out
+		if i > 0 {
+			inContainer = append(inContainer, d)
+		}
+	}
+	for i := 0; i <= runs; i++ {
+		start := time.Now()
+		out, err := exec.CommandContext(ctx, f.binary, "version").CombinedOutput()
+		d := time.Since(start)
+		if err != nil {
+			t.Fatalf("%s version: %v\n%s", f.binary, err, out)
+		}
+		directOut = string(out)
+		if i > 0 {
+			direct = append(direct, d)
+		}
+	}
+	mc, md := median(inContainer), median(direct)
+	t.Logf("container start: median %dms vs direct %dms (ratio %.1f)", mc.Milliseconds(), md.Milliseconds(), float64(mc)/float64(max(md, time.Microsecond)))
+	if strings.TrimSpace(containerOut) != strings.TrimSpace(directOut) {
+		t.Errorf("version differs: container %q, direct %q", containerOut, directOut)
+	}
+}
+
+// ---- runner simulation ----
+
+type actionInput struct {
+	Default string `yaml:"default"`
+}
+
+type actionFile struct {
+	Inputs map[string]actionInput `yaml:"inputs"`
+	Runs   struct {
+		Using          string `yaml:"using"`
+		Image          string `yaml:"image"`
+		PreEntrypoint  string `yaml:"pre-entrypoint"`
+		Entrypoint     string `yaml:"entrypoint"`
+		PostEntrypoint string `yaml:"post-entrypoint"`
+	} `yaml:"runs"`
+}
+
+// job holds what the runner keeps across one action's stages in one job.
+type job struct {
+	t        *testing.T
+	f        *fixture
+	action   actionFile
+	apiURL   string
+	token    string
+	runID    string
+	sha      string
+	dirs     map[string]string // container path -> host path
+	state    map[string]string // GITHUB_STATE, shared by the stages
+	with     map[string]string // the step's `with:`
+	outputs  map[string]string // from main only
+	printed  []string          // every stage's stdout and stderr
+	fileCmds string            // host path of /github/file_commands
+}
+
+type stageResult struct {
+	stdout, stderr string
+	err            error
+	outputs, state map[string]string
+	env            map[string]string
+	summary        string
+}
+
+func newJob(t *testing.T, f *fixture, apiURL string) *job {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(f.root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a actionFile
+	if err := yaml.Unmarshal(data, &a); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" {
+		t.Fatalf("action.yml runs: using %q image %q, want docker + Dockerfile", a.Runs.Using, a.Runs.Image)
+	}
+	base := t.TempDir()
+	j := &job{t: t, f: f, action: a, apiURL: apiURL,
+		token: "ghs_" + randomHex(18), runID: "4242424242",
+		sha:   "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+		dirs:  map[string]string{}, state: map[string]string{}, with: map[string]string{}, outputs: map[string]string{}}
+	for _, c := range []string{"/github/workspace", "/github/home", "/github/workflow", "/github/file_commands", "/github/runner_temp"} {
+		h := filepath.Join(base, strings.TrimPrefix(strings.ReplaceAll(c, "/", "_"), "_"))
+		if err := os.MkdirAll(h, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		j.dirs[c] = h
+	}
+	j.fileCmds = j.dirs["/github/file_commands"]
+	event := `{"ref":"refs/heads/main","before":"0000000000000000000000000000000000000000","after":"` + j.sha + `",` +
+		`"repository":{"id":1296269,"name":"hello-world","full_name":"octo-org/hello-world","default_branch":"main","owner":{"login":"octo-org"}},` +
+		`"sender":{"login":"octocat"}}`
+	if err := os.WriteFile(filepath.Join(j.dirs["/github/workflow"], "event.json"), []byte(event), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// inputValue evaluates an action.yml default the way the runner does for the contexts used.
+func (j *job) inputValue(name, def, jobStatus string) string {
+	if v, ok := j.with[name]; ok {
+		return v
+	}
+	expr := regexp.MustCompile(`\$\{\{\s*([^}]*?)\s*\}\}`)
+	return expr.ReplaceAllStringFunc(def, func(m string) string {
+		switch strings.TrimSpace(expr.FindStringSubmatch(m)[1]) {
+		case "github.token":
+			return j.token
+		case "github.repository":
+			return "octo-org/hello-world"
+		case "job.status":
+			return jobStatus
+		case "job.check_run_id":
+			return "123"
+		case "github.ref":
+			return "refs/heads/main"
+		case "github.sha":
+			return j.sha
+		}
+		j.t.Fatalf("input %s: default %q uses an expression this simulation does not know", name, def)
+		return ""
+	})
+}
+
+// run runs one stage in a fresh container, as the runner does, and applies its file commands.
+func (j *job) run(stage, jobStatus string) stageResult {
+	t := j.t
+	t.Helper()
+	entry := map[string]string{"pre": j.action.Runs.PreEntrypoint, "main": j.action.Runs.Entrypoint, "post": j.action.Runs.PostEntrypoint}[stage]
+	if entry == "" {
+		t.Fatalf("action.yml has no entrypoint for %s", stage)
+	}
+
+	// Fresh file-command files per stage, named like the runner's.
+	files := map[string]string{}
+	for env, prefix := range map[string]string{"GITHUB_OUTPUT": "set_output_", "GITHUB_STATE": "save_state_",
+		"GITHUB_ENV": "set_env_", "GITHUB_PATH": "add_path_", "GITHUB_STEP_SUMMARY": "step_summary_"} {
+		name := prefix + randomHex(16)
+		if err := os.WriteFile(filepath.Join(j.fileCmds, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files[env] = name
+	}
+
+	env := map[string]string{}
+	for k, v := range j.state {
+		env["STATE_"+k] = v
+	}
+	for name, in := range j.action.Inputs {
+		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))] = j.inputValue(name, in.Default, jobStatus)
+	}
+	for k, v := range map[string]string{
+		"HOME": "/github/home", "CI": "true", "GITHUB_ACTIONS": "true",
+		"GITHUB_WORKSPACE": "/github/workspace", "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+		"GITHUB_EVENT_NAME": "push", "GITHUB_API_URL": j.apiURL, "GITHUB_GRAPHQL_URL": j.apiURL + "/graphql",
+		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo-org/hello-world",
+		"GITHUB_REPOSITORY_OWNER": "octo-org", "GITHUB_REPOSITORY_ID": "1296269",
+		"GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch",
+		"GITHUB_SHA": j.sha, "GITHUB_RUN_ID": j.runID, "GITHUB_RUN_NUMBER": "7", "GITHUB_RUN_ATTEMPT": "1",
+		"GITHUB_JOB": "deploy", "GITHUB_WORKFLOW": "Deploy", "GITHUB_ACTOR": "octocat", "GITHUB_TRIGGERING_ACTOR": "octocat",
+		"GITHUB_ACTION": "deploy", "GITHUB_ACTION_REPOSITORY": "deployment-action/deployment-action", "GITHUB_ACTION_REF": "v1",
+		"GITHUB_RETENTION_DAYS": "90", "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_NAME": "GitHub Actions 2",
+		"RUNNER_ENVIRONMENT": "github-hosted", "RUNNER_TEMP": "/github/runner_temp",
+	} {
+		env[k] = v
+	}
+	for k, name := range files {
+		env[k] = "/github/file_commands/" + name
+	}
+
+	// As the runner does: `-e NAME` on the command line, values through podman's environment,
+	// so the token never appears in a command line.
+	args := runnerRunFlags()
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	cmdEnv := []string{"PATH=" + os.Getenv("PATH")}
+	for _, v := range []string{"HOME", "XDG_RUNTIME_DIR", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "TMPDIR"} {
+		if val, ok := os.LookupEnv(v); ok {
+			cmdEnv = append(cmdEnv, v+"="+val)
+		}
+	}
+	for _, k := range names {
+		args = append(args, "-e", k)
+		cmdEnv = append(cmdEnv, k+"="+env[k])
+	}
+	mounts := make([]string, 0, len(j.dirs))
+	for c := range j.dirs {
+		mounts = append(mounts, c)
+	}
+	sort.Strings(mounts)
+	for _, c := range mounts {
+		args = append(args, "-v", j.dirs[c]+":"+c)
+	}
+	args = append(args, "--entrypoint", entry, j.f.image)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "podman", args...)
+	cmd.Env = cmdEnv
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	t.Logf("%s: %s in %s (exit: %v)\nstdout:\n%s\nstderr:\n%s", stage, entry, time.Since(start).Round(time.Millisecond), err, indent(stdout.String()), indent(stderr.String()))
+	j.printed = append(j.printed, stdout.String(), stderr.String())
+
+	res := stageResult{stdout: stdout.String(), stderr: stderr.String(), err: err}
+	read := func(env string) string {
+		data, err := os.ReadFile(filepath.Join(j.fileCmds, files[env]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	var perr error
+	if res.outputs, perr = parseFileCommand(read("GITHUB_OUTPUT")); perr != nil {
+		t.Errorf("%s: GITHUB_OUTPUT: %v (the runner would fail the step)", stage, perr)
+	}
+	if res.state, perr = parseFileCommand(read("GITHUB_STATE")); perr != nil {
+		t.Errorf("%s: GITHUB_STATE: %v (the runner would fail the step)", stage, perr)
+	}
+	if res.env, perr = parseFileCommand(read("GITHUB_ENV")); perr != nil {
+		t.Errorf("%s: GITHUB_ENV: %v (the runner would fail the step)", stage, perr)
+	}
+	res.summary = read("GITHUB_STEP_SUMMARY")
+	// The runner keeps state from every stage, outputs only from main.
+	for k, v := range res.state {
+		j.state[k] = v
+	}
+	if stage == "main" {
+		for k, v := range res.outputs {
+			j.outputs[k] = v
+		}
+	}
+	return res
+}
+
+// checkNoToken fails when the token appears in anything the action printed or left on disk.
+func (j *job) checkNoToken() {
+	t := j.t
+	t.Helper()
+	for i, s := range j.printed {
+		if strings.Contains(s, j.token) {
+			t.Errorf("the token appears in the output of stage run %d", i/2)
+		}
+	}
+	for c, h := range j.dirs {
+		_ = filepath.WalkDir(h, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if bytes.Contains(data, []byte(j.token)) {
+				rel, _ := filepath.Rel(h, p)
+				t.Errorf("the token appears in %s/%s", c, rel)
+			}
+			return nil
+		})
+	}
+}
+
+func indent(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "    (empty)"
+	}
+	var b strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		b.WriteString("    ")
+		b.WriteString(sc.Text())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// parseFileCommand parses GITHUB_OUTPUT/STATE/ENV contents with the runner's rules:
+// NAME=VALUE lines or NAME<<DELIM … DELIM blocks; empty lines are ignored.
+func parseFileCommand(text string) (map[string]string, error) {
+	out := map[string]string{}
+	lines := strings.Split(text, "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if line == "" {
+			continue
+		}
+		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
+		switch {
+		case eq >= 0 && (hd < 0 || eq < hd):
+			if eq == 0 {
+				return nil, fmt.Errorf("line %d: empty name", i+1)
+			}
+			out[line[:eq]] = line[eq+1:]
+		case hd > 0:
+			name, delim := line[:hd], line[hd+2:]
+			if delim == "" {
+				return nil, fmt.Errorf("line %d: empty delimiter", i+1)
+			}
+			var val []string
+			closed := false
+			for i++; i < len(lines); i++ {
+				if lines[i] == delim {
+					closed = true
+					break
+				}
+				val = append(val, lines[i])
+			}
+			if !closed {
+				return nil, fmt.Errorf("matching delimiter %q not found", delim)
+			}
+			out[name] = strings.Join(val, "\n")
+		default:
+			return nil, fmt.Errorf("line %d: invalid format %q", i+1, line)
+		}
+	}
+	return out, nil
+}
