@@ -70,9 +70,15 @@ func New(opts Options) (*Client, error) {
 	if ua == "" {
 		ua = DefaultUserAgent
 	}
-	logf := opts.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
+	logf := func(string, ...any) {}
+	if opts.Logf != nil {
+		logf = func(format string, args ...any) {
+			line := fmt.Sprintf(format, args...)
+			if opts.Token != "" {
+				line = strings.ReplaceAll(line, opts.Token, "***")
+			}
+			opts.Logf("%s", line)
+		}
 	}
 	return &Client{
 		http:      &hc,

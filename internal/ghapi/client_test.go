@@ -115,11 +115,16 @@ func TestTokenEchoedByServerIsRedacted(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	f := newFakeGitHub(t, clock)
-	f.on("get", respond(400, `{"message":"bad header Authorization: Bearer `+testToken+`"}`))
+	f.on("get",
+		respond(502, `{"message":"proxy saw Bearer `+testToken+`"}`),
+		respond(400, `{"message":"bad header Authorization: Bearer `+testToken+`"}`))
 	c, logs := newClient(t, f, nil)
 	_, err := c.GetDeployment(t.Context(), "o", "r", 1)
 	if err == nil || !strings.Contains(err.Error(), "Bearer ***") {
 		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(logs.String(), "proxy saw Bearer ***") {
+		t.Errorf("retry not logged: %q", logs)
 	}
 	noToken(t, err, logs)
 	if StatusCode(err) != 400 {

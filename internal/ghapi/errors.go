@@ -132,7 +132,22 @@ func (e *RateLimitError) Error() string {
 		msg = "; GitHub said: " + ae.Message
 	}
 	return fmt.Sprintf("%s: %s at %s (in %s), later than the retry budget allows%s",
-		e.Op, kind, e.Reset.UTC().Format("15:04:05 MST"), e.Wait.Round(time.Second), msg)
+		e.Op, kind, e.Reset.UTC().Format("15:04:05 MST"), humanDuration(e.Wait), msg)
+}
+
+// humanDuration prints 12m, 1h5m or 40s rather than 12m0s.
+func humanDuration(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(max(d, 0).Round(time.Second)/time.Second))
+	}
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m < 60 {
+		return fmt.Sprintf("%dm", m)
+	}
+	if m%60 == 0 {
+		return fmt.Sprintf("%dh", m/60)
+	}
+	return fmt.Sprintf("%dh%dm", m/60, m%60)
 }
 
 func (e *RateLimitError) Unwrap() error { return e.Err }

@@ -105,7 +105,8 @@ const (
 
 type decision struct {
 	verdict   verdict
-	wait      time.Duration // waitLimit: how long
+	wait      time.Duration // waitLimit: how long, including a safety buffer
+	until     time.Time     // waitLimit: when GitHub says requests may resume
 	secondary bool
 	err       error // the error to report (converted)
 }
@@ -145,24 +146,45 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context,
 			return d.err
 		case waitLimit:
 			if now.Add(d.wait).After(deadline) {
-				return &RateLimitError{Op: op, Secondary: d.secondary, Reset: now.Add(d.wait).UTC(), Wait: d.wait, Err: d.err}
+				return &RateLimitError{Op: op, Secondary: d.secondary, Reset: d.until.UTC(), Wait: d.until.Sub(now), Err: d.err}
 			}
 			wait = d.wait
 		case retryNow:
 			base := bo.NextBackOff()
 			wait = time.Duration(float64(base) * (1 + jitter*(2*p.Rand()-1)))
 			if now.Add(wait).After(deadline) {
-				return fmt.Errorf("%s: giving up after %d attempts in %s: %w", op, attempt, now.Sub(start).Round(time.Millisecond), d.err)
+				return &RetryError{Op: op, Attempts: attempt, Elapsed: now.Sub(start), Err: d.err}
 			}
 		}
-		c.logf("%s: attempt %d failed (%s); retrying in %s", op, attempt, d.err, wait.Round(time.Millisecond))
+		c.logf("%s: attempt %d failed: %s; retrying in %s", op, attempt, withoutOp(op, d.err), wait.Round(time.Millisecond))
 		if err := p.Sleep(ctx, wait); err != nil {
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			}
-			return fmt.Errorf("%s: interrupted while waiting to retry (last error: %v): %w", op, d.err, err)
+			return fmt.Errorf("%s: interrupted while waiting to retry after: %s: %w", op, withoutOp(op, d.err), err)
 		}
 	}
+}
+
+// RetryError means the retry budget ran out; Err is the last failure (an *APIError for HTTP
+// answers, else the transport error).
+type RetryError struct {
+	Op       string
+	Attempts int
+	Elapsed  time.Duration
+	Err      error
+}
+
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("%s: giving up after %d attempts in %s; last error: %s",
+		e.Op, e.Attempts, e.Elapsed.Round(time.Millisecond), withoutOp(e.Op, e.Err))
+}
+
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// withoutOp avoids "op: ... op: detail" when an error that names the op is nested.
+func withoutOp(op string, err error) string {
+	return strings.TrimPrefix(err.Error(), op+": ")
 }
 
 // classify decides what to do about one failed attempt. The rules are GitHub's: 5xx and
@@ -170,10 +192,13 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context,
 func classify(op string, err error, attemptTimedOut bool, now time.Time) decision {
 	var perm *permanentError
 	if errors.As(err, &perm) {
-		if api, ok := toAPIError(op, perm.err); ok && !isTyped(perm.err) {
+		if isTyped(perm.err) {
+			return decision{verdict: giveUp, err: perm.err}
+		}
+		if api, ok := toAPIError(op, perm.err); ok {
 			return decision{verdict: giveUp, err: api}
 		}
-		return decision{verdict: giveUp, err: perm.err}
+		return decision{verdict: giveUp, err: perm.err} // already names the op
 	}
 	if api, ok := toAPIError(op, err); ok {
 		return classifyHTTP(api, err, now)
@@ -225,17 +250,17 @@ func classifyHTTP(api *APIError, raw error, now time.Time) decision {
 	}
 	// Secondary limits: retry-after wins, as GitHub documents.
 	if ra, ok := retryAfter(h, now); ok {
-		return decision{verdict: waitLimit, wait: ra, secondary: true, err: api}
+		return decision{verdict: waitLimit, wait: ra, until: now.Add(ra), secondary: true, err: api}
 	}
 	// Primary limit used up: wait for the reset.
 	if h.Get("X-RateLimit-Remaining") == "0" {
 		if reset, ok := unixHeader(h, "X-RateLimit-Reset"); ok {
 			wait := max(reset.Sub(now), 0) + resetBuffer
-			return decision{verdict: waitLimit, wait: wait, secondary: abe != nil || mentionsSecondary(api.Message), err: api}
+			return decision{verdict: waitLimit, wait: wait, until: reset, secondary: abe != nil || mentionsSecondary(api.Message), err: api}
 		}
 	}
 	if abe != nil || mentionsSecondary(api.Message) || status == http.StatusTooManyRequests {
-		return decision{verdict: waitLimit, wait: secondaryDefaultWait, secondary: true, err: api}
+		return decision{verdict: waitLimit, wait: secondaryDefaultWait, until: now.Add(secondaryDefaultWait), secondary: true, err: api}
 	}
 	return decision{verdict: giveUp, err: api} // a 403 that is a missing permission
 }

@@ -176,7 +176,7 @@ func TestPrimaryRateLimitBeyondBudgetReportsReset(t *testing.T) {
 		t.Fatalf("err = %v, want a primary *RateLimitError", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"rate limit exhausted", "resets at 03:12:01 UTC", "(in 12m1s)", "API rate limit exceeded for installation ID 1."} {
+	for _, want := range []string{"rate limit exhausted", "resets at 03:12:00 UTC", "(in 12m)", "API rate limit exceeded for installation ID 1."} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
@@ -205,11 +205,12 @@ func TestBudgetExhaustedNamesLastFailure(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	if !strings.Contains(err.Error(), "503 upstream connect error") || !strings.Contains(err.Error(), "giving up after 3 attempts") {
+	if !strings.Contains(err.Error(), "503 upstream connect error") || !strings.Contains(err.Error(), "giving up after 3 attempts in 3s; last error: 503 upstream connect error") {
 		t.Errorf("error = %q", err)
 	}
-	if StatusCode(err) != 503 {
-		t.Errorf("StatusCode = %d", StatusCode(err))
+	var re *RetryError
+	if !errors.As(err, &re) || re.Attempts != 3 || StatusCode(err) != 503 {
+		t.Errorf("RetryError = %+v, StatusCode = %d", re, StatusCode(err))
 	}
 	// 1s + 2s fit in 5s; the next 4s would not.
 	if got := clock.Sleeps(); !slices.Equal(got, []time.Duration{time.Second, 2 * time.Second}) {
