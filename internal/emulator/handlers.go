@@ -466,8 +466,12 @@ func (c *hctx) createStatus() *response {
 	c.e.ensureEnvLocked(c.repo, env)
 	body := c.repo.statusJSON(c.base, d, s)
 	if state != "inactive" {
+		hookStatus := c.repo.statusJSON(c.base, d, s)
+		if logURL == "" {
+			delete(hookStatus, "log_url") // as in GitHub's example payloads
+		}
 		c.e.enqueueLocked(c.repo, "deployment_status", c.base, obj{
-			"action": "created", "deployment_status": body, "deployment": c.repo.deploymentJSON(c.base, d),
+			"action": "created", "deployment_status": hookStatus, "deployment": c.repo.deploymentJSON(c.base, d),
 		})
 	}
 	if state == "success" && autoInactive {
