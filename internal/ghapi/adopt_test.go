@@ -2,6 +2,7 @@ package ghapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -177,5 +178,59 @@ func TestPayloadEqual(t *testing.T) {
 		if got := payloadEqual(tc.sent, json.RawMessage(tc.stored)); got != tc.want {
 			t.Errorf("payloadEqual(%v, %s) = %v", tc.sent, tc.stored, got)
 		}
+	}
+}
+
+func TestLostCreateOnLastAttemptStillAdopted(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	// 1s backoff fits the 2s budget, the next 2s does not: the second create is the last one.
+	f.on("create", respond(http.StatusBadGateway, `{"message":"Server Error"}`), dropConnection(true))
+	c, logs := newClient(t, f, func(o *Options) { o.Retry.MaxElapsed = 2 * time.Second })
+	d, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("last"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.GetID() != 101 || f.creates() != 1 || f.count("create") != 2 {
+		t.Errorf("id=%d deployments=%d creates=%d", d.GetID(), f.creates(), f.count("create"))
+	}
+	if !strings.Contains(logs.String(), "adopted deployment 101") {
+		t.Errorf("log = %q", logs)
+	}
+}
+
+func TestLostStatusOnLastAttemptStillAdopted(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	c, _ := newClient(t, f, func(o *Options) { o.Retry.MaxElapsed = 2 * time.Second })
+	d, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("ls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.on("status", respond(http.StatusBadGateway, `{"message":"Server Error"}`), dropConnection(true))
+	s, err := c.CreateDeploymentStatus(t.Context(), "o", "r", d.GetID(), &github.DeploymentStatusRequest{State: github.String("failure")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.GetState() != "failure" || f.statusCount(d.GetID()) != 1 {
+		t.Errorf("state=%s statuses=%d", s.GetState(), f.statusCount(d.GetID()))
+	}
+}
+
+func TestLostCreateEveryTimeReportsBudget(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	for range 5 {
+		f.on("create", dropConnection(false))
+	}
+	c, logs := newClient(t, f, func(o *Options) { o.Retry.MaxElapsed = 2 * time.Second })
+	_, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("never"))
+	noToken(t, err, logs)
+	var re *RetryError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "EOF") || f.creates() != 0 {
+		t.Errorf("err = %v, deployments = %d", err, f.creates())
 	}
 }

@@ -235,6 +235,16 @@ func (c *Client) CreateDeployment(ctx context.Context, owner, repo string, req *
 		pending = mayHaveReachedServer(err)
 		return err
 	})
+	if err != nil && pending && budgetRanOut(err) {
+		// The last create may have worked; one more look avoids leaving an orphan behind.
+		actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
+		found, lerr := c.findCreatedDeployment(actx, c.gh(), owner, repo, req, first)
+		cancel()
+		if lerr == nil && found != nil {
+			c.logf("create deployment: response lost; adopted deployment %d", found.GetID())
+			return found, nil
+		}
+	}
 	return d, c.finish(err)
 }
 
@@ -267,7 +277,21 @@ func (c *Client) CreateDeploymentStatus(ctx context.Context, owner, repo string,
 		}
 		return err
 	})
+	if err != nil && pending && budgetRanOut(err) {
+		actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
+		found, lerr := c.findCreatedStatus(actx, c.gh(), owner, repo, id, req, first)
+		cancel()
+		if lerr == nil && found != nil {
+			c.logf("create deployment status: response lost; adopted status %d (%s) of deployment %d", found.GetID(), found.GetState(), id)
+			return found, nil
+		}
+	}
 	return s, c.finish(err)
+}
+
+func budgetRanOut(err error) bool {
+	var re *RetryError
+	return errors.As(err, &re)
 }
 
 func pageOf(resp *github.Response) Page {
