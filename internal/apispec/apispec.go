@@ -493,6 +493,33 @@ func flatten(err error) []string {
 	return out
 }
 
+// Operation finds the documented operation for method and path (an escaped request path; an
+// /api/v3 prefix is ignored). It returns the spec's path template and the operationId, or ok false
+// when the description documents no such operation.
+func (v *Validator) Operation(method, path string) (template, operationID string, ok bool) {
+	escaped, _, _ := strings.Cut(path, "?")
+	if rest, found := strings.CutPrefix(escaped, ghesPrefix); found && (rest == "" || rest[0] == '/') {
+		escaped = rest
+	}
+	unescaped, err := url.PathUnescape(escaped)
+	if err != nil {
+		return "", "", false
+	}
+	u := &url.URL{Path: unescaped}
+	if escaped != unescaped {
+		u.RawPath = escaped
+	}
+	route, _, err := v.router.FindRoute(&http.Request{Method: method, URL: u, Header: http.Header{}})
+	if err != nil {
+		return "", "", false
+	}
+	template = v.templates[route.Path]
+	if template == "" {
+		template = route.Path
+	}
+	return template, route.Operation.OperationID, true
+}
+
 // Operations lists the documented operations as "METHOD template", sorted (for diagnostics).
 func (v *Validator) Operations() []string {
 	var out []string
