@@ -208,6 +208,7 @@ var githubKeys = []string{
 type jobRun struct {
 	job       *Job
 	dir       string
+	jobCtx    context.Context // done when the workflow run is cancelled
 	cancelJob context.CancelFunc
 
 	mu         sync.Mutex
@@ -225,13 +226,24 @@ type jobRun struct {
 func (jr *jobRun) jobStatus() string {
 	jr.mu.Lock()
 	defer jr.mu.Unlock()
+	jr.syncCancelLocked()
 	return jr.status
+}
+
+// syncCancelLocked turns a cancelled job context into job.status "cancelled" at the moment
+// anyone looks (checked synchronously, so no goroutine can race a stage's own view).
+func (jr *jobRun) syncCancelLocked() {
+	if !jr.cancelled && jr.jobCtx.Err() != nil {
+		jr.cancelled = true
+		jr.status = "cancelled"
+	}
 }
 
 // fail records a failed step: the job fails unless it was cancelled, which wins.
 func (jr *jobRun) fail() {
 	jr.mu.Lock()
 	defer jr.mu.Unlock()
+	jr.syncCancelLocked()
 	if jr.status == "success" {
 		jr.status = "failure"
 	}
@@ -269,7 +281,7 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 	jobCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jr := &jobRun{
-		job: j, dir: dir, cancelJob: cancel, status: "success",
+		job: j, dir: dir, jobCtx: jobCtx, cancelJob: cancel, status: "success",
 		envExports: map[string]string{}, steps: map[string]StepResult{},
 		res: &Result{
 			Outputs: map[string]string{}, State: map[string]string{}, Env: map[string]string{},
@@ -287,14 +299,6 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 	if j.Contexts.Token != "" {
 		jr.masks = append(jr.masks, j.Contexts.Token)
 	}
-	stopWatch := context.AfterFunc(jobCtx, func() {
-		jr.mu.Lock()
-		defer jr.mu.Unlock()
-		jr.cancelled = true
-		jr.status = "cancelled"
-	})
-	defer stopWatch()
-
 	runs := j.Action.Runs
 	postRegistered := false
 	switch {
@@ -330,7 +334,10 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 	if ok {
 		// Without a pre that ran, post is registered when main runs.
 		postRegistered = true
-		if err := jr.runStage(jobCtx, StageMain, runs.Entrypoint); err != nil {
+		mainCtx, done := jr.stepContext(jobCtx)
+		err := jr.runStage(mainCtx, StageMain, runs.Entrypoint)
+		done()
+		if err != nil {
 			return nil, err
 		}
 	} else {
@@ -348,17 +355,10 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 		}
 		if ok {
 			// Post runs after a cancellation with its own context, bounded by the cancel timeout.
-			postCtx := context.WithoutCancel(ctx)
-			if jobCtx.Err() != nil {
-				timeout := j.CancelTimeout
-				if timeout == 0 {
-					timeout = 5 * time.Minute
-				}
-				var cancelPost context.CancelFunc
-				postCtx, cancelPost = context.WithTimeout(postCtx, timeout)
-				defer cancelPost()
-			}
-			if err := jr.runStage(postCtx, StagePost, runs.PostEntrypoint); err != nil {
+			postCtx, done := jr.stepContext(jobCtx)
+			err := jr.runStage(postCtx, StagePost, runs.PostEntrypoint)
+			done()
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -366,6 +366,7 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 
 	jr.mu.Lock()
 	defer jr.mu.Unlock()
+	jr.syncCancelLocked()
 	res := jr.res
 	res.JobStatus = jr.status
 	for _, p := range jr.state {
@@ -415,13 +416,15 @@ func (jr *jobRun) runSteps(ctx context.Context, steps []Step) error {
 			continue
 		}
 		sr := &StepRun{jr: jr, outputs: map[string]string{}}
+		stepCtx, done := jr.stepContext(ctx)
 		var runErr error
 		if st.Run != nil {
-			runErr = st.Run(ctx, sr)
+			runErr = st.Run(stepCtx, sr)
 		}
+		done()
 		outcome := "success"
 		switch {
-		case ctx.Err() != nil && jr.isCancelled():
+		case stepCtx.Err() != nil && jr.isCancelled():
 			outcome = "cancelled"
 		case runErr != nil:
 			outcome = "failure"
@@ -437,9 +440,23 @@ func (jr *jobRun) runSteps(ctx context.Context, steps []Step) error {
 	return nil
 }
 
+// stepContext is the context for a step starting now: the job's, or after a cancellation (a
+// step whose if still passed, like always()) a fresh one bounded by the cancel timeout.
+func (jr *jobRun) stepContext(jobCtx context.Context) (context.Context, context.CancelFunc) {
+	if !jr.isCancelled() {
+		return jobCtx, func() {}
+	}
+	timeout := jr.job.CancelTimeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	return context.WithTimeout(context.WithoutCancel(jobCtx), timeout)
+}
+
 func (jr *jobRun) isCancelled() bool {
 	jr.mu.Lock()
 	defer jr.mu.Unlock()
+	jr.syncCancelLocked()
 	return jr.cancelled
 }
 
@@ -448,6 +465,7 @@ func (jr *jobRun) scope(stage string) *evalScope {
 	j := jr.job
 	jr.mu.Lock()
 	defer jr.mu.Unlock()
+	jr.syncCancelLocked()
 
 	github := map[string]any{}
 	for _, k := range githubKeys {
@@ -706,7 +724,7 @@ func (jr *jobRun) runStage(ctx context.Context, stage, entrypoint string) error 
 		jr.mu.Unlock()
 	}
 
-	cancelled := ctx.Err() != nil && jr.isCancelled() && stage != StagePost
+	cancelled := ctx.Err() != nil && jr.isCancelled()
 	outcome := "success"
 	if len(stageErrs) > 0 {
 		err := errors.Join(stageErrs...)
