@@ -96,6 +96,7 @@ type Job struct {
 
 	MainIf          string        // the action step's if:, which applies to main only; "success()" when empty
 	ContinueOnError bool          // the action step's continue-on-error (applies to every stage)
+	Timeout         time.Duration // the action step's timeout-minutes, applied to each stage; none when zero
 	CancelTimeout   time.Duration // how long post may run after a cancellation; 5 min when zero
 }
 
@@ -672,7 +673,16 @@ func (jr *jobRun) runStage(ctx context.Context, stage, entrypoint string) error 
 	}
 
 	var stdout, stderr bytes.Buffer
-	runErr := callEntry(ctx, j.Entry, args, env, &stdout, &stderr)
+	stageCtx := ctx
+	if j.Timeout > 0 {
+		var cancel context.CancelFunc
+		stageCtx, cancel = context.WithTimeout(ctx, j.Timeout)
+		defer cancel()
+	}
+	runErr := callEntry(stageCtx, j.Entry, args, env, &stdout, &stderr)
+	if runErr != nil && errors.Is(stageCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		runErr = fmt.Errorf("the action has timed out after %s: %w", j.Timeout, runErr)
+	}
 
 	var stageErrs []error
 	if runErr != nil {

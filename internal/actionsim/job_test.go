@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deployment-action/deployment-action/internal/actions"
 	"github.com/deployment-action/deployment-action/internal/actionsim"
@@ -567,8 +568,26 @@ func TestRepoActionYMLExportsEveryInput(t *testing.T) {
 	if env["INPUT_TOKEN"] != "ghs_x" || env["INPUT_REPOSITORY"] != "octo-org/octo-repo" {
 		t.Errorf("token/repository defaults: %q %q", env["INPUT_TOKEN"], env["INPUT_REPOSITORY"])
 	}
-	if v, ok := env["INPUT_JOB-STATUS"]; ok && v != "success" {
-		t.Errorf("job-status = %q", v)
+	for k, want := range map[string]string{"INPUT_JOB-STATUS": "success", "INPUT_JOB-CHECK-RUN-ID": "123", "INPUT_MODE": "auto", "INPUT_ENVIRONMENT-URL": ""} {
+		if got, ok := env[k]; !ok || got != want {
+			t.Errorf("%s = %q (set %v), want %q", k, got, ok, want)
+		}
+	}
+}
+
+func TestTimeoutFailsTheStage(t *testing.T) {
+	t.Parallel()
+	f := &fake{script: map[string]func(context.Context, func(string) string, io.Writer) error{
+		"main": func(ctx context.Context, _ func(string) string, _ io.Writer) error {
+			<-ctx.Done()
+			return ctx.Err()
+		},
+	}}
+	j := newJob(t, f)
+	j.Timeout = 20 * time.Millisecond
+	res := run(t, j)
+	if res.JobStatus != "failure" || res.StageErrors["main"] == nil || !slices.Contains(res.Ran, "post") {
+		t.Errorf("status %s, errors %v, ran %v", res.JobStatus, res.StageErrors, res.Ran)
 	}
 }
 
