@@ -41,9 +41,9 @@ func (e *Emulator) routes() {
 	e.repoRoute("POST /repos/{owner}/{repo}/deployments/{id}/statuses", needWrite, (*hctx).createStatus)
 	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}/statuses/{sid}", needRead, (*hctx).getStatus)
 	e.repoRoute("GET /repos/{owner}/{repo}/environments", needRead, (*hctx).listEnvironments)
-	e.repoRoute("GET /repos/{owner}/{repo}/environments/{name}", needRead, (*hctx).getEnvironment)
-	e.repoRoute("PUT /repos/{owner}/{repo}/environments/{name}", needAdmin, (*hctx).putEnvironment)
-	e.repoRoute("DELETE /repos/{owner}/{repo}/environments/{name}", needAdmin, (*hctx).deleteEnvironment)
+	e.repoRoute("GET /repos/{owner}/{repo}/environments/{name...}", needRead, (*hctx).getEnvironment)
+	e.repoRoute("PUT /repos/{owner}/{repo}/environments/{name...}", needAdmin, (*hctx).putEnvironment)
+	e.repoRoute("DELETE /repos/{owner}/{repo}/environments/{name...}", needAdmin, (*hctx).deleteEnvironment)
 	e.repoRoute("POST /repos/{owner}/{repo}/statuses/{sha...}", needWrite, (*hctx).createCommitStatus)
 	e.repoRoute("GET /repos/{owner}/{repo}/commits/{ref...}", needRead, (*hctx).commitStatuses)
 }
@@ -559,6 +559,9 @@ func (c *hctx) putEnvironment() *response {
 	for k := range f {
 		switch k {
 		case "wait_timer", "prevent_self_review", "reviewers", "deployment_branch_policy":
+		case "can_admins_bypass":
+			// Not in the description (additionalProperties: false) but accepted by GitHub for
+			// public repositories; go-github always sends it.
 		default:
 			return invalidRequest(fmt.Sprintf("For 'properties', %q is not a permitted key.", k), doc)
 		}
