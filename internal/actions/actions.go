@@ -35,6 +35,9 @@ type Runner struct {
 
 // New returns a Runner reading the environment through getenv and printing to stdout.
 func New(getenv func(string) string, stdout io.Writer) *Runner {
+	if stdout == nil {
+		stdout = io.Discard
+	}
 	return &Runner{
 		getenv: getenv,
 		gha:    githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout)),

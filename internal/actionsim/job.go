@@ -68,8 +68,8 @@ func (s *StepRun) SetEnv(name, value string) {
 // Cancel cancels the workflow run, as the Cancel button does: job.status becomes cancelled, the
 // running stage's context is cancelled, later steps are skipped and post still runs.
 func (s *StepRun) Cancel() {
-	// Mark the job cancelled before cancelling the context: the AfterFunc watcher runs in its
-	// own goroutine, and post must never see job.status "success" after a cancel.
+	// Mark the job cancelled before cancelling the context, so nothing in between can read
+	// job.status "success" (a cancelled parent ctx is picked up by syncCancelLocked).
 	s.jr.mu.Lock()
 	s.jr.cancelled, s.jr.status = true, "cancelled"
 	s.jr.mu.Unlock()
