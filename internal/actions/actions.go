@@ -217,9 +217,15 @@ func (r *Runner) Errorf(format string, args ...any) {
 	r.command("error", nil, fmt.Sprintf(format, args...))
 }
 
-// Annotate adds an annotation (level notice, warning or error) with properties such as title,
-// file or line; property values are escaped.
+// Annotate adds an annotation (level debug, notice, warning or error; anything else is treated
+// as notice, so a level can never name another command) with properties such as title, file or
+// line; property values are escaped.
 func (r *Runner) Annotate(level string, props map[string]string, message string) {
+	switch level {
+	case "debug", "notice", "warning", "error":
+	default:
+		level = "notice"
+	}
 	r.command(level, props, message)
 }
 

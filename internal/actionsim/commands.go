@@ -12,6 +12,9 @@ type Command struct {
 	Line       string            // the raw line
 }
 
+// The parsing and unescaping here are written from the runner's source (ActionCommand.cs), not
+// shared with internal/actions, so a mistake in the action's escaping cannot hide itself in tests.
+
 // registeredCommands are the command names the runner acts on (ActionCommandManager and its
 // extensions); any other "::name::" line is plain text.
 var registeredCommands = map[string]bool{

@@ -319,7 +319,7 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 		}
 	}
 
-	if err := jr.runSteps(jobCtx, j.StepsBefore); err != nil {
+	if err := jr.runSteps(jobCtx, j.StepsBefore, "before"); err != nil {
 		return nil, err
 	}
 
@@ -345,7 +345,7 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 		jr.setStep(id, StepResult{Outcome: "skipped", Conclusion: "skipped", Outputs: map[string]string{}})
 	}
 
-	if err := jr.runSteps(jobCtx, j.StepsAfter); err != nil {
+	if err := jr.runSteps(jobCtx, j.StepsAfter, "after"); err != nil {
 		return nil, err
 	}
 
@@ -398,11 +398,11 @@ func (jr *jobRun) setStep(id string, r StepResult) {
 	jr.steps[id] = r
 }
 
-func (jr *jobRun) runSteps(ctx context.Context, steps []Step) error {
+func (jr *jobRun) runSteps(ctx context.Context, steps []Step, group string) error {
 	for i, st := range steps {
 		id := st.ID
 		if id == "" {
-			id = fmt.Sprintf("__step%d", i)
+			id = fmt.Sprintf("__%s%d", group, i)
 		}
 		cond := st.If
 		if cond == "" {
