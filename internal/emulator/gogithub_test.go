@@ -11,7 +11,10 @@ import (
 	"github.com/deployment-action/deployment-action/internal/emulator"
 )
 
-func ghClient(t *testing.T, a *api, enterprise bool) *github.Client {
+func ghClient(t testing.TB, a *api, enterprise bool) *github.Client {
+	if t == nil {
+		t = a.t
+	}
 	t.Helper()
 	c := github.NewClient(nil).WithAuthToken("test-token")
 	if enterprise {
