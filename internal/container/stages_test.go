@@ -71,13 +71,18 @@ func TestStages(t *testing.T) {
 						t.Fatalf("after main: statuses %+v, want the latest in_progress", d.Statuses)
 					}
 					id := strconv.FormatInt(d.ID, 10)
+					// The API's own URL of the deployment: with a base URL that is not
+					// api.github.com the client may use the GHES form (<base>/api/v3/…).
+					if got := j.outputs["deployment-url"]; !strings.HasPrefix(got, e.URL()+"/") ||
+						!strings.HasSuffix(got, "/repos/octo-org/hello-world/deployments/"+id) {
+						t.Errorf("output deployment-url = %q, want %s[/api/v3]/repos/octo-org/hello-world/deployments/%s", got, e.URL(), id)
+					}
 					want := map[string]string{
-						"deployment-id":  id,
-						"deployment-url": e.URL() + "/repos/octo-org/hello-world/deployments/" + id,
-						"log-url":        wantLog,
-						"status-id":      strconv.FormatInt(d.Statuses[n-1].ID, 10),
-						"environment":    "production",
-						"state":          "in_progress",
+						"deployment-id": id,
+						"log-url":       wantLog,
+						"status-id":     strconv.FormatInt(d.Statuses[n-1].ID, 10),
+						"environment":   "production",
+						"state":         "in_progress",
 					}
 					for k, v := range want {
 						if got, ok := j.outputs[k]; !ok {
