@@ -1,0 +1,369 @@
+// Package cli is the binary's command-line face for deploy scripts outside GitHub Actions
+// (Jenkins, Bash, cron): the action's modes as commands, its inputs as flags. It builds the same
+// config.Config the action builds and runs the same deploy code, so both share every rule.
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/deployment-action/deployment-action/internal/config"
+	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
+
+// Name is how the help refers to the binary.
+const Name = "deployment-action"
+
+// UsageError is a command line the CLI cannot run (unknown command or flag, missing required
+// flag): main exits 2 with it, as gh and most Unix tools do.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ExitCode is what main exits with.
+func (e *UsageError) ExitCode() int { return 2 }
+
+func usagef(cmd, format string, args ...any) error {
+	help := Name + " --help"
+	if cmd != "" {
+		help = Name + " " + cmd + " --help"
+	}
+	return &UsageError{Msg: fmt.Sprintf(format, args...) + " (see '" + help + "')"}
+}
+
+// Run runs the CLI. args are the words after the binary's name, e.g. ["create", "--environment",
+// "staging"]. Errors are returned, not printed: main prints them on one line and exits 1, or 2
+// for a *UsageError.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return (&runner{getenv: getenv, stdout: stdout, stderr: stderr, now: time.Now}).run(ctx, args)
+}
+
+// runner carries one invocation's I/O; tests inject the clock so relative times are stable.
+type runner struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+	now            func() time.Time
+}
+
+func (r *runner) run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return r.help(nil)
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 && name == "help" {
+			c := lookup(args[1])
+			if c == nil {
+				return usagef("", "unknown command %q", args[1])
+			}
+			return r.help(c)
+		}
+		return r.help(nil)
+	}
+	c := lookup(name)
+	if c == nil {
+		if strings.HasPrefix(name, "-") {
+			return usagef("", "unknown flag %s: a command comes first, for example '%s create --environment staging'", name, Name)
+		}
+		return usagef("", "unknown command %q", name)
+	}
+	o, err := parse(c, args[1:])
+	if err != nil {
+		return err
+	}
+	if o.help {
+		return r.help(c)
+	}
+	return c.run(ctx, r, o)
+}
+
+// opts is one parsed command line: every flag's raw text, and which were given.
+type opts struct {
+	cmd   *command
+	vals  map[string]string
+	given map[string]bool
+	json  bool
+	help  bool
+}
+
+func (o *opts) get(name string) string { return o.vals[name] }
+
+// or returns the flag's value, or def when the flag was not given.
+func (o *opts) or(name, def string) string {
+	if o.given[name] {
+		return o.vals[name]
+	}
+	return def
+}
+
+// value stores a flag's raw text so that typed checks (booleans included) happen in
+// config.Validate and produce the action's messages.
+type value struct {
+	o      *opts
+	name   string
+	isBool bool
+}
+
+func (v value) String() string { return "" }
+func (v value) Set(s string) error {
+	v.o.vals[v.name] = s
+	v.o.given[v.name] = true
+	return nil
+}
+func (v value) IsBoolFlag() bool { return v.isBool }
+
+func parse(c *command, args []string) (*opts, error) {
+	o := &opts{cmd: c, vals: map[string]string{}, given: map[string]bool{}}
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	for _, f := range append(c.flags, globalFlags...) {
+		v := value{o: o, name: f.name, isBool: f.arg == ""}
+		fs.Var(v, f.name, f.usage)
+		if f.short != "" {
+			fs.Var(v, f.short, f.usage)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, usagef(c.name, "%s", flagError(err))
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef(c.name, "unexpected argument %q: %s takes flags only", fs.Arg(0), c.name)
+	}
+	var err error
+	if o.help, err = strictBool(o, "help"); err != nil {
+		return nil, err
+	}
+	if o.help {
+		return o, nil
+	}
+	if o.json, err = strictBool(o, "json"); err != nil {
+		return nil, err
+	}
+	for _, f := range c.flags {
+		if f.required && strings.TrimSpace(o.vals[f.name]) == "" {
+			return nil, usagef(c.name, "missing --%s: %s", f.name, f.why)
+		}
+	}
+	return o, nil
+}
+
+// strictBool reads a CLI-only boolean flag (not an action input, so not Validate's business).
+func strictBool(o *opts, name string) (bool, error) {
+	if !o.given[name] {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(o.vals[name])
+	if err != nil {
+		return false, usagef(o.cmd.name, "--%s=%s: use true or false", name, o.vals[name])
+	}
+	return b, nil
+}
+
+// flagError rewords the flag package's messages into the --name spelling the help uses.
+func flagError(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return "unknown flag " + dashes(name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return dashes(name) + " needs a value"
+	}
+	if name, ok := strings.CutPrefix(msg, "bad flag syntax: "); ok {
+		return "bad flag syntax: " + name
+	}
+	return msg
+}
+
+func dashes(name string) string {
+	name = strings.TrimLeft(name, "-")
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// ---- configuration ----
+
+// settings builds the action's configuration from the flags and the environment and validates
+// it with the action's own rules. It returns the resolved API URL too.
+func (r *runner) settings(ctx context.Context, o *opts, mode string) (*config.Settings, config.Runner, error) {
+	var rn config.Runner
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &rn, Lookuper: config.EnvLookuper(r.getenv)}); err != nil {
+		return nil, rn, fmt.Errorf("reading the environment: %w", err)
+	}
+	rn.APIURL = apiURL(r.getenv)
+	in := config.Inputs{
+		Token:                 config.Secret(firstNonEmpty(o.get("token"), r.getenv("GH_TOKEN"), r.getenv("GITHUB_TOKEN"))),
+		Repository:            firstNonEmpty(o.get("repo"), r.getenv("GH_REPO"), r.getenv("GITHUB_REPOSITORY")),
+		Mode:                  mode,
+		Environment:           o.or("environment", "production"),
+		Ref:                   o.get("ref"),
+		Task:                  o.or("task", "deploy"),
+		Payload:               o.get("payload"),
+		Description:           o.get("description"),
+		EnvironmentURL:        o.get("environment-url"),
+		LogURL:                o.get("log-url"),
+		AutoMerge:             o.or("auto-merge", "false"),
+		RequiredContexts:      o.get("required-contexts"),
+		TransientEnvironment:  o.or("transient-environment", "false"),
+		ProductionEnvironment: o.get("production-environment"),
+		AutoInactive:          o.or("auto-inactive", "true"),
+		InitialState:          o.or("initial-state", "in_progress"),
+		State:                 o.get("state"),
+		DeploymentID:          o.get("deployment-id"),
+		CancelledState:        "error",
+		DeleteEnvironment:     o.or("delete-environment", "false"),
+	}
+	if mode == config.ModeFinish {
+		in.State = o.or("state", "success")
+	}
+	if mode == config.ModeStatus || mode == config.ModeFinish {
+		in.Environment = "" // the deployment already has one
+	}
+	c := config.Config{Inputs: in, Runner: rn}
+	s, err := c.Validate(0)
+	if err != nil {
+		return nil, rn, cliError(err)
+	}
+	return s, rn, nil
+}
+
+// apiURL is where the API lives: GH_HOST as gh reads it (an explicit choice of host), else
+// GITHUB_API_URL (set by the Actions runner, GHES included), else github.com.
+func apiURL(getenv func(string) string) string {
+	if host := strings.TrimSpace(getenv("GH_HOST")); host != "" {
+		return hostAPIURL(host)
+	}
+	if u := strings.TrimSpace(getenv("GITHUB_API_URL")); u != "" {
+		return u
+	}
+	return "https://api.github.com"
+}
+
+// hostAPIURL maps a host name to its API root the way gh does: github.com and ghe.com tenants
+// have an api. host, GitHub Enterprise Server serves the API under /api/v3.
+func hostAPIURL(host string) string {
+	h := strings.ToLower(strings.TrimSuffix(host, "/"))
+	switch {
+	case h == "github.com":
+		return "https://api.github.com"
+	case strings.HasSuffix(h, ".ghe.com"):
+		return "https://api." + h
+	}
+	return "https://" + h + "/api/v3"
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (r *runner) deployer(s *config.Settings, rn config.Runner) (*deploy.Deployer, error) {
+	api, err := ghapi.New(ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: "deployment-action-cli"})
+	if err != nil {
+		return nil, err
+	}
+	return &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo}, nil
+}
+
+// runFrom describes the surrounding Actions run when the CLI is used in a `run:` step, so the
+// default log URL links it as the action's does; outside Actions it is empty.
+func runFrom(rn config.Runner) deploy.Run {
+	if !rn.Actions {
+		return deploy.Run{}
+	}
+	return deploy.Run{ServerURL: rn.ServerURL, Repository: rn.Repository, RunID: rn.RunID, RunAttempt: rn.RunAttempt, Job: rn.Job}
+}
+
+// ---- commands ----
+
+// stage runs one action mode through deploy.Stage, as the action's main stage would.
+func (r *runner) stage(ctx context.Context, o *opts, mode string) error {
+	s, rn, err := r.settings(ctx, o, mode)
+	if err != nil {
+		return err
+	}
+	d, err := r.deployer(s, rn)
+	if err != nil {
+		return err
+	}
+	var st deploy.StateStore
+	var prior *deploy.Listed
+	if mode == config.ModeStatus || mode == config.ModeFinish {
+		// Read the deployment first: a wrong id fails before anything is written, the output can
+		// name its environment, and the environment URL is carried so a new status keeps the link.
+		if prior, err = d.Get(ctx, s.DeploymentID); err != nil {
+			return cliError(err)
+		}
+		st = memState{deploy.KeyEnvironmentURL: prior.EnvironmentURL}
+	}
+	rep, err := d.Stage(ctx, deploy.Job{Stage: deploy.StageMain, Settings: s, Run: runFrom(rn), Ref: s.Ref, State: st})
+	if rep != nil && (rep.DeploymentID != 0 || rep.Cleanup != nil) {
+		if prior != nil {
+			rep.Environment, rep.Ref, rep.SHA = prior.Environment, prior.Ref, prior.SHA
+			if rep.DeploymentURL == "" {
+				rep.DeploymentURL = prior.URL
+			}
+		}
+		if werr := r.report(o, s, rep); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return cliError(err)
+	}
+	return nil
+}
+
+// memState is the StateStore of one CLI call: there is no later stage to hand values to.
+type memState map[string]string
+
+func (m memState) State(name string) string { return m[name] }
+func (m memState) SaveState(name, value string) error {
+	m[name] = value
+	return nil
+}
+
+func (r *runner) list(ctx context.Context, o *opts) error {
+	limit := 30
+	if v := o.get("limit"); o.given["limit"] {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= 0 {
+			return usagef("list", "--limit %q: use a positive number", v)
+		}
+		limit = n
+	}
+	// list only reads: it is validated as deactivate, the one mode whose inputs are just the
+	// repository, token and environment (which defaults to production, unused unless given).
+	s, rn, err := r.settings(ctx, o, config.ModeDeactivate)
+	if err != nil {
+		return err
+	}
+	d, err := r.deployer(s, rn)
+	if err != nil {
+		return err
+	}
+	env := ""
+	if o.given["environment"] {
+		env = s.Environment
+	}
+	ls, err := d.List(ctx, deploy.ListSpec{Environment: env, Ref: s.Ref, Task: o.get("task"), Limit: limit})
+	if err != nil {
+		return cliError(err)
+	}
+	return r.printList(o, s, ls)
+}

@@ -1,0 +1,300 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/deployment-action/deployment-action/internal/config"
+	"github.com/deployment-action/deployment-action/internal/deploy"
+)
+
+// deploymentJSON is the --json shape of create, status, finish and trigger. Every field is always
+// present so that scripts can rely on `jq -r .field` never being null.
+type deploymentJSON struct {
+	Repository     string `json:"repository"`
+	DeploymentID   int64  `json:"deployment_id"`
+	DeploymentURL  string `json:"deployment_url"`
+	Environment    string `json:"environment"`
+	Ref            string `json:"ref"`
+	SHA            string `json:"sha"`
+	StatusID       int64  `json:"status_id"`
+	State          string `json:"state"`
+	EnvironmentURL string `json:"environment_url"`
+	LogURL         string `json:"log_url"`
+}
+
+// cleanupJSON is the --json shape of deactivate and delete.
+type cleanupJSON struct {
+	Repository         string  `json:"repository"`
+	Environment        string  `json:"environment"`
+	Found              int     `json:"found"`
+	Deactivated        int     `json:"deactivated"`
+	AlreadyInactive    int     `json:"already_inactive"`
+	Deleted            int     `json:"deleted"`
+	Failed             int     `json:"failed"`
+	EnvironmentDeleted bool    `json:"environment_deleted"`
+	DeploymentIDs      []int64 `json:"deployment_ids"`
+}
+
+// listedJSON is one element of list --json.
+type listedJSON struct {
+	DeploymentID   int64     `json:"deployment_id"`
+	DeploymentURL  string    `json:"deployment_url"`
+	Environment    string    `json:"environment"`
+	Ref            string    `json:"ref"`
+	SHA            string    `json:"sha"`
+	Task           string    `json:"task"`
+	Description    string    `json:"description"`
+	Creator        string    `json:"creator"`
+	CreatedAt      time.Time `json:"created_at"`
+	State          string    `json:"state"`
+	StatusID       int64     `json:"status_id"`
+	EnvironmentURL string    `json:"environment_url"`
+	LogURL         string    `json:"log_url"`
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// report prints what a command did.
+func (r *runner) report(o *opts, s *config.Settings, rep *deploy.Report) error {
+	repo := s.Owner + "/" + s.Repo
+	if c := rep.Cleanup; c != nil {
+		if o.json {
+			ids := c.IDs
+			if ids == nil {
+				ids = []int64{}
+			}
+			return writeJSON(r.stdout, cleanupJSON{Repository: repo, Environment: c.Environment, Found: c.Found, Deactivated: c.Deactivated,
+				AlreadyInactive: c.AlreadyInactive, Deleted: c.Deleted, Failed: c.Failed, EnvironmentDeleted: c.EnvironmentDeleted, DeploymentIDs: ids})
+		}
+		return r.cleanupText(s, c)
+	}
+	if o.json {
+		return writeJSON(r.stdout, deploymentJSON{Repository: repo, DeploymentID: rep.DeploymentID, DeploymentURL: rep.DeploymentURL,
+			Environment: rep.Environment, Ref: rep.Ref, SHA: rep.SHA, StatusID: rep.StatusID, State: rep.State,
+			EnvironmentURL: rep.EnvironmentURL, LogURL: rep.LogURL})
+	}
+	var b strings.Builder
+	state := rep.State
+	if state == "" {
+		state = "no state set"
+	}
+	switch s.Mode {
+	case config.ModeStart, config.ModeTrigger:
+		fmt.Fprintf(&b, "Created deployment %d of %s to %s in %s: %s\n", rep.DeploymentID, refSHA(rep.Ref, rep.SHA), rep.Environment, repo, state)
+	default:
+		fmt.Fprintf(&b, "Deployment %d to %s in %s is now %s\n", rep.DeploymentID, orDash(rep.Environment), repo, state)
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  Deployment:\t%s\n", orDash(rep.DeploymentURL))
+	fmt.Fprintf(tw, "  Environment URL:\t%s\n", orDash(rep.EnvironmentURL))
+	fmt.Fprintf(tw, "  Log URL:\t%s\n", orDash(rep.LogURL))
+	_ = tw.Flush()
+	if s.Mode == config.ModeStart && rep.State != "" {
+		fmt.Fprintf(&b, "Finish it with: %s finish -R %s --deployment-id %d --state success\n", Name, repo, rep.DeploymentID)
+	}
+	_, err := io.WriteString(r.stdout, b.String())
+	return err
+}
+
+func (r *runner) cleanupText(s *config.Settings, c *deploy.CleanupReport) error {
+	var b strings.Builder
+	repo := s.Owner + "/" + s.Repo
+	switch {
+	case c.Found == 0:
+		fmt.Fprintf(&b, "No deployments of %s in %s: nothing to %s\n", c.Environment, repo, s.Mode)
+	case s.Mode == config.ModeDelete:
+		fmt.Fprintf(&b, "Deleted %d of %d deployments of %s in %s (%d made inactive first, %d already inactive)\n",
+			c.Deleted, c.Found, c.Environment, repo, c.Deactivated, c.AlreadyInactive)
+	default:
+		fmt.Fprintf(&b, "Made %d deployments of %s in %s inactive (%d found, %d already inactive)\n",
+			c.Deactivated, c.Environment, repo, c.Found, c.AlreadyInactive)
+	}
+	if c.Failed > 0 {
+		fmt.Fprintf(&b, "%d deployments could not be handled (see the error)\n", c.Failed)
+	}
+	if c.EnvironmentDeleted {
+		fmt.Fprintf(&b, "Deleted the environment %s\n", c.Environment)
+	}
+	_, err := io.WriteString(r.stdout, b.String())
+	return err
+}
+
+func (r *runner) printList(o *opts, s *config.Settings, ls []deploy.Listed) error {
+	if o.json {
+		out := make([]listedJSON, 0, len(ls))
+		for _, l := range ls {
+			out = append(out, listedJSON{DeploymentID: l.ID, DeploymentURL: l.URL, Environment: l.Environment, Ref: l.Ref, SHA: l.SHA,
+				Task: l.Task, Description: l.Description, Creator: l.Creator, CreatedAt: l.CreatedAt.UTC(), State: l.State,
+				StatusID: l.StatusID, EnvironmentURL: l.EnvironmentURL, LogURL: l.LogURL})
+		}
+		return writeJSON(r.stdout, out)
+	}
+	if len(ls) == 0 {
+		_, err := fmt.Fprintf(r.stdout, "No deployments found in %s/%s\n", s.Owner, s.Repo)
+		return err
+	}
+	tw := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tENVIRONMENT\tREF\tSHA\tSTATE\tCREATED")
+	now := r.now()
+	for _, l := range ls {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", l.ID, cell(l.Environment), cell(l.Ref), short(l.SHA), orDash(l.State), ago(now, l.CreatedAt))
+	}
+	return tw.Flush()
+}
+
+// cell keeps a value from breaking the table: names come from whoever created the deployment.
+func cell(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || r < ' ' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len([]rune(s)) > 40 {
+		s = string([]rune(s)[:39]) + "…"
+	}
+	return orDash(s)
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return orDash(sha)
+}
+
+func refSHA(ref, sha string) string {
+	if ref == "" {
+		return short(sha)
+	}
+	if sha == "" || strings.HasPrefix(sha, ref) {
+		return ref
+	}
+	return fmt.Sprintf("%s (%s)", ref, short(sha))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// ago is a deployment's age as people read it; past a month the date says more.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t)
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit + " ago"
+		}
+		return fmt.Sprintf("%d %ss ago", n, unit)
+	}
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute")
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	case d < 30*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day")
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+// ---- errors ----
+
+// translated is an error whose message speaks of flags where the shared code speaks of the
+// action's inputs; it wraps the original for errors.As.
+type translated struct {
+	msg string
+	err error
+}
+
+func (e *translated) Error() string { return e.msg }
+func (e *translated) Unwrap() error { return e.err }
+
+var (
+	// `name: value` in a message is a YAML input: on the command line it is --name=value.
+	inputWithValue = regexp.MustCompile("`([a-z][a-z-]*): ([^`]*)`")
+	inputBare      = regexp.MustCompile("`([a-z][a-z-]*):`")
+	inputNamed     = regexp.MustCompile("(?:[Tt]he )?`([a-z][a-z-]*)`( input| mode)?")
+)
+
+// cliError rewords the shared messages for the command line. Only the wording changes: the rules
+// and the problems reported are the action's.
+func cliError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return err
+	}
+	var probs config.Problems
+	if errors.As(err, &probs) {
+		out := make(config.Problems, len(probs))
+		for i, p := range probs {
+			out[i] = problemForCLI(p)
+		}
+		return &translated{msg: out.Error(), err: err}
+	}
+	return &translated{msg: forCLI(err.Error()), err: err}
+}
+
+func problemForCLI(p string) string {
+	switch {
+	case strings.HasPrefix(p, "token is empty"):
+		return "token is empty: set GH_TOKEN (or GITHUB_TOKEN), or pass --token, with a token that has deployments write access"
+	case strings.HasPrefix(p, "repository is empty"):
+		return "repository is empty: pass -R owner/name, or set GH_REPO (or GITHUB_REPOSITORY)"
+	}
+	return forCLI(p)
+}
+
+func forCLI(msg string) string {
+	msg = strings.ReplaceAll(msg, "the workflow needs `permissions: deployments: write` (or a token with the repo_deployment scope / Deployments write permission)",
+		"the token needs the repo_deployment scope (classic token) or Deployments: write (fine-grained token)")
+	msg = strings.ReplaceAll(msg, "; the default ${{ github.token }} works for the current repository", "")
+	msg = inputWithValue.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := inputWithValue.FindStringSubmatch(m)
+		if strings.Contains(sub[2], "${{") {
+			return flagName(sub[1]) + "=<value>"
+		}
+		return flagName(sub[1]) + "=" + sub[2]
+	})
+	msg = inputBare.ReplaceAllStringFunc(msg, func(m string) string { return flagName(inputBare.FindStringSubmatch(m)[1]) })
+	msg = inputNamed.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := inputNamed.FindStringSubmatch(m)
+		if sub[2] == " mode" {
+			return "the " + sub[1] + " command"
+		}
+		return flagName(sub[1])
+	})
+	return strings.ReplaceAll(msg, " inputs.", " flags.")
+}
+
+func flagName(input string) string {
+	switch input {
+	case "repository":
+		return "-R/--repo"
+	case "token":
+		return "--token"
+	}
+	return "--" + input
+}
