@@ -303,8 +303,10 @@ func check(rep *Report) []string {
 		if leg.JobStatus != wantJob {
 			add("%s: job ended %s, want %s", env, leg.JobStatus, wantJob)
 		}
-		for stage, msg := range leg.StageErrors {
-			add("%s: the action's %s stage failed: %s", env, stage, msg)
+		for _, stage := range []string{actionsim.StagePre, actionsim.StageMain, actionsim.StagePost} {
+			if msg, ok := leg.StageErrors[stage]; ok {
+				add("%s: the action's %s stage failed: %s", env, stage, msg)
+			}
 		}
 		if len(leg.Deployments) != 1 {
 			add("%s: %d deployments, want exactly 1", env, len(leg.Deployments))
