@@ -81,16 +81,6 @@ var knownReplayMismatches = map[string]string{
 	// deployment (pygithub 2020, hub4j 2019/2021) says false. The description's text says the
 	// default is true when environment is "production". Recording and documentation disagree.
 	"hub4j/AppTest/wiremock/testGetDeploymentStatuses/mappings/3-r_h_g_deployments.json: field production_environment: value expected false, got true": "production_environment default: recording vs description text",
-	// GitHub lists protection rules as branch_policy, required_reviewers, wait_timer; the
-	// emulator puts wait_timer first and branch_policy last.
-	"pygithub/Environment.setUp.txt#3: field protection_rules[":                               "protection_rules order",
-	"pygithub/Environment.testGetEnvironments.txt#1: field environments[0].protection_rules[": "protection_rules order",
-	"pygithub/Environment.testGetEnvironments.txt#2: field environments[0].protection_rules[": "protection_rules order",
-	// GitHub's environment url keeps a "/" in the name as is (.../environments/test/env); the
-	// emulator escapes it (.../environments/test%2Fenv). html_url's query is escaped in both.
-	"pygithub/Environment.testCreateEnvironment.txt#1: field url: URL path expected /repos/alson/PyGithub/environments/test/env": "environment url escapes / in the name",
-	// The 2024 recording has resources audit_log, audit_log_streaming and code_scanning_autofix.
-	"pygithub/RateLimiting.testGetRateLimit.txt#1: field resources.": "rate_limit resources lack audit_log, audit_log_streaming, code_scanning_autofix",
 }
 
 func TestReplayRecordings(t *testing.T) {

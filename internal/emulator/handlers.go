@@ -751,17 +751,15 @@ func (e *Emulator) rateLimitHandler(r *http.Request, ri *reqInfo) *response {
 	e.mu.Lock()
 	limit, remaining, used, reset := e.rateLocked(ri.token)
 	e.mu.Unlock()
-	core := obj{"limit": limit, "remaining": remaining, "reset": reset, "used": used, "resource": "core"}
-	static := func(name string, l int) obj {
-		return obj{"limit": l, "remaining": l, "reset": reset, "used": 0, "resource": name}
-	}
+	core := obj{"limit": limit, "used": used, "remaining": remaining, "reset": reset}
+	static := func(l int) obj { return obj{"limit": l, "used": 0, "remaining": l, "reset": reset} }
+	// The resources of a recorded 2024 answer (pygithub RateLimiting.testGetRateLimit).
 	body := obj{
 		"resources": obj{
-			"core": core, "search": static("search", 30), "graphql": static("graphql", 5000),
-			"integration_manifest": static("integration_manifest", 5000), "source_import": static("source_import", 100),
-			"code_scanning_upload": static("code_scanning_upload", 1000), "actions_runner_registration": static("actions_runner_registration", 10000),
-			"scim": static("scim", 15000), "dependency_snapshots": static("dependency_snapshots", 100),
-			"code_search": static("code_search", 10),
+			"core": core, "search": static(30), "graphql": static(5000), "integration_manifest": static(5000),
+			"source_import": static(100), "code_scanning_upload": static(1000), "code_scanning_autofix": static(10),
+			"actions_runner_registration": static(10000), "scim": static(15000), "dependency_snapshots": static(100),
+			"audit_log": static(1750), "audit_log_streaming": static(15), "code_search": static(10),
 		},
 	}
 	if r.Header.Get("X-GitHub-Api-Version") != "2026-03-10" {

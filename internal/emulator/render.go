@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -149,9 +150,12 @@ func (r *repo) statusJSON(base string, d *deployment, s *depStatus) obj {
 }
 
 func (r *repo) envJSON(base string, env *environment) obj {
+	// GitHub lists the rules as branch_policy, required_reviewers, wait_timer (recorded).
 	rules := []any{}
-	if env.waitTimer > 0 {
-		rules = append(rules, obj{"id": env.protectionIDs[0], "node_id": nodeID("Gate", env.protectionIDs[0]), "type": "wait_timer", "wait_timer": env.waitTimer})
+	var policy any
+	if env.branchPolicy != nil {
+		policy = obj{"protected_branches": env.branchPolicy.Protected, "custom_branch_policies": env.branchPolicy.Custom}
+		rules = append(rules, obj{"id": env.protectionIDs[2], "node_id": nodeID("Gate", env.protectionIDs[2]), "type": "branch_policy"})
 	}
 	if len(env.reviewers) > 0 {
 		revs := []any{}
@@ -160,14 +164,18 @@ func (r *repo) envJSON(base string, env *environment) obj {
 		}
 		rules = append(rules, obj{"id": env.protectionIDs[1], "node_id": nodeID("Gate", env.protectionIDs[1]), "type": "required_reviewers", "prevent_self_review": env.preventSelfReview, "reviewers": revs})
 	}
-	var policy any
-	if env.branchPolicy != nil {
-		policy = obj{"protected_branches": env.branchPolicy.Protected, "custom_branch_policies": env.branchPolicy.Custom}
-		rules = append(rules, obj{"id": env.protectionIDs[2], "node_id": nodeID("Gate", env.protectionIDs[2]), "type": "branch_policy"})
+	if env.waitTimer > 0 {
+		rules = append(rules, obj{"id": env.protectionIDs[0], "node_id": nodeID("Gate", env.protectionIDs[0]), "type": "wait_timer", "wait_timer": env.waitTimer})
+	}
+	// GitHub keeps a "/" in the name as is in url (recorded: .../environments/test/env); the
+	// routes accept it both ways.
+	segs := strings.Split(env.name, "/")
+	for i, sg := range segs {
+		segs[i] = url.PathEscape(sg)
 	}
 	return obj{
 		"id": env.id, "node_id": nodeID("Environment", env.id), "name": env.name,
-		"url":        r.apiURL(base) + "/environments/" + url.PathEscape(env.name),
+		"url":        r.apiURL(base) + "/environments/" + strings.Join(segs, "/"),
 		"html_url":   webHost(base) + "/" + r.owner + "/" + r.name + "/deployments/activity_log?environments_filter=" + url.QueryEscape(env.name),
 		"created_at": ts(env.createdAt), "updated_at": ts(env.updatedAt), "can_admins_bypass": true,
 		"protection_rules": rules, "deployment_branch_policy": policy,
