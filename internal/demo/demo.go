@@ -194,16 +194,16 @@ func normalize(envs []string) ([]string, error) {
 // runLeg runs one matrix job:
 //
 //	steps:
-//	  - uses: deployment-action/deployment-action@v1   # pre runs at job set-up
+//	  - id: deploy
+//	    run: ./deploy.sh ${{ matrix.environment }}   # writes url=... to GITHUB_OUTPUT
+//	  - uses: deployment-action/deployment-action@v1 # pre at job set-up, main here, post at clean-up
 //	    id: deployment
 //	    with:
 //	      environment: ${{ matrix.environment }}
-//	      environment-url: ${{ steps.deploy.outputs.url }}   # empty in pre, set by post
-//	  - id: deploy
-//	    run: ./deploy.sh ${{ matrix.environment }}            # writes url=... to GITHUB_OUTPUT
+//	      environment-url: ${{ steps.deploy.outputs.url }} # empty in pre; post re-reads it
 //
-// The action's main stage is where the step sits in the workflow; we place it after the deploy
-// step so the job's outputs are read once the deployment has run.
+// A failing deploy step skips main (success() is false) but not post, which marks the
+// deployment failed from job.status.
 func runLeg(ctx context.Context, cfg Config, rep *Report, i int, env string) (Leg, error) {
 	checkRun := int64(checkRunID0 + i)
 	leg := Leg{
