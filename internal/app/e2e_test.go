@@ -82,7 +82,16 @@ func onlyDeployment(t testing.TB, e *emulator.Emulator) emulator.Deployment {
 func assertNoToken(t testing.TB, res *actionsim.Result) {
 	t.Helper()
 	var all []string
-	for _, m := range []map[string]string{res.Stdout, res.Stderr, res.Outputs, res.State, res.Env, res.Summaries} {
+	// Log is the job log as the runner shows it (stdout and stderr with commands consumed); the
+	// raw stdout carries the token only inside the ::add-mask:: command that hides it.
+	masked := false
+	for _, m := range res.Masks {
+		masked = masked || m == testTok
+	}
+	if !masked {
+		t.Error("the token was not registered with ::add-mask::")
+	}
+	for _, m := range []map[string]string{res.Log, res.Outputs, res.State, res.Env, res.Summaries} {
 		for k, v := range m {
 			all = append(all, k, v)
 		}

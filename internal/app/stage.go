@@ -48,6 +48,9 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 	if err != nil {
 		return err
 	}
+	// The runner masks github.token and secrets by itself, but a token can also arrive through
+	// another step's output: register it so the log never shows it either way.
+	r.Mask(s.Token.Value())
 	ref := s.Ref
 	if needsRef(s.Mode) && ref == "" {
 		if ref = defaultRef(cfg.Runner, event, s.Owner+"/"+s.Repo); ref == "" {

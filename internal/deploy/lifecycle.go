@@ -94,6 +94,14 @@ func (d *Deployer) Stage(ctx context.Context, j Job) (*Report, error) {
 	case config.ModeAuto:
 		if id := j.State.State(KeyDeploymentID); id != "" {
 			r.fromState(j.State)
+			// Inputs are evaluated again in main: an environment URL known by now is the
+			// output (post will put it on the final status).
+			if s.EnvironmentURL != "" {
+				r.EnvironmentURL = s.EnvironmentURL
+			}
+			if s.LogURL != "" {
+				r.LogURL = s.LogURL
+			}
 			if r.State == "" {
 				// pre created the deployment but its initial status failed: set it now.
 				return r, d.setInitial(ctx, j, r)

@@ -29,6 +29,10 @@ type Options struct {
 	// wrapped to add the token. Nil means a fresh transport.
 	HTTPClient *http.Client
 	Retry      RetryPolicy
+	// WriteLimit paces creates and deletes to stay under a content-creating limit (clean-ups use
+	// GitHubWriteLimit()). Zero: no pacing. Independently of it, after any rate-limit answer the
+	// whole client (all goroutines) waits until GitHub's retry-after instant.
+	WriteLimit WriteLimit
 	// Logf receives debug lines about retries and adoption. Optional.
 	Logf func(format string, args ...any)
 }
@@ -40,6 +44,7 @@ type Client struct {
 	userAgent string
 	token     string
 	retry     RetryPolicy
+	pace      *pacer
 	logf      func(format string, args ...any)
 }
 
@@ -86,6 +91,7 @@ func New(opts Options) (*Client, error) {
 		userAgent: ua,
 		token:     opts.Token,
 		retry:     opts.Retry.withDefaults(),
+		pace:      newPacer(opts.WriteLimit),
 		logf:      logf,
 	}, nil
 }
@@ -112,7 +118,9 @@ func resolveBaseURL(raw string) (*url.URL, error) {
 	// bare host that is not an api.* host is taken to be a GHES web address (go-github's rule).
 	if u.Path == "" || u.Path == "/" {
 		host := strings.ToLower(u.Hostname())
-		if !strings.HasPrefix(host, "api.") && !strings.Contains(host, ".api.") {
+		// Loopback is a local emulator or proxy serving the API at its root, never a GHES web host.
+		loopback := host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1"
+		if !loopback && !strings.HasPrefix(host, "api.") && !strings.Contains(host, ".api.") {
 			u.Path = "/api/v3/"
 		} else {
 			u.Path = "/"

@@ -19,7 +19,7 @@ func TestBaseURLResolution(t *testing.T) {
 		{"https://ghes.example.com/api/v3/", "https://ghes.example.com/api/v3/"},
 		{"https://ghes.example.com", "https://ghes.example.com/api/v3/"}, // bare GHES host, as go-github
 		{"https://api.octocorp.ghe.com", "https://api.octocorp.ghe.com/"},
-		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v3/"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/"}, // loopback: an emulator at the root
 		{"http://127.0.0.1:8080/api/v3", "http://127.0.0.1:8080/api/v3/"},
 		{"http://127.0.0.1:8080/custom/root", "http://127.0.0.1:8080/custom/root/"},
 	} {

@@ -324,7 +324,7 @@ func newClient(t *testing.T, f *fakeGitHub, tweak func(*Options)) (*Client, *log
 	logs := &logCapture{}
 	opts := Options{
 		Token:  testToken,
-		APIURL: f.srv.URL,
+		APIURL: f.srv.URL + "/api/v3", // as the runner sets it on GHES
 		Retry: RetryPolicy{
 			MaxElapsed: time.Minute, Initial: time.Second, Max: 8 * time.Second,
 			Sleep: f.clock.Sleep, Now: f.clock.Now, Rand: func() float64 { return 0.5 },
