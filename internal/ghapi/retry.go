@@ -128,6 +128,12 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context,
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
+		if err := c.pace.wait(ctx, op, p, deadline); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s: %w", op, ctx.Err())
+			}
+			return err
+		}
 		actx, cancel := context.WithTimeout(ctx, p.AttemptTimeout)
 		err := fn(actx, c.gh())
 		attemptTimedOut := actx.Err() != nil && ctx.Err() == nil
@@ -149,6 +155,7 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context,
 				return &RateLimitError{Op: op, Secondary: d.secondary, Reset: d.until.UTC(), Wait: d.until.Sub(now), Err: d.err}
 			}
 			wait = d.wait
+			c.pace.block(now.Add(wait)) // every goroutine of this client waits as well
 		case retryNow:
 			base := bo.NextBackOff()
 			wait = time.Duration(float64(base) * (1 + jitter*(2*p.Rand()-1)))
