@@ -202,3 +202,18 @@ func TestRateLimitEndpointVersions(t *testing.T) {
 		t.Errorf("2026-03-10 must not carry rate")
 	}
 }
+
+func TestSecondaryWindowScales(t *testing.T) {
+	clk := newClock()
+	a := start(t, emulator.Config{SecondaryPerMinute: 2, SecondaryWindow: 5 * time.Second, Now: clk.now})
+	a.createDeployment(map[string]any{"ref": "main", "environment": "a"})
+	clk.add(time.Second)
+	a.createDeployment(map[string]any{"ref": "main", "environment": "b"})
+	clk.add(time.Second)
+	res := a.do("POST", repoURL+"/deployments", map[string]any{"ref": "main"}).must(t, 403)
+	// first write at t0, now t0+2s, window 5s: a slot frees in 3s
+	eq(t, "retry-after", res.header.Get("Retry-After"), "3")
+	clk.add(3 * time.Second)
+	a.createDeployment(map[string]any{"ref": "main", "environment": "c"})
+	eq(t, "deployments", len(a.e.Deployments(owner, repo)), 3)
+}
