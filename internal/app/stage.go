@@ -69,12 +69,17 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 		defer stop()
 	}
 
-	api, err := ghapi.New(ghapi.Options{
+	opts := ghapi.Options{
 		Token:     s.Token.Value(),
 		APIURL:    cfg.Runner.APIURL,
 		UserAgent: "deployment-action/" + version,
 		Logf:      r.Debugf,
-	})
+	}
+	if s.Mode == config.ModeDeactivate || s.Mode == config.ModeDelete {
+		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it.
+		opts = opts.ForCleanup()
+	}
+	api, err := ghapi.New(opts)
 	if err != nil {
 		return err
 	}

@@ -107,3 +107,18 @@ func (e *pacingError) Error() string {
 	}
 	return "the content-creating request rate limit would be exceeded within the retry budget"
 }
+
+// CleanupRetryBudget is the per-call retry budget of clean-ups: GitHub's retry-after for the
+// secondary limit is often 60 s, which the default 60 s budget cannot absorb, and a clean-up has
+// no cancellation window to respect.
+const CleanupRetryBudget = 10 * time.Minute
+
+// ForCleanup returns o set up for clean-ups (deactivate, delete): writes paced under GitHub's
+// content-creating limit and a per-call budget that absorbs GitHub's retry-after.
+func (o Options) ForCleanup() Options {
+	o.WriteLimit = GitHubWriteLimit()
+	if o.Retry.MaxElapsed < CleanupRetryBudget {
+		o.Retry.MaxElapsed = CleanupRetryBudget
+	}
+	return o
+}

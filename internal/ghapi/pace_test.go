@@ -144,3 +144,14 @@ func TestSecondaryLimitPausesTheWholeClient(t *testing.T) {
 		t.Errorf("limit answers %d, requests before retry-after %d, total %d; want 1, 0, 3", limited, early, total)
 	}
 }
+
+func TestForCleanup(t *testing.T) {
+	t.Parallel()
+	o := Options{Token: "x"}.ForCleanup()
+	if o.WriteLimit != GitHubWriteLimit() || o.Retry.MaxElapsed != CleanupRetryBudget || o.Token != "x" {
+		t.Errorf("ForCleanup = %+v", o)
+	}
+	if o := (Options{Retry: RetryPolicy{MaxElapsed: time.Hour}}).ForCleanup(); o.Retry.MaxElapsed != time.Hour {
+		t.Errorf("a larger budget must be kept, got %s", o.Retry.MaxElapsed)
+	}
+}
