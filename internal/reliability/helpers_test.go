@@ -86,9 +86,11 @@ func isFinal(state string) bool {
 
 // everything is every piece of text the job left behind: raw stdout/stderr, the runner's log,
 // outputs, state, env, summaries, annotations, commands, the runner's own messages and the
-// stages' errors.
+// stages' errors. The one sanctioned place for the token, the action's own "::add-mask::TOKEN"
+// line (which the runner consumes and never shows), is left out.
 func everything(res *actionsim.Result) string {
 	var all []string
+	maskLine := "::add-mask::" + canary
 	for _, m := range []map[string]string{res.Stdout, res.Stderr, res.Log, res.Outputs, res.State, res.Env, res.Summaries} {
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -96,7 +98,7 @@ func everything(res *actionsim.Result) string {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			all = append(all, k, m[k])
+			all = append(all, k, strings.ReplaceAll(m[k], maskLine, "(mask)"))
 		}
 	}
 	for _, env := range res.StageEnv {
@@ -114,11 +116,13 @@ func everything(res *actionsim.Result) string {
 	}
 	for _, cs := range res.Commands {
 		for _, c := range cs {
+			if c.Name == "add-mask" && c.Data == canary {
+				continue
+			}
 			all = append(all, c.Name, c.Data)
 		}
 	}
 	all = append(all, res.RunnerLog...)
-	all = append(all, res.Masks...)
 	all = append(all, res.Summary)
 	for _, err := range res.StageErrors {
 		all = append(all, err.Error())
