@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,7 @@ type runner struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
 	now            func() time.Time
+	httpClient     *http.Client // nil: a fresh transport; tests pass a TLS test server's client
 }
 
 func (r *runner) run(ctx context.Context, args []string) error {
@@ -272,8 +274,14 @@ func firstNonEmpty(vs ...string) string {
 	return ""
 }
 
-func (r *runner) deployer(s *config.Settings, rn config.Runner) (*deploy.Deployer, error) {
-	api, err := ghapi.New(ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: "deployment-action-cli"})
+func (r *runner) deployer(s *config.Settings, rn config.Runner, cleanup bool) (*deploy.Deployer, error) {
+	opts := ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: "deployment-action-cli", HTTPClient: r.httpClient}
+	if cleanup {
+		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it, as the
+		// action does.
+		opts = opts.ForCleanup()
+	}
+	api, err := ghapi.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +305,7 @@ func (r *runner) stage(ctx context.Context, o *opts, mode string) error {
 	if err != nil {
 		return err
 	}
-	d, err := r.deployer(s, rn)
+	d, err := r.deployer(s, rn, mode == config.ModeDeactivate || mode == config.ModeDelete)
 	if err != nil {
 		return err
 	}
@@ -353,7 +361,7 @@ func (r *runner) list(ctx context.Context, o *opts) error {
 	if err != nil {
 		return err
 	}
-	d, err := r.deployer(s, rn)
+	d, err := r.deployer(s, rn, false)
 	if err != nil {
 		return err
 	}
