@@ -46,8 +46,8 @@ var (
 	fAutoMerge      = flagDef{name: "auto-merge", usage: "Let GitHub merge the default branch into --ref first (default false)"}
 	fContexts       = flagDef{name: "required-contexts", arg: "list", usage: "Commit statuses that must be success: names, comma-separated, or '*' (default none)"}
 	fTransient      = flagDef{name: "transient-environment", usage: "The environment goes away later, e.g. a review app (default false)"}
-	fProduction     = flagDef{name: "production-environment", usage: "Mark the environment as production (default: GitHub decides from the name)"}
-	fAutoInactive   = flagDef{name: "auto-inactive", usage: "Mark earlier deployments of the environment inactive on success (default true)"}
+	fProduction     = flagDef{name: "production-environment", usage: "Mark the environment as production, or not with =false (default: GitHub decides by name)"}
+	fAutoInactive   = flagDef{name: "auto-inactive", usage: "On success, mark earlier deployments of the environment inactive (default true; =false to keep them)"}
 	fDeploymentID   = flagDef{name: "deployment-id", arg: "id", usage: "Deployment to update, as printed by create", required: true, why: "this command updates an existing deployment: pass the id create printed (create --json | jq .deployment_id)"}
 )
 

@@ -286,7 +286,9 @@ func forCLI(msg string) string {
 		}
 		return flagName(sub[1])
 	})
-	return strings.ReplaceAll(msg, " inputs.", " flags.")
+	msg = strings.ReplaceAll(msg, " inputs.", " flags.")
+	msg = strings.ReplaceAll(msg, "(the action's default)", "(the default)")
+	return strings.ReplaceAll(msg, "check --token", "check the token (--token, else $GH_TOKEN, else $GITHUB_TOKEN)")
 }
 
 func flagName(input string) string {
