@@ -21,6 +21,8 @@ func TestStages(t *testing.T) {
 	}{
 		{name: "success", stages: []string{"pre", "main", "post"}, postStatus: "success", wantFinal: "success"},
 		{name: "failure", stages: []string{"pre", "main", "post"}, postStatus: "failure", wantFinal: "failure"},
+		// cancelled-state defaults to error (GitHub has no cancelled deployment state).
+		{name: "cancelled", stages: []string{"pre", "main", "post"}, postStatus: "cancelled", wantFinal: "error"},
 		// The runner never runs pre for `uses: ./`: main must create the deployment.
 		{name: "local-action-without-pre", stages: []string{"main", "post"}, postStatus: "success", wantFinal: "success"},
 	}
