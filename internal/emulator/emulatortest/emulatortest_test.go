@@ -101,3 +101,33 @@ func TestRelevant(t *testing.T) {
 		t.Errorf("undocumented 200 not reported")
 	}
 }
+
+func TestStartWithoutDescription(t *testing.T) {
+	t.Setenv(apispec.EnvOpenAPI, "")
+	t.Setenv(apispec.EnvShared, "")
+	t.Chdir(t.TempDir())
+
+	// Not required: runs without conformance checks.
+	t.Setenv(apispec.EnvRequireShared, "")
+	ft := &fakeTB{TB: t}
+	e := Start(ft, emulator.Config{})
+	if st := send(t, e.URL(), "GET", "/repos/octo-org/hello-world/deployments", ""); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	ft.runCleanups()
+	if len(ft.errs) != 0 {
+		t.Errorf("errors %q", ft.errs)
+	}
+
+	// Required (CI): a missing description fails the test.
+	t.Setenv(apispec.EnvRequireShared, "1")
+	ft = &fakeTB{TB: t}
+	func() {
+		defer func() { recover() }()
+		Start(ft, emulator.Config{})
+	}()
+	ft.runCleanups()
+	if len(ft.errs) != 1 || !strings.Contains(ft.errs[0], "required") {
+		t.Errorf("errors %q", ft.errs)
+	}
+}
