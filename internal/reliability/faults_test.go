@@ -222,6 +222,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // latency), and checks what a user would see on GitHub afterwards: one deployment per job, never
 // left in progress, in the state matching the job's outcome.
 func TestFaultInjection(t *testing.T) {
+	t.Parallel()
 	n := *faultLifecycles
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
