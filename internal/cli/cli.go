@@ -209,7 +209,7 @@ func (r *runner) settings(ctx context.Context, o *opts, mode string) (*config.Se
 	}
 	rn.APIURL = apiURL(r.getenv)
 	in := config.Inputs{
-		Token:                 config.Secret(firstNonEmpty(o.get("token"), r.getenv("GH_TOKEN"), r.getenv("GITHUB_TOKEN"))),
+		Token:                 config.Secret(r.token(o)),
 		Repository:            firstNonEmpty(o.get("repo"), r.getenv("GH_REPO"), r.getenv("GITHUB_REPOSITORY")),
 		Mode:                  mode,
 		Environment:           o.or("environment", "production"),
@@ -242,6 +242,16 @@ func (r *runner) settings(ctx context.Context, o *opts, mode string) (*config.Se
 		return nil, rn, cliError(err)
 	}
 	return s, rn, nil
+}
+
+// token follows gh: the flag, then GH_TOKEN and GITHUB_TOKEN; for a GitHub Enterprise Server host
+// named by GH_HOST, gh's GH_ENTERPRISE_TOKEN and GITHUB_ENTERPRISE_TOKEN are read as well.
+func (r *runner) token(o *opts) string {
+	tok := firstNonEmpty(o.get("token"), r.getenv("GH_TOKEN"), r.getenv("GITHUB_TOKEN"))
+	if host := strings.TrimSpace(r.getenv("GH_HOST")); tok == "" && host != "" && !strings.EqualFold(host, "github.com") {
+		tok = firstNonEmpty(r.getenv("GH_ENTERPRISE_TOKEN"), r.getenv("GITHUB_ENTERPRISE_TOKEN"))
+	}
+	return tok
 }
 
 // apiURL is where the API lives: GH_HOST as gh reads it (an explicit choice of host), else

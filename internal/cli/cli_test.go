@@ -463,7 +463,8 @@ func TestAPIURL(t *testing.T) {
 // served over TLS: the requests must reach the GHES API path /api/v3/repos/... of that host.
 func TestGHHostReachesEnterprisePath(t *testing.T) {
 	t.Parallel()
-	e := emulator.New(emulator.Config{Now: func() time.Time { return emuNow }, Logf: t.Logf})
+	e := emulator.New(emulator.Config{Now: func() time.Time { return emuNow }, Logf: t.Logf,
+		Tokens: map[string]emulator.Permissions{secret: {DeploymentsWrite: true}}})
 	e.AddRepo(emulator.DefaultRepo())
 	seen := make(chan string, 10)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -479,6 +480,8 @@ func TestGHHostReachesEnterprisePath(t *testing.T) {
 	var out bytes.Buffer
 	vars := env(nil, "GH_HOST", host, "GITHUB_API_URL", "https://api.github.com")
 	r := &runner{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &out, now: func() time.Time { return cliNow }, httpClient: srv.Client()}
+	// Like gh, a GHES host's token may come from GH_ENTERPRISE_TOKEN.
+	vars["GH_ENTERPRISE_TOKEN"], vars["GH_TOKEN"] = vars["GH_TOKEN"], ""
 	if err := r.run(context.Background(), []string{"trigger", "--ref", "main", "--environment", "production", "--json"}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ const exitCodes = `EXIT CODES
 const environment = `ENVIRONMENT
   GH_TOKEN, GITHUB_TOKEN     Token, when --token is not given (safer than --token: a command
                              line is visible to other users of the machine)
+  GH_ENTERPRISE_TOKEN,       Token for the GH_HOST server when neither of the above is set
+  GITHUB_ENTERPRISE_TOKEN
   GH_REPO, GITHUB_REPOSITORY Repository, when -R is not given
   GH_HOST                    GitHub host as gh reads it: ghes.example.com means the API at
                              https://ghes.example.com/api/v3 (GitHub Enterprise Server)
