@@ -6,14 +6,17 @@
 # hyphenated INPUT_… variables anyway). No USER (the runner's file-command files need root) and
 # no WORKDIR (the runner forces --workdir /github/workspace).
 #
-# The builder is an ARG so that tests (internal/container) can substitute a locally assembled
-# toolchain image when no registry is reachable; releases use the pinned default.
-# Pinned by the digest of the multi-arch manifest index; Dependabot (docker) keeps it current.
-ARG GO_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
+# GO_IMAGE replaces the builder (tests in internal/container pass a toolchain image assembled
+# from the host, since no registry is reachable there); by default it is the stage below.
+ARG GO_IMAGE=golang
 
-# The builder runs on the build machine's platform and cross-compiles (no emulation needed for
-# the multi-arch release); TARGETOS/TARGETARCH come from BuildKit/buildah, empty means native.
-FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
+# The pinned builder, by the digest of its multi-arch manifest index. It is written out in a FROM
+# line (not only in an ARG) so that Dependabot (docker) can see and update it. Its stage runs on
+# the build machine's platform and cross-compiles (no emulation for the multi-arch release).
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS golang
+
+# TARGETOS/TARGETARCH come from BuildKit/buildah; empty means native.
+FROM ${GO_IMAGE} AS build
 ARG TARGETOS
 ARG TARGETARCH
 # GOPROXY may be overridden (`--build-arg GOPROXY=file:///…` for an offline module mirror).
