@@ -184,9 +184,6 @@ func flagError(err error) string {
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		return dashes(name) + " needs a value"
 	}
-	if name, ok := strings.CutPrefix(msg, "bad flag syntax: "); ok {
-		return "bad flag syntax: " + name
-	}
 	return msg
 }
 
