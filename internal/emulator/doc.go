@@ -27,12 +27,14 @@
 //   - The 409 body for failed status checks and the 422 texts for an unknown ref and for
 //     deleting an active deployment follow community reports; GitHub does not document them.
 //     A required context that never got a status is reported with state "missing".
+//   - A status with an environment moves its deployment there (environment changes,
+//     original_environment keeps the first); GitHub documents the environment "can be changed
+//     when setting a deploy status" but no recording shows the deployment afterwards.
 //   - auto_inactive: only a success status inactivates earlier deployments (same repository,
-//     same effective environment, not transient, not production, latest state success). The
-//     "effective environment" of a deployment is the environment of its latest status, else its
-//     own. No deployment_status webhook is sent for inactive statuses.
-//   - Deleting an environment deletes the deployments created for it (by their environment
-//     field). Environment names may contain "/", encoded or not.
+//     same current environment, not transient, not production, latest state success). No
+//     deployment_status webhook is sent for inactive statuses.
+//   - Deleting an environment deletes the deployments currently in it. Environment names may
+//     contain "/", encoded or not.
 //   - PUT environment accepts can_admins_bypass (go-github always sends it; GitHub accepts it
 //     for public repositories though the description does not list it) and ignores its value.
 //     Branch policies, protection-rule apps, secrets and variables are not emulated.

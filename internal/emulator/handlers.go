@@ -463,6 +463,9 @@ func (c *hctx) createStatus() *response {
 		targetURL: targetURL, logURL: logURL, environmentURL: envURL, createdAt: now}
 	d.statuses = append(d.statuses, s)
 	d.updatedAt = now
+	// A status may move the deployment to another environment ("which can be changed when
+	// setting a deploy status"); original_environment keeps the one it was created for.
+	d.environment = env
 	c.e.ensureEnvLocked(c.repo, env)
 	body := c.repo.statusJSON(c.base, d, s)
 	if state != "inactive" {

@@ -228,12 +228,9 @@ func (d *deployment) latestState() string {
 	return d.statuses[len(d.statuses)-1].state
 }
 
-func (d *deployment) effectiveEnv() string {
-	if len(d.statuses) == 0 {
-		return d.environment
-	}
-	return d.statuses[len(d.statuses)-1].environment
-}
+// effectiveEnv is the deployment's current environment: the one it was created for, or the one
+// its latest status moved it to.
+func (d *deployment) effectiveEnv() string { return d.environment }
 
 func (r *repo) findDeployment(id int64) (int, *deployment) {
 	for i, d := range r.deployments {
@@ -286,6 +283,7 @@ type Status struct {
 type Deployment struct {
 	ID                                       int64
 	Ref, SHA, Task, Environment, Description string
+	OriginalEnvironment                      string // Environment may be moved by statuses
 	Payload                                  any
 	Transient, Production                    bool
 	Statuses                                 []Status // oldest first
@@ -304,7 +302,7 @@ func (e *Emulator) Deployments(owner, name string) []Deployment {
 	for _, d := range r.deployments {
 		var p any
 		_ = json.Unmarshal(d.payload, &p)
-		dd := Deployment{ID: d.id, Ref: d.ref, SHA: d.sha, Task: d.task, Environment: d.environment,
+		dd := Deployment{ID: d.id, Ref: d.ref, SHA: d.sha, Task: d.task, Environment: d.environment, OriginalEnvironment: d.origEnv,
 			Payload: p, Transient: d.transient, Production: d.production, CreatedAt: d.createdAt}
 		if d.description != nil {
 			dd.Description = *d.description

@@ -42,9 +42,10 @@ func TestDeploymentStatusFields(t *testing.T) {
 	eq(t, "explicit env", s["environment"], any("staging-eu"))
 	s = a.addStatus(id, map[string]any{"state": "success"})
 	eq(t, "env from previous status", s["environment"], any("staging-eu"))
-	// the deployment itself keeps its environment
+	// the deployment moved with its statuses; original_environment remembers where it started
 	got := a.do("GET", repoURL+"/deployments/"+id, nil).must(t, 200).obj()
-	eq(t, "deployment env", got["environment"], any("staging"))
+	eq(t, "deployment env", got["environment"], any("staging-eu"))
+	eq(t, "original env", got["original_environment"], any("staging"))
 
 	// list: newest first, paging with Link
 	res = a.do("GET", repoURL+"/deployments/"+id+"/statuses?per_page=2", nil).must(t, 200)
