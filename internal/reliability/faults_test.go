@@ -296,6 +296,9 @@ func TestFaultInjection(t *testing.T) {
 		}
 	}
 	slices.Sort(extra)
+	if slow := slices.MaxFunc(lcs, func(a, b lifecycle) int { return int(a.wall - b.wall) }); slow.res != nil {
+		t.Logf("slowest: %s", slow.describe())
+	}
 	faults := 0
 	for _, c := range total {
 		faults += c
@@ -323,4 +326,47 @@ func finalFor(jobStatus string) string {
 		return "error" // the default cancelled-state
 	}
 	return "?" + jobStatus
+}
+
+// TestAbortedLifecycleLeavesClean: when pre gives up (GitHub asks to wait longer than the retry
+// budget), the job fails, and post still leaves nothing in progress: no deployment when the
+// create never happened, or the deployment in failure when it did but its answer was lost.
+func TestAbortedLifecycleLeavesClean(t *testing.T) {
+	t.Parallel()
+	a := loadAction(t)
+	for _, tc := range []struct {
+		name   string
+		faults []emulator.Fault
+		want   []string // states of the one deployment; nil = no deployment
+	}{
+		{name: "create refused", faults: []emulator.Fault{
+			{Method: "POST", Match: isCreate, Kind: emulator.FaultSecondaryLimit, RetryAfter: 120},
+		}},
+		{name: "create made, answer lost, look-up refused", faults: []emulator.Fault{
+			{Method: "POST", Match: isCreate, Kind: emulator.FaultLostResponse},
+			{Method: "GET", PathContains: "/deployments", Kind: emulator.FaultSecondaryLimit, RetryAfter: 120},
+		}, want: []string{"failure"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := emulatortest.Start(t, emulator.Config{Logf: quiet})
+			for _, f := range tc.faults {
+				e.AddFault(f)
+			}
+			res := runJob(t, newJob(t, a, e.URL(), map[string]string{"environment": "aborted"}))
+			if res.StageErrors["pre"] == nil || res.JobStatus != "failure" {
+				t.Fatalf("pre error %v, job %s: the fault did not abort pre", res.StageErrors["pre"], res.JobStatus)
+			}
+			if res.StageErrors["post"] != nil {
+				t.Errorf("post failed: %v", res.StageErrors["post"])
+			}
+			deps := e.Deployments(owner, repoName)
+			switch {
+			case tc.want == nil && len(deps) != 0:
+				t.Errorf("%d deployments, want none", len(deps))
+			case tc.want != nil && (len(deps) != 1 || strings.Join(states(deps[0]), ",") != strings.Join(tc.want, ",")):
+				t.Errorf("deployments %+v, want one with states %v", deps, tc.want)
+			}
+		})
+	}
 }
