@@ -47,8 +47,8 @@
 //     do not count. Both answer 403 (go-github v62 recognises only 403); Fault can produce 429.
 //     X-GitHub-Api-Version other than 2022-11-28 and 2026-03-10 is refused with 400; with
 //     2026-03-10 /rate_limit omits "rate".
-//   - Error bodies carry message and documentation_url (and errors where GitHub sends them), but
-//     not the "status" string newer GitHub responses add.
+//   - Error bodies carry message, documentation_url, errors where GitHub sends them, and the
+//     "status" string (e.g. "404") newer GitHub responses add.
 //   - Deployment, status, environment and commit-status ids come from one increasing counter.
 //   - Webhooks are delivered once each, in order, by one worker; failures are recorded in
 //     Deliveries and never retried. Payloads carry action, deployment, deployment_status (for

@@ -226,6 +226,11 @@ func (e *Emulator) errorResponse(status int, body obj) *response {
 }
 
 func jsonResponse(status int, v any) *response {
+	if o, ok := v.(obj); ok && status >= 400 {
+		if _, has := o["status"]; !has {
+			o["status"] = strconv.Itoa(status) // newer GitHub error bodies carry it, as a string
+		}
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		b = []byte(`{"message":"emulator: cannot encode response"}`)
