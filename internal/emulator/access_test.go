@@ -133,6 +133,9 @@ func TestPrimaryRateLimit(t *testing.T) {
 		t.Errorf("message %q", res.obj()["message"])
 	}
 	eq(t, "remaining at limit", res.header.Get("X-RateLimit-Remaining"), "0")
+	if id := res.header.Get("X-GitHub-Request-Id"); id == "" || !strings.Contains(res.obj()["message"].(string), id+".") {
+		t.Errorf("message %q does not quote the request id %q", res.obj()["message"], id)
+	}
 	eq(t, "reset", atoi(t, res.header.Get("X-RateLimit-Reset")), int(start.Add(time.Hour).Unix()))
 
 	// /rate_limit does not count and reports the same numbers

@@ -64,7 +64,6 @@ type Emulator struct {
 	closed    bool
 
 	srv      *http.Server
-	ln       net.Listener
 	url      string
 	done     chan struct{}
 	hookStop chan struct{}
@@ -135,7 +134,6 @@ func (e *Emulator) Start(addr string) error {
 		ln.Close()
 		return errors.New("emulator: already started")
 	}
-	e.ln = ln
 	e.url = "http://" + ln.Addr().String()
 	e.srv = &http.Server{Handler: e.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	e.done = make(chan struct{})
@@ -240,6 +238,7 @@ type ctxKey struct{}
 
 // reqInfo travels with a request through the pipeline.
 type reqInfo struct {
+	id    string // X-GitHub-Request-Id, also quoted in rate-limit messages
 	base  string // scheme://host[/api/v3]
 	token string // empty when unauthenticated
 	perms Permissions
@@ -282,7 +281,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	ri := &reqInfo{base: scheme + "://" + r.Host + prefix, body: body}
+	ri := &reqInfo{id: newRequestID(), base: scheme + "://" + r.Host + prefix, body: body}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
@@ -305,7 +304,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			if st == 0 {
 				st = http.StatusBadGateway
 			}
-			resp := e.errorResponse(st, basicError(http.StatusText(st), docRoot+"/rest"))
+			resp := jsonResponse(st, basicError(http.StatusText(st), docRoot+"/rest"))
 			e.withRateHeaders(r, ri, resp)
 			e.finish(w, r, ri, resp, rec, 0)
 			return
@@ -318,7 +317,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			if ra <= 0 {
 				ra = 60
 			}
-			resp := e.secondaryLimitResponse(st, ra)
+			resp := e.secondaryLimitResponse(ri, st, ra)
 			e.withRateHeaders(r, ri, resp)
 			e.finish(w, r, ri, resp, rec, 0)
 			return
@@ -354,7 +353,7 @@ func (e *Emulator) handle(r *http.Request, ri *reqInfo) *response {
 				st = http.StatusOK
 			}
 			if st == http.StatusMethodNotAllowed || st == http.StatusNotFound {
-				resp = e.errorResponse(http.StatusNotFound, basicError("Not Found", docRoot))
+				resp = jsonResponse(http.StatusNotFound, basicError("Not Found", docRoot))
 			} else {
 				resp = &response{status: st, header: rw.h, body: rw.buf.Bytes()}
 			}
@@ -475,21 +474,21 @@ func isWrite(method string) bool {
 
 func (e *Emulator) authAndLimit(r *http.Request, ri *reqInfo) *response {
 	if v := r.Header.Get("X-GitHub-Api-Version"); v != "" && v != "2022-11-28" && v != "2026-03-10" {
-		return e.errorResponse(http.StatusBadRequest, basicError(fmt.Sprintf("API version %s is not supported.", v), docRoot+"/rest/about-the-rest-api/api-versions"))
+		return jsonResponse(http.StatusBadRequest, basicError(fmt.Sprintf("API version %s is not supported.", v), docRoot+"/rest/about-the-rest-api/api-versions"))
 	}
 	ah := r.Header.Get("Authorization")
 	if ah == "" {
-		return e.errorResponse(http.StatusUnauthorized, basicError("Requires authentication", docRoot+"/rest"))
+		return jsonResponse(http.StatusUnauthorized, basicError("Requires authentication", docRoot+"/rest"))
 	}
 	tok, ok := parseAuth(ah)
 	if !ok {
-		return e.errorResponse(http.StatusUnauthorized, basicError("Bad credentials", docRoot+"/rest"))
+		return jsonResponse(http.StatusUnauthorized, basicError("Bad credentials", docRoot+"/rest"))
 	}
 	perms := Permissions{DeploymentsWrite: true, DeploymentsRead: true, Administration: true}
 	if len(e.cfg.Tokens) > 0 {
 		p, found := e.cfg.Tokens[tok]
 		if !found {
-			return e.errorResponse(http.StatusUnauthorized, basicError("Bad credentials", docRoot+"/rest"))
+			return jsonResponse(http.StatusUnauthorized, basicError("Bad credentials", docRoot+"/rest"))
 		}
 		perms = p
 	}
@@ -503,8 +502,8 @@ func (e *Emulator) authAndLimit(r *http.Request, ri *reqInfo) *response {
 	isRateLimit := r.URL.Path == "/rate_limit"
 	if !isRateLimit {
 		if b.used >= e.cfg.PrimaryLimit {
-			return e.errorResponse(http.StatusForbidden, basicError(
-				"API rate limit exceeded for user ID "+strconv.Itoa(botUserID)+". If you reach out to GitHub Support for help, please include the request ID "+newRequestID()+".",
+			return jsonResponse(http.StatusForbidden, basicError(
+				"API rate limit exceeded for user ID "+strconv.Itoa(botUserID)+". If you reach out to GitHub Support for help, please include the request ID "+ri.id+".",
 				docRoot+"/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit"))
 		}
 	}
@@ -525,7 +524,7 @@ func (e *Emulator) authAndLimit(r *http.Request, ri *reqInfo) *response {
 			if secs < 1 {
 				secs = 1
 			}
-			return e.secondaryLimitResponse(http.StatusForbidden, secs)
+			return e.secondaryLimitResponse(ri, http.StatusForbidden, secs)
 		}
 		b.writes = append(b.writes, now)
 	}
@@ -575,7 +574,7 @@ func (e *Emulator) withRateHeaders(r *http.Request, ri *reqInfo, resp *response)
 	h.Set("X-RateLimit-Used", strconv.Itoa(used))
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
 	h.Set("X-RateLimit-Resource", "core")
-	h.Set("X-GitHub-Request-Id", newRequestID())
+	h.Set("X-GitHub-Request-Id", ri.id)
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 	if v := r.Header.Get("X-GitHub-Api-Version"); v == "2026-03-10" {
@@ -587,9 +586,9 @@ func (e *Emulator) withRateHeaders(r *http.Request, ri *reqInfo, resp *response)
 	}
 }
 
-func (e *Emulator) secondaryLimitResponse(status, retryAfter int) *response {
-	resp := e.errorResponse(status, basicError(
-		"You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID "+newRequestID()+".",
+func (e *Emulator) secondaryLimitResponse(ri *reqInfo, status, retryAfter int) *response {
+	resp := jsonResponse(status, basicError(
+		"You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID "+ri.id+".",
 		docRoot+"/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"))
 	resp.header.Set("Retry-After", strconv.Itoa(retryAfter))
 	return resp

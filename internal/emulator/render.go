@@ -205,12 +205,6 @@ func (r *repo) commitStatusJSON(base, sha string, s *commitStatus, simple bool) 
 		"description": s.description, "target_url": s.targetURL, "context": s.context,
 		"created_at": ts(s.createdAt), "updated_at": ts(s.createdAt),
 	}
-	if s.description == nil {
-		o["description"] = nil
-	}
-	if s.targetURL == nil {
-		o["target_url"] = nil
-	}
 	if !simple {
 		o["creator"] = userJSON(base)
 	}
@@ -220,10 +214,6 @@ func (r *repo) commitStatusJSON(base, sha string, s *commitStatus, simple bool) 
 // ---- error bodies ----
 
 func basicError(msg, doc string) obj { return obj{"message": msg, "documentation_url": doc} }
-
-func (e *Emulator) errorResponse(status int, body obj) *response {
-	return jsonResponse(status, body)
-}
 
 func jsonResponse(status int, v any) *response {
 	if o, ok := v.(obj); ok && status >= 400 {
