@@ -53,7 +53,7 @@ type Emulator struct {
 	repos     map[string]*repo // "owner/name" (lower case)
 	nextID    int64
 	faults    []*faultState
-	requests  []Request
+	requests  []*logEntry        // arrival order
 	buckets   map[string]*bucket // key: hash of token
 	hooks     []*hook
 	hookQueue []delivery
@@ -211,14 +211,24 @@ type Request struct {
 	At       time.Time
 }
 
-// Requests returns every request so far, in arrival order.
+// logEntry is a request's slot in the log, taken on arrival and filled in when it ends.
+type logEntry struct {
+	Request
+	done bool
+}
+
+// Requests returns every finished request so far, in arrival order.
 func (e *Emulator) Requests() []Request {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]Request, len(e.requests))
-	for i, r := range e.requests {
-		r.Body = append([]byte(nil), r.Body...)
-		out[i] = r
+	out := make([]Request, 0, len(e.requests))
+	for _, r := range e.requests {
+		if !r.done {
+			continue
+		}
+		c := r.Request
+		c.Body = append([]byte(nil), c.Body...)
+		out = append(out, c)
 	}
 	return out
 }
@@ -285,7 +295,10 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
-	rec := Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body, At: e.now()}
+	rec := &logEntry{Request: Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body, At: e.now()}}
+	e.mu.Lock()
+	e.requests = append(e.requests, rec)
+	e.mu.Unlock()
 
 	f := e.takeFault(r)
 	var extraDelay time.Duration
@@ -296,7 +309,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		switch f.Kind {
 		case FaultReset:
-			e.record(rec)
+			e.record(rec, 0)
 			dropConnection(w)
 			return
 		case FaultStatus:
@@ -328,8 +341,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	resp := e.handle(r, ri)
 	if f != nil && f.Kind == FaultLostResponse {
-		rec.Status = 0
-		e.record(rec)
+		e.record(rec, 0)
 		e.observe(r, ri, resp)
 		dropConnection(w)
 		return
@@ -353,7 +365,7 @@ func (e *Emulator) handle(r *http.Request, ri *reqInfo) *response {
 				st = http.StatusOK
 			}
 			if st == http.StatusMethodNotAllowed || st == http.StatusNotFound {
-				resp = jsonResponse(http.StatusNotFound, basicError("Not Found", docRoot))
+				resp = notFound()
 			} else {
 				resp = &response{status: st, header: rw.h, body: rw.buf.Bytes()}
 			}
@@ -363,20 +375,18 @@ func (e *Emulator) handle(r *http.Request, ri *reqInfo) *response {
 	return resp
 }
 
-func (e *Emulator) finish(w http.ResponseWriter, r *http.Request, ri *reqInfo, resp *response, rec Request, extra time.Duration) {
+func (e *Emulator) finish(w http.ResponseWriter, r *http.Request, ri *reqInfo, resp *response, rec *logEntry, extra time.Duration) {
 	if d := e.cfg.Latency + extra; d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
-			rec.Status = 0
-			e.record(rec)
+			e.record(rec, 0)
 			return
 		}
 	}
-	rec.Status = resp.status
-	e.record(rec)
+	e.record(rec, resp.status)
 	e.observe(r, ri, resp)
 	for k, v := range resp.header {
 		w.Header()[k] = v
@@ -396,9 +406,11 @@ func (e *Emulator) observe(r *http.Request, ri *reqInfo, resp *response) {
 	e.cfg.Observe(r2, append([]byte(nil), ri.body...), resp.status, resp.header.Clone(), append([]byte(nil), resp.body...))
 }
 
-func (e *Emulator) record(rec Request) {
+// record completes a request's log entry (status 0: the connection was dropped).
+func (e *Emulator) record(rec *logEntry, status int) {
 	e.mu.Lock()
-	e.requests = append(e.requests, rec)
+	rec.Status = status
+	rec.done = true
 	e.mu.Unlock()
 }
 

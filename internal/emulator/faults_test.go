@@ -230,3 +230,21 @@ func TestMalformedJSONAndUnknownRoutes(t *testing.T) {
 	a.do("GET", "/nope", nil).must(t, 404)
 	a.do("PATCH", repoURL+"/deployments", nil).must(t, 404)
 }
+
+func TestRequestsInArrivalOrder(t *testing.T) {
+	a := start(t, emulator.Config{})
+	a.e.AddFault(emulator.Fault{Kind: emulator.FaultLatency, Delay: 300 * time.Millisecond, PathContains: "/deployments"})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.raw("GET", repoURL+"/deployments", "")
+	}()
+	time.Sleep(100 * time.Millisecond)
+	a.do("GET", "/rate_limit", nil).must(t, 200)
+	eq(t, "in flight not listed", len(a.e.Requests()), 1)
+	<-done
+	reqs := a.e.Requests()
+	if len(reqs) != 2 || reqs[0].Path != repoURL+"/deployments" || reqs[1].Path != "/rate_limit" {
+		t.Errorf("requests %+v", reqs)
+	}
+}
