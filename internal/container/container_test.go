@@ -197,7 +197,7 @@ func readExport(path, want, dst string) ([]tarEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
+	defer func() { _ = fh.Close() }()
 	var entries []tarEntry
 	found := false
 	tr := tar.NewReader(fh)
@@ -262,13 +262,13 @@ func builderImage(ctx context.Context) (string, error) {
 
 	// Content key: toolchain version and location, the copied binaries and libraries.
 	h := sha256.New()
-	fmt.Fprintln(h, "v1", goversion, goroot, runtime.GOARCH)
+	_, _ = fmt.Fprintln(h, "v1", goversion, goroot, runtime.GOARCH)
 	for _, p := range append(append([]string{}, bins...), libs...) {
 		st, err := os.Stat(p)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintln(h, p, st.Size(), st.ModTime().UnixNano())
+		_, _ = fmt.Fprintln(h, p, st.Size(), st.ModTime().UnixNano())
 	}
 	tag := fmt.Sprintf("%s/go-builder:%s-%s", imageRepo, goversion, hex.EncodeToString(h.Sum(nil))[:12])
 	if _, err := podman(ctx, "image", "exists", tag); err == nil {
@@ -437,7 +437,7 @@ func writeRootfs(w io.Writer, goroot string, bins, libs []string, caBundle strin
 			if err != nil {
 				return err
 			}
-			defer fh.Close()
+			defer func() { _ = fh.Close() }()
 			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: int64(info.Mode().Perm()), Size: info.Size(), ModTime: info.ModTime()}); err != nil {
 				return err
 			}
