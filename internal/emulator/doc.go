@@ -43,8 +43,8 @@
 //     resolves a branch, tag, heads/X, tags/X or sha and answers 404 for anything else.
 //   - Rate limits: the primary budget is a fixed hour window per token starting at its first
 //     request (GitHub's is similar); /rate_limit is free. The secondary limit only counts
-//     content-creating requests (POST, PATCH, PUT, DELETE) in a sliding minute; refused requests
-//     do not count. Both answer 403 (go-github v62 recognises only 403); Fault can produce 429.
+//     content-creating requests (POST, PATCH, PUT, DELETE) in a sliding minute (or
+//     Config.SecondaryWindow); refused requests do not count. Both answer 403 (go-github v62 recognises only 403); Fault can produce 429.
 //     X-GitHub-Api-Version other than 2022-11-28 and 2026-03-10 is refused with 400; with
 //     2026-03-10 /rate_limit omits "rate".
 //   - Error bodies carry message, documentation_url, errors where GitHub sends them, and the
