@@ -327,7 +327,7 @@ func (p *parser) path(root string) (any, error) {
 			p.pos++
 		case p.peek("["):
 			p.pos++
-			if p.pos+1 >= len(p.toks) || p.toks[p.pos].kind != 's' || !(p.toks[p.pos+1].kind == 'o' && p.toks[p.pos+1].s == "]") {
+			if p.pos+1 >= len(p.toks) || p.toks[p.pos].kind != 's' || p.toks[p.pos+1].kind != 'o' || p.toks[p.pos+1].s != "]" {
 				return nil, fmt.Errorf("%w: only ['literal'] indexes are supported after %s", errUnknown, full)
 			}
 			key = p.toks[p.pos].s

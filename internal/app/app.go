@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 )
 
 // version is set at build time with -ldflags "-X .../internal/app.version=v1.2.3".
@@ -45,6 +44,3 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func isStage(s string) bool { return s == "pre" || s == "main" || s == "post" }
-
-// quoteList formats names for messages.
-func quoteList(names []string) string { return strings.Join(names, ", ") }

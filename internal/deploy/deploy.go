@@ -185,7 +185,7 @@ func (d *Deployer) FindByRequestID(ctx context.Context, spec CreateSpec, since t
 		return nil, explain(err, opList, "", spec.Environment)
 	}
 	for _, dep := range deps {
-		if dep.GetCreatedAt().Time.Before(since.Add(-2 * time.Minute)) {
+		if dep.GetCreatedAt().Before(since.Add(-2 * time.Minute)) {
 			continue
 		}
 		if requestIDOf(dep) == spec.RequestID {

@@ -393,7 +393,7 @@ func (e *Emulator) finish(w http.ResponseWriter, r *http.Request, ri *reqInfo, r
 	}
 	w.WriteHeader(resp.status)
 	if r.Method != http.MethodHead {
-		w.Write(resp.body)
+		_, _ = w.Write(resp.body) // the client may be gone; nothing to do about it
 	}
 }
 
@@ -426,7 +426,7 @@ func dropConnection(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler)
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
-		tc.SetLinger(0)
+		_ = tc.SetLinger(0)
 	}
 	conn.Close()
 }

@@ -170,7 +170,7 @@ func (e *Emulator) deliver(ctx context.Context, d delivery) Delivery {
 		e.logf("emulator: webhook %s %s: %v", d.event, d.id, err)
 		return out
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	out.Status = resp.StatusCode
 	return out
