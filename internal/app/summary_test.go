@@ -1,0 +1,48 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/deployment-action/deployment-action/internal/config"
+	"github.com/deployment-action/deployment-action/internal/deploy"
+)
+
+// TestSummaryGolden pins the job summary users read, including the escaping of untrusted text.
+func TestSummaryGolden(t *testing.T) {
+	t.Parallel()
+	auto := &config.Settings{Mode: config.ModeAuto}
+	main := &deploy.Report{Mode: "auto", Stage: "main", DeploymentID: 1001, DeploymentURL: "https://api.github.com/repos/o/r/deployments/1001",
+		Environment: "pr-12 | <b>x</b>", Ref: "feat`x`", SHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", State: "in_progress",
+		EnvironmentURL: "https://pr-12.example.com/a b(c)", LogURL: "https://github.com/o/r/actions/runs/9/job/7", RunAttempt: "1"}
+	rerun := *main
+	rerun.Rerun, rerun.RunAttempt, rerun.EnvironmentURL = true, "2", "javascript:alert(1)"
+	post := *main
+	post.Stage, post.State = "post", "failure"
+	cleanup := &deploy.Report{Mode: "delete", Stage: "main", Cleanup: &deploy.CleanupReport{Environment: "pr-12", Found: 120, Deactivated: 100, AlreadyInactive: 20, Deleted: 120, EnvironmentDeleted: true}}
+	for name, got := range map[string]string{
+		"main":    Summary("main", auto, main),
+		"rerun":   Summary("main", auto, &rerun),
+		"post":    Summary("post", auto, &post),
+		"cleanup": Summary("main", &config.Settings{Mode: config.ModeDelete}, cleanup),
+	} {
+		path := filepath.Join("..", "..", "testdata", "summary", name+".md")
+		if *updateGolden {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if got != string(want) {
+			t.Errorf("summary %s differs from %s (run with -update and review):\n%s", name, path, got)
+		}
+	}
+}
