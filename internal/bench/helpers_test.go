@@ -79,6 +79,7 @@ type server struct {
 	maxInflight int
 	since       time.Time // mark
 	first       time.Time // first request after mark
+	firstConn   time.Time // first connection accepted after mark
 	count       int       // requests after mark
 }
 
@@ -106,7 +107,11 @@ func startServer(tb testing.TB, cfg emulator.Config, useTLS bool) *server {
 	}))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
+			now := time.Now()
 			s.mu.Lock()
+			if s.firstConn.IsZero() {
+				s.firstConn = now
+			}
 			s.conns++
 			s.mu.Unlock()
 		}
@@ -138,16 +143,16 @@ func (s *server) URL() string { return s.srv.URL }
 
 type counters struct {
 	conns, handshakes, requests, maxInflight int
-	first                                    time.Time
+	first, firstConn                         time.Time
 }
 
 // mark starts a new measurement period and returns the previous one's counters.
 func (s *server) mark() counters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := counters{conns: s.conns, handshakes: s.handshakes, requests: s.count, maxInflight: s.maxInflight, first: s.first}
+	c := counters{conns: s.conns, handshakes: s.handshakes, requests: s.count, maxInflight: s.maxInflight, first: s.first, firstConn: s.firstConn}
 	s.conns, s.handshakes, s.count, s.maxInflight = 0, 0, 0, 0
-	s.first, s.since = time.Time{}, time.Now()
+	s.first, s.firstConn, s.since = time.Time{}, time.Time{}, time.Now()
 	return c
 }
 
