@@ -118,7 +118,7 @@ func (in *injector) install(e *emulator.Emulator) {
 type lifecycle struct {
 	index     int
 	env       string
-	intent    string // what the user's step did: success, failure, cancel
+	intent    string // success, failure, cancel (the user's step), cancel-pre (Cancel clicked during set-up)
 	wall      time.Duration
 	res       *actionsim.Result
 	deps      []emulator.Deployment
@@ -127,12 +127,22 @@ type lifecycle struct {
 	faultHits []string
 }
 
-// runLifecycle runs one auto job (pre → user step → main → post... as the runner orders them:
-// pre, main, the user's step, post) against its own emulator.
+// runLifecycle runs one auto job (pre, main, the user's step, post, as the runner orders them)
+// against its own emulator.
 func runLifecycle(t *testing.T, a *actionsim.Action, seed uint64, i int, inject bool) lifecycle {
 	rng := rand.New(rand.NewPCG(seed, uint64(i)))
 	lc := lifecycle{index: i, env: fmt.Sprintf("env-%d", i)}
-	lc.intent = []string{"success", "failure", "cancel"}[rng.IntN(3)]
+	switch x := rng.Float64(); {
+	case x < 0.30:
+		lc.intent = "success"
+	case x < 0.55:
+		lc.intent = "failure"
+	case x < 0.80:
+		lc.intent = "cancel"
+	default:
+		lc.intent = "cancel-pre"
+	}
+	cancelAfter := time.Duration(rng.IntN(300)) * time.Millisecond
 	e := emulatortest.Start(t, emulator.Config{Logf: quiet})
 	var in *injector
 	if inject {
@@ -151,8 +161,15 @@ func runLifecycle(t *testing.T, a *actionsim.Action, seed uint64, i int, inject 
 		}
 		return nil
 	}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if intent == "cancel-pre" {
+		// The workflow run is cancelled while pre is (most likely) still talking to GitHub.
+		stop := time.AfterFunc(cancelAfter, cancel)
+		defer stop.Stop()
+	}
 	start := time.Now()
-	res, err := j.Run(context.Background())
+	res, err := j.Run(ctx)
 	lc.wall = time.Since(start)
 	if err != nil {
 		t.Errorf("lifecycle %d: job: %v", i, err)
@@ -175,7 +192,8 @@ func runLifecycle(t *testing.T, a *actionsim.Action, seed uint64, i int, inject 
 
 func (lc lifecycle) describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "lifecycle %d (%s, step %s, job %s, %s)", lc.index, lc.env, lc.intent, lc.res.JobStatus, lc.wall.Round(time.Millisecond))
+	fmt.Fprintf(&b, "lifecycle %d (%s, step %s, job %s, post saw %q, %s)", lc.index, lc.env, lc.intent, lc.res.JobStatus,
+		lc.res.StageEnv["post"][actionsim.InputEnvName("job-status")], lc.wall.Round(time.Millisecond))
 	for _, d := range lc.deps {
 		fmt.Fprintf(&b, "\n  deployment %d: %v", d.ID, states(d))
 	}
@@ -238,15 +256,18 @@ func TestFaultInjection(t *testing.T) {
 	t.Logf("fault-injection: seed=%d lifecycles=%d (rerun with -fault.seed=%d -fault.lifecycles=%d)", seed, n, seed, n)
 	a := loadAction(t)
 
-	baseline := runBatch(t, a, seed, 2*faultConcurrency, false)
+	// The baseline: the same jobs without faults. Its median is what a lifecycle costs anyway.
+	baseline := runBatch(t, a, seed, 3*faultConcurrency, false)
 	var base []time.Duration
 	for _, lc := range baseline {
 		if lc.res == nil {
 			continue
 		}
-		base = append(base, lc.wall)
-		if lc.res.Failed() || len(lc.deps) != 1 || latestState(lc.deps[0]) != finalFor(lc.res.JobStatus) {
+		if v := classify(lc); v.bad() || v.aborted && lc.intent != "cancel-pre" {
 			t.Errorf("fault-free baseline went wrong: %s", lc.describe())
+		}
+		if lc.intent != "cancel-pre" { // cut short at a random moment: not comparable
+			base = append(base, lc.wall)
 		}
 	}
 	slices.Sort(base)
@@ -265,34 +286,19 @@ func TestFaultInjection(t *testing.T) {
 		for k, c := range lc.faults {
 			total[k] += c
 		}
-		extra = append(extra, lc.wall-median)
-		bad := false
-		if len(lc.deps) > 1 {
-			duplicates += len(lc.deps) - 1
-			bad = true
+		if lc.intent != "cancel-pre" {
+			extra = append(extra, lc.wall-median)
 		}
-		want := finalFor(lc.res.JobStatus)
-		for _, d := range lc.deps {
-			switch st := latestState(d); {
-			case !isFinal(st):
-				nonFinal++
-				bad = true
-			case st != want:
-				wrong++
-				bad = true
-			}
-		}
-		if lc.res.Failed() {
-			if !bad {
-				aborted++ // a stage gave up, yet nothing was left behind unfinished
-				t.Logf("aborted, left clean: %s", lc.describe())
-			}
-		} else if len(lc.deps) == 0 {
-			wrong++ // a job that reported no error must have made its deployment
-			bad = true
-		}
-		if bad {
+		v := classify(lc)
+		duplicates += v.duplicates
+		nonFinal += v.nonFinal
+		wrong += v.wrong
+		switch {
+		case v.bad():
 			t.Errorf("%s", lc.describe())
+		case v.aborted:
+			aborted++
+			t.Logf("aborted, left clean: %s", lc.describe())
 		}
 	}
 	slices.Sort(extra)
@@ -313,6 +319,41 @@ func TestFaultInjection(t *testing.T) {
 	if total[kLost] == 0 || total[k5xx] == 0 || total[kReset] == 0 || total[kLatency] == 0 {
 		t.Errorf("the run injected too few faults to mean anything: %v", total)
 	}
+}
+
+// verdict is what a user would find on GitHub after one lifecycle.
+type verdict struct {
+	duplicates, nonFinal, wrong int
+	aborted                     bool // a stage gave up, or the run was cancelled before any deployment
+}
+
+func (v verdict) bad() bool { return v.duplicates+v.nonFinal+v.wrong > 0 }
+
+func classify(lc lifecycle) verdict {
+	var v verdict
+	if len(lc.deps) > 1 {
+		v.duplicates = len(lc.deps) - 1
+	}
+	// The final state follows the job's status as post saw it: a cancellation that lands while
+	// post is already finishing cannot change what post was told.
+	jobStatus := lc.res.JobStatus
+	if env, ok := lc.res.StageEnv["post"]; ok {
+		jobStatus = env[actionsim.InputEnvName("job-status")]
+	}
+	want := finalFor(jobStatus)
+	for _, d := range lc.deps {
+		switch st := latestState(d); {
+		case !isFinal(st):
+			v.nonFinal++
+		case st != want:
+			v.wrong++
+		}
+	}
+	v.aborted = lc.res.Failed() || (len(lc.deps) == 0 && lc.res.JobStatus == "cancelled")
+	if !v.aborted && len(lc.deps) == 0 {
+		v.wrong++ // a job that reported no error must have made its deployment
+	}
+	return v
 }
 
 // finalFor is the state a deployment must end in for a job status.
