@@ -182,6 +182,7 @@ func runLifecycle(t *testing.T, a *actionsim.Action, seed uint64, i int, inject 
 		}
 	}
 	lc.requests = e.Requests()
+	e.Close() // free its port and connections now: long runs make thousands (idempotent at cleanup)
 	if in != nil {
 		in.mu.Lock()
 		lc.faults, lc.faultHits = in.counts, append([]string(nil), in.hits...)
