@@ -6,7 +6,7 @@
 // Run them with
 //
 //	go test -run '^$' -bench . -benchtime 1x -short ./internal/bench/   # CI, about a minute
-//	DEPLOYMENT_ACTION_BENCH_FULL=1 go test -run '^$' -bench . -benchtime 1x -timeout 2h ./internal/bench/
+//	DEPLOYMENT_ACTION_BENCH_FULL=1 go test -run '^$' -bench . -benchtime 1x -timeout 3h ./internal/bench/
 //
 // The short mode (the default) scales sizes down and GitHub's one-minute secondary-limit window
 // to a few seconds; the full mode uses 1,000 deployments and the real one-minute window. Every
