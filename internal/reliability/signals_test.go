@@ -245,4 +245,36 @@ func TestSignals(t *testing.T) {
 			t.Errorf("post hung up on the final status instead of waiting for GitHub's answer: %+v", e.Requests())
 		}
 	})
+
+	t.Run("post gives up after its grace, before the runner's SIGTERM", func(t *testing.T) {
+		t.Parallel()
+		e := emulatortest.Start(t, emulator.Config{Logf: quiet})
+		pre := startStage(t, bin, "pre", e.URL(), inputs, nil)
+		if code := pre.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("pre exited %d: %s", code, pre.stdout.String())
+		}
+		state := pre.file(t, "GITHUB_STATE")
+		// GitHub does not answer the final status for 20 s: longer than any grace.
+		e.AddFault(emulator.Fault{Method: "POST", PathContains: "/statuses", Kind: emulator.FaultLatency, Delay: 20 * time.Second})
+		post := startStage(t, bin, "post", e.URL(), inputs, state)
+		waitFor(t, 10*time.Second, "the final status to reach the emulator", func() bool {
+			d := e.Deployments(owner, repoName)
+			return len(d) == 1 && len(d[0].Statuses) == 2
+		})
+		sent := time.Now()
+		if err := post.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		code := post.wait(t, 10*time.Second)
+		took := time.Since(sent)
+		t.Logf("signals: post exited %d, %dms after SIGINT with no answer coming", code, took.Milliseconds())
+		// The runner sends SIGTERM 7.5 s after SIGINT and kills 2.5 s later: post must end on
+		// its own before that, and say it failed rather than claim success.
+		if took > 7*time.Second || took < 4*time.Second {
+			t.Errorf("post ended %s after SIGINT, want after its ~5 s grace and before 7.5 s", took)
+		}
+		if code == 0 {
+			t.Errorf("post exited 0 without an answer from GitHub; stdout:\n%s", post.stdout.String())
+		}
+	})
 }
