@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/deployment-action/deployment-action/internal/actions"
 	"github.com/deployment-action/deployment-action/internal/app"
 )
 
@@ -26,8 +27,10 @@ func main() {
 		if errors.As(err, &ec) {
 			code = ec.ExitCode()
 		}
+		// The runner reads workflow commands from stderr too, and the message may quote GitHub's
+		// or the user's text: print it inert.
 		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(os.Stderr, "error:", msg)
+			fmt.Fprintln(os.Stderr, "error:", actions.SafeLine(msg))
 		}
 		os.Exit(code)
 	}

@@ -227,7 +227,7 @@ func (c *Config) Validate(deploymentIDFromEvent int64) (*Settings, error) {
 	case s.Environment == "" && needsEnv:
 		add("environment is empty: set `environment:` to the environment's name (for example production)")
 	case utf8.RuneCountInString(s.Environment) > 255:
-		add("environment is %d characters long: GitHub allows at most 255", utf8.RuneCountInString(s.Environment))
+		add("environment is %d characters long: GitHub allows at most 255, use a shorter name", utf8.RuneCountInString(s.Environment))
 	case strings.ContainsFunc(s.Environment, unicode.IsControl):
 		add("environment contains a control character (line break or tab): use a plain name")
 	}
