@@ -29,6 +29,9 @@ type Deployer struct {
 	Logf        func(format string, args ...any) // debug lines; may be nil
 	// Concurrency bounds parallel requests in clean-ups; 0 means 4.
 	Concurrency int
+	// RecoverWaits are the pauses before each look-up for a create that was interrupted
+	// mid-request (nil: 0, 1 s, 2 s). Tests shorten them.
+	RecoverWaits []time.Duration
 }
 
 func (d *Deployer) debugf(format string, args ...any) {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
@@ -259,5 +260,45 @@ func TestExplainNamesTheFix(t *testing.T) {
 		if !strings.Contains(got, c.want) {
 			t.Errorf("explain(%v) = %q, want it to mention %q", c.err, got, c.want)
 		}
+	}
+}
+
+// lateCommitAPI hides the first create from the first listings, as GitHub may when a request was
+// cut off mid-flight and is still being processed.
+type lateCommitAPI struct {
+	*fakeAPI
+	hidden int
+}
+
+func (l *lateCommitAPI) ListDeployments(ctx context.Context, o, r string, opts *github.DeploymentsListOptions) ([]*github.Deployment, ghapi.Page, error) {
+	if l.hidden > 0 {
+		l.hidden--
+		return nil, ghapi.Page{}, nil
+	}
+	return l.fakeAPI.ListDeployments(ctx, o, r, opts)
+}
+
+func TestPostWaitsForALateCommittedCreate(t *testing.T) {
+	t.Parallel()
+	f := newFake()
+	api := &lateCommitAPI{fakeAPI: f, hidden: 2}
+	d := &Deployer{API: api, Owner: "o", Repo: "r", RecoverWaits: []time.Duration{0, time.Millisecond, time.Millisecond}}
+	st := mapState{}
+	s := settings(config.ModeAuto)
+	reqID := NewRequestID()
+	st[KeyRequestID] = reqID
+	j := Job{Stage: StagePre, Settings: s, Run: testRun, Ref: "main", State: st}
+	if _, err := d.Create(context.Background(), j.createSpec(reqID)); err != nil {
+		t.Fatal(err)
+	}
+	rep := stage(t, d, st, StagePost, s)
+	if !rep.Recovered || rep.State != "success" {
+		t.Fatalf("post gave up before the create showed up: %+v", rep)
+	}
+	d.RecoverWaits = []time.Duration{0, time.Millisecond}
+	api.hidden = 5
+	rep = stage(t, d, mapState{KeyRequestID: "never-created"}, StagePost, s)
+	if rep.Skipped == "" {
+		t.Errorf("a create that never happened must be reported as skipped: %+v", rep)
 	}
 }

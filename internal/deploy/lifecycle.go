@@ -255,9 +255,20 @@ func (d *Deployer) recover(ctx context.Context, j Job, r *Report) error {
 		return nil
 	}
 	since, _ := time.Parse(time.RFC3339, j.State.State(KeyCreatedAt))
-	dep, err := d.FindByRequestID(ctx, j.createSpec(reqID), since)
-	if err != nil {
-		return fmt.Errorf("looking for the deployment an interrupted stage created: %w", err)
+	var dep *github.Deployment
+	// A create cut off mid-request may still be committed by GitHub a moment later: look again
+	// briefly before concluding that it never happened.
+	for _, wait := range d.recoverWaits() {
+		if err := sleepCtx(ctx, wait); err != nil {
+			return fmt.Errorf("looking for the deployment an interrupted stage created: %w", err)
+		}
+		var err error
+		if dep, err = d.FindByRequestID(ctx, j.createSpec(reqID), since); err != nil {
+			return fmt.Errorf("looking for the deployment an interrupted stage created: %w", err)
+		}
+		if dep != nil {
+			break
+		}
 	}
 	if dep == nil {
 		r.Skipped = "the create was interrupted before GitHub made the deployment: nothing to finish"
@@ -265,6 +276,28 @@ func (d *Deployer) recover(ctx context.Context, j Job, r *Report) error {
 	}
 	r.Recovered = true
 	return saveDeployment(j, r, dep)
+}
+
+// recoverWaits are the pauses before each look-up for an interrupted create.
+func (d *Deployer) recoverWaits() []time.Duration {
+	if d.RecoverWaits != nil {
+		return d.RecoverWaits
+	}
+	return []time.Duration{0, time.Second, 2 * time.Second}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (r *Report) fromDeployment(dep *github.Deployment) {
