@@ -363,3 +363,21 @@ func TestErrorsNameTheFix(t *testing.T) {
 		})
 	}
 }
+
+func TestPostFinishesDespiteAnInvalidLateInput(t *testing.T) {
+	t.Parallel()
+	e := emulatortest.Start(t, emulator.Config{})
+	j := newJob(t, e, map[string]string{"environment": "qa", "environment-url": "${{ steps.app.outputs.url }}"})
+	j.StepsAfter = []actionsim.Step{{ID: "app", Run: func(ctx context.Context, s *actionsim.StepRun) error {
+		s.SetOutput("url", "not a url") // a deploy script printed garbage
+		return nil
+	}}}
+	res := run(t, j)
+	d := onlyDeployment(t, e)
+	if got := states(d); strings.Join(got, ",") != "in_progress,success" {
+		t.Fatalf("states %v: post must still finish the deployment (errors %v)", got, res.StageErrors)
+	}
+	if w := res.AnnotationsAt("warning"); len(w) == 0 || !strings.Contains(w[0].Message, "environment-url") {
+		t.Errorf("want a warning naming environment-url, got %v", w)
+	}
+}

@@ -44,7 +44,16 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 	if err != nil {
 		return err
 	}
+	if stage == deploy.StagePost && r.State(deploy.KeyRequestID) == "" && r.State(deploy.KeyDeploymentID) == "" {
+		// Nothing was started (another mode, or pre stopped before a request): nothing to finish,
+		// and an input problem was already reported by the stage that stopped.
+		r.Debugf("post: no deployment was started in this job; nothing to finish")
+		return nil
+	}
 	s, err := cfg.Validate(event.deploymentID())
+	if err != nil && stage == deploy.StagePost {
+		s, err = validForFinish(cfg, event, err, r)
+	}
 	if err != nil {
 		return err
 	}
@@ -100,6 +109,21 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 		}
 	}
 	return err
+}
+
+// validForFinish lets post finish a started deployment even when an input re-evaluated at job end
+// is now invalid (say an environment-url from a step that printed garbage): a deployment must
+// never stay in progress because of it. The inputs that only decorate the final status are
+// dropped with a warning; anything else still fails.
+func validForFinish(cfg *config.Config, e *event, problems error, r *actions.Runner) (*config.Settings, error) {
+	c := *cfg
+	c.Inputs.EnvironmentURL, c.Inputs.LogURL, c.Inputs.Description = "", "", ""
+	s, err := c.Validate(e.deploymentID())
+	if err != nil {
+		return nil, problems
+	}
+	r.Warningf("finishing the deployment without the inputs that are invalid at job end: %s", problems.Error())
+	return s, nil
 }
 
 // writeResults writes outputs (main only: the runner drops pre's and post's) and the summary.
