@@ -17,12 +17,15 @@ import (
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 )
 
-// Budgets: post must leave a final state even when the job was cancelled (the runner allows the
-// post step minutes, we take at most a minute); after a signal we keep a short grace so the
-// request in flight can finish before the runner's SIGTERM (7.5 s after SIGINT).
+// Budgets. A call may wait out GitHub's secondary rate limit, whose Retry-After is often 60 s
+// (a matrix of many legs meets it), so a stage allows a few minutes per call. Post of a
+// cancelled job runs inside the runner's cancel window (5 min for all post steps): it keeps to a
+// minute. After a signal, a short grace lets the request in flight finish before the runner's
+// SIGTERM (7.5 s after SIGINT).
 const (
-	postBudget  = 60 * time.Second
-	signalGrace = 5 * time.Second
+	callBudget      = 3 * time.Minute
+	cancelledBudget = 60 * time.Second
+	signalGrace     = 5 * time.Second
 )
 
 // RunStage runs one action stage with the runner's environment.
@@ -72,7 +75,7 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 		// stop soon after one so the runner does not have to kill us.
 		var cancel context.CancelFunc
 		parent := ctx
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(parent), postBudget)
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(parent), budget(stage, s))
 		defer cancel()
 		stop := context.AfterFunc(parent, func() { time.AfterFunc(signalGrace, cancel) })
 		defer stop()
@@ -83,6 +86,7 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 		APIURL:    cfg.Runner.APIURL,
 		UserAgent: "deployment-action/" + version,
 		Logf:      r.Debugf,
+		Retry:     ghapi.RetryPolicy{MaxElapsed: budget(stage, s)},
 	}
 	if s.Mode == config.ModeDeactivate || s.Mode == config.ModeDelete {
 		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it.
@@ -109,6 +113,14 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 		}
 	}
 	return err
+}
+
+// budget is how long one call of this stage may keep retrying.
+func budget(stage string, s *config.Settings) time.Duration {
+	if stage == deploy.StagePost && s.JobStatus == "cancelled" {
+		return cancelledBudget
+	}
+	return callBudget
 }
 
 // validForFinish lets post finish a started deployment even when an input re-evaluated at job end

@@ -567,10 +567,10 @@ func TestImage(t *testing.T) {
 		}
 		delete(got, "action/"+stage)
 	}
-	if e, ok := got["etc/ssl/certs/ca-certificates.crt"]; !ok || e.size == 0 {
-		t.Errorf("the CA bundle /etc/ssl/certs/ca-certificates.crt is missing or empty")
+	if e, ok := got["etc/ssl/cert.pem"]; !ok || e.size == 0 {
+		t.Errorf("the CA bundle /etc/ssl/cert.pem is missing or empty")
 	}
-	delete(got, "etc/ssl/certs/ca-certificates.crt")
+	delete(got, "etc/ssl/cert.pem")
 	delete(got, "action/deployment-action")
 	for name := range got {
 		// podman export adds mount points and resolv/hosts files of the (never started) container.

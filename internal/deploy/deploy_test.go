@@ -254,6 +254,8 @@ func TestExplainNamesTheFix(t *testing.T) {
 		{&ghapi.APIError{Status: 404, Message: "Not Found"}, opStatus, "deployment-id"},
 		{&ghapi.APIError{Status: 404, Message: "Not Found"}, opCreate, "`repository`"},
 		{&ghapi.APIError{Status: 422, Message: "No ref found for: nope"}, opCreate, "`ref` input"},
+		{&ghapi.RateLimitError{Secondary: true, Reset: time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC), Err: &ghapi.APIError{Status: 403, Message: "You have exceeded a secondary rate limit"}}, opCreate, "secondary rate limit"},
+		{&ghapi.RateLimitError{Reset: time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC), Err: &ghapi.APIError{Status: 403}}, opStatus, "10:00:05 UTC"},
 	}
 	for _, c := range cases {
 		got := explain(c.err, c.o, "nope", "").Error()

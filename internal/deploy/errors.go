@@ -24,6 +24,9 @@ const (
 	opDeleteEnv
 )
 
+var opText = map[op]string{opCreate: "creating the deployment", opStatus: "setting the deployment status", opList: "listing deployments",
+	opDelete: "deleting the deployment", opDeleteEnv: "deleting the environment"}
+
 // UserError is an API failure explained for the person reading the job log: what happened, and
 // the input or permission that fixes it. It wraps the API error for errors.As/Is.
 type UserError struct {
@@ -48,6 +51,15 @@ func explain(err error, o op, subject, extra string) error {
 		return &UserError{Err: err, Msg: fmt.Sprintf("GitHub merged the default branch into %q instead of creating a deployment (HTTP 202; auto-merge is on), so no deployment exists: "+
 			"set `auto-merge: false` (the action's default) or run again now that the branch is up to date", subject)}
 	}
+	var limited *ghapi.RateLimitError
+	if errors.As(err, &limited) {
+		kind := "rate limit (requests per hour)"
+		if limited.Secondary {
+			kind = "secondary rate limit (too many content-creating requests in a short time)"
+		}
+		return &UserError{Err: err, Msg: fmt.Sprintf("%s: GitHub's %s stopped the request, and it lifts at %s, later than the action may wait: "+
+			"run again after that, or spread the work (fewer parallel jobs, a separate token with its own limits)", opText[o], kind, limited.Reset.UTC().Format("15:04:05 UTC"))}
+	}
 	status, msg := 0, err.Error()
 	var apiErr *ghapi.APIError
 	var ghErr *github.ErrorResponse
@@ -57,8 +69,7 @@ func explain(err error, o op, subject, extra string) error {
 	case errors.As(err, &ghErr):
 		status, msg = ghErr.Response.StatusCode, ghErr.Message
 	}
-	what := map[op]string{opCreate: "creating the deployment", opStatus: "setting the deployment status", opList: "listing deployments",
-		opDelete: "deleting the deployment", opDeleteEnv: "deleting the environment"}[o]
+	what := opText[o]
 	switch status {
 	case 0:
 		return fmt.Errorf("%s: %w", what, err)

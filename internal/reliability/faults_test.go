@@ -382,11 +382,11 @@ func TestAbortedLifecycleLeavesClean(t *testing.T) {
 		want   []string // states of the one deployment; nil = no deployment
 	}{
 		{name: "create refused", faults: []emulator.Fault{
-			{Method: "POST", Match: isCreate, Kind: emulator.FaultSecondaryLimit, RetryAfter: 120},
+			{Method: "POST", Match: isCreate, Kind: emulator.FaultSecondaryLimit, RetryAfter: 600},
 		}},
 		{name: "create made, answer lost, look-up refused", faults: []emulator.Fault{
 			{Method: "POST", Match: isCreate, Kind: emulator.FaultLostResponse},
-			{Method: "GET", PathContains: "/deployments", Kind: emulator.FaultSecondaryLimit, RetryAfter: 120},
+			{Method: "GET", PathContains: "/deployments", Kind: emulator.FaultSecondaryLimit, RetryAfter: 600},
 		}, want: []string{"failure"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
