@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -10,48 +10,20 @@ import (
 	"github.com/deployment-action/deployment-action/internal/actionsim"
 	"github.com/deployment-action/deployment-action/internal/emulator"
 	"github.com/deployment-action/deployment-action/internal/emulator/emulatortest"
+	"github.com/deployment-action/deployment-action/internal/jobtest"
 )
 
 const (
-	owner    = "octo-org"
-	repoName = "hello-world"
+	owner    = jobtest.Owner
+	repoName = jobtest.Repo
 	testTok  = "ghs_e2eTOKENe2eTOKENe2eTOKEN0123"
 )
 
-func loadAction(t testing.TB) *actionsim.Action {
-	t.Helper()
-	a, err := actionsim.LoadAction("../../action.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-// newJob is one job using the action against the emulator, as the runner would run it.
 func newJob(t testing.TB, e *emulator.Emulator, with map[string]string) *actionsim.Job {
-	t.Helper()
-	env := actionsim.DefaultEnv(e.URL())
-	env["GITHUB_REPOSITORY"] = owner + "/" + repoName
-	env["GITHUB_REPOSITORY_OWNER"] = owner
-	env["GITHUB_SHA"] = emulator.DefaultRepo().Branches["main"]
-	return &actionsim.Job{
-		Action:   loadAction(t),
-		Entry:    Run,
-		ID:       "deploy",
-		With:     with,
-		Env:      env,
-		Contexts: actionsim.Contexts{Token: testTok, CheckRunID: "314"},
-	}
+	return jobtest.NewJob(jobtest.Action(t), e.URL(), testTok, with)
 }
 
-func run(t testing.TB, j *actionsim.Job) *actionsim.Result {
-	t.Helper()
-	res, err := j.Run(context.Background())
-	if err != nil {
-		t.Fatalf("job: %v", err)
-	}
-	return res
-}
+func run(t testing.TB, j *actionsim.Job) *actionsim.Result { t.Helper(); return jobtest.Run(t, j) }
 
 // writes lists the content-changing requests the emulator saw, e.g. "POST /repos/o/r/deployments".
 func writes(e *emulator.Emulator) []string {
@@ -62,13 +34,7 @@ func writes(e *emulator.Emulator) []string {
 	return out
 }
 
-func states(d emulator.Deployment) []string {
-	var out []string
-	for _, s := range d.Statuses {
-		out = append(out, s.State)
-	}
-	return out
-}
+var states = jobtest.States
 
 func onlyDeployment(t testing.TB, e *emulator.Emulator) emulator.Deployment {
 	t.Helper()

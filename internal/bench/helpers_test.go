@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"crypto/tls"
 	"encoding/pem"
 	"fmt"
@@ -18,13 +17,13 @@ import (
 	"time"
 
 	"github.com/deployment-action/deployment-action/internal/actionsim"
-	"github.com/deployment-action/deployment-action/internal/app"
 	"github.com/deployment-action/deployment-action/internal/emulator"
+	"github.com/deployment-action/deployment-action/internal/jobtest"
 )
 
 const (
-	owner    = "octo-org"
-	repoName = "hello-world"
+	owner    = jobtest.Owner
+	repoName = jobtest.Repo
 	token    = "ghs_benchTOKENbenchTOKEN0123456789"
 	// latency is the emulator's added latency per response in the timing benchmarks.
 	latency = 50 * time.Millisecond
@@ -156,41 +155,16 @@ func (s *server) mark() counters {
 	return c
 }
 
-func loadAction(tb testing.TB) *actionsim.Action {
-	tb.Helper()
-	a, err := actionsim.LoadAction("../../action.yml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return a
-}
+func loadAction(tb testing.TB) *actionsim.Action { tb.Helper(); return jobtest.Action(tb) }
 
-// newJob is one job using the action as the runner runs it, in-process (app.Run) unless entry
-// is given.
-func newJob(act *actionsim.Action, apiURL string, with map[string]string, entry actionsim.EntryFunc) *actionsim.Job {
-	env := actionsim.DefaultEnv(apiURL)
-	env["GITHUB_REPOSITORY"] = owner + "/" + repoName
-	env["GITHUB_REPOSITORY_OWNER"] = owner
-	env["GITHUB_SHA"] = emulator.DefaultRepo().Branches["main"]
-	if entry == nil {
-		entry = app.Run
-	}
-	return &actionsim.Job{
-		Action:   act,
-		Entry:    entry,
-		ID:       "deploy",
-		With:     with,
-		Env:      env,
-		Contexts: actionsim.Contexts{Token: token, CheckRunID: "314"},
-	}
+// newJob is one job using the action as the runner runs it, in-process (app.Run).
+func newJob(act *actionsim.Action, apiURL string, with map[string]string) *actionsim.Job {
+	return jobtest.NewJob(act, apiURL, token, with)
 }
 
 func runJob(tb testing.TB, j *actionsim.Job) *actionsim.Result {
 	tb.Helper()
-	res, err := j.Run(context.Background())
-	if err != nil {
-		tb.Fatalf("job: %v", err)
-	}
+	res := jobtest.Run(tb, j)
 	if len(res.StageErrors) > 0 {
 		tb.Fatalf("stage errors: %v\n%v", res.StageErrors, res.Stdout)
 	}

@@ -37,7 +37,7 @@ func runMatrix(b *testing.B, sc scale, act *actionsim.Action) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			j := newJob(act, srv.URL(), map[string]string{"environment": "${{ matrix.region }}"}, nil)
+			j := newJob(act, srv.URL(), map[string]string{"environment": "${{ matrix.region }}"})
 			j.Contexts.Matrix = map[string]string{"region": fmt.Sprintf("leg-%02d", i)}
 			j.Contexts.CheckRunID = fmt.Sprint(1000 + i)
 			results[i], errs[i] = j.Run(ctx)

@@ -34,14 +34,14 @@ func lifecycleRequests(tb testing.TB, act *actionsim.Action, mode, final string)
 	case "trigger":
 		with["mode"] = "trigger"
 	default:
-		start := runJob(tb, newJob(act, e.URL(), map[string]string{"mode": "start", "environment": "staging"}, nil))
+		start := runJob(tb, newJob(act, e.URL(), map[string]string{"mode": "start", "environment": "staging"}))
 		e.ResetRequests()
 		with = map[string]string{"mode": mode, "deployment-id": start.Outputs["deployment-id"]}
 		if mode == "status" {
 			with["state"] = "queued"
 		}
 	}
-	runJob(tb, newJob(act, e.URL(), with, nil))
+	runJob(tb, newJob(act, e.URL(), with))
 	deps := e.Deployments(owner, repoName)
 	if len(deps) != 1 {
 		tb.Fatalf("%s: %d deployments, want 1", mode, len(deps))

@@ -259,7 +259,7 @@ func BenchmarkStageProcess(b *testing.B) {
 					if i >= sc.stageRuns {
 						w = wrap
 					}
-					j := newJob(act, srv.URL(), map[string]string{"environment": "staging", "environment-url": "https://staging.example.com"}, nil)
+					j := newJob(act, srv.URL(), map[string]string{"environment": "staging", "environment-url": "https://staging.example.com"})
 					j.Entry = procEntry(b, dir, envNames(act, j), srv, w, &runs)
 					for k, v := range tlsEnv {
 						j.Env[k] = v

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/deployment-action/deployment-action/internal/config"
+	"github.com/deployment-action/deployment-action/internal/ghapi"
 )
 
 // Stages of a container action.
@@ -259,7 +260,7 @@ func (d *Deployer) recover(ctx context.Context, j Job, r *Report) error {
 	// A create cut off mid-request may still be committed by GitHub a moment later: look again
 	// briefly before concluding that it never happened.
 	for _, wait := range d.recoverWaits() {
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := ghapi.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("looking for the deployment an interrupted stage created: %w", err)
 		}
 		var err error
@@ -284,20 +285,6 @@ func (d *Deployer) recoverWaits() []time.Duration {
 		return d.RecoverWaits
 	}
 	return []time.Duration{0, time.Second, 2 * time.Second}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func (r *Report) fromDeployment(dep *github.Deployment) {

@@ -5,69 +5,35 @@
 package reliability
 
 import (
-	"context"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/deployment-action/deployment-action/internal/actionsim"
-	"github.com/deployment-action/deployment-action/internal/app"
 	"github.com/deployment-action/deployment-action/internal/emulator"
+	"github.com/deployment-action/deployment-action/internal/jobtest"
 )
 
 const (
-	owner    = "octo-org"
-	repoName = "hello-world"
+	owner    = jobtest.Owner
+	repoName = jobtest.Repo
 	// canary is the token every job uses: recognisable wherever it leaks.
 	canary = "ghp_LEAKCANARY0123456789abcdefABCDEF01"
 )
 
-// loadAction reads the repository's action.yml.
-func loadAction(t testing.TB) *actionsim.Action {
-	t.Helper()
-	a, err := actionsim.LoadAction("../../action.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+func loadAction(t testing.TB) *actionsim.Action { t.Helper(); return jobtest.Action(t) }
+
+// newJob is one job using the action against apiURL, with the canary token.
+func newJob(_ testing.TB, a *actionsim.Action, apiURL string, with map[string]string) *actionsim.Job {
+	return jobtest.NewJob(a, apiURL, canary, with)
 }
 
-// newJob is one job using the action against apiURL, as the runner would run it.
-func newJob(t testing.TB, a *actionsim.Action, apiURL string, with map[string]string) *actionsim.Job {
-	t.Helper()
-	env := actionsim.DefaultEnv(apiURL)
-	env["GITHUB_REPOSITORY"] = owner + "/" + repoName
-	env["GITHUB_REPOSITORY_OWNER"] = owner
-	env["GITHUB_SHA"] = emulator.DefaultRepo().Branches["main"]
-	return &actionsim.Job{
-		Action:   a,
-		Entry:    app.Run,
-		ID:       "deploy",
-		With:     with,
-		Env:      env,
-		Contexts: actionsim.Contexts{Token: canary, CheckRunID: "314"},
-	}
-}
-
-func runJob(t testing.TB, j *actionsim.Job) *actionsim.Result {
-	t.Helper()
-	res, err := j.Run(context.Background())
-	if err != nil {
-		t.Fatalf("job: %v", err)
-	}
-	return res
-}
+func runJob(t testing.TB, j *actionsim.Job) *actionsim.Result { t.Helper(); return jobtest.Run(t, j) }
 
 // quiet keeps the emulator's diagnostics out of the test log (hundreds of jobs run here).
 func quiet(string, ...any) {}
 
-func states(d emulator.Deployment) []string {
-	var out []string
-	for _, s := range d.Statuses {
-		out = append(out, s.State)
-	}
-	return out
-}
+var states = jobtest.States
 
 func latestState(d emulator.Deployment) string {
 	if len(d.Statuses) == 0 {
