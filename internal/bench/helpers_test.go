@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"crypto/tls"
 	"encoding/pem"
 	"fmt"
@@ -97,12 +98,18 @@ func startServer(tb testing.TB, cfg emulator.Config, useTLS bool) *server {
 		}
 		s.count++
 		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			s.inflight--
-			s.mu.Unlock()
-		}()
-		h.ServeHTTP(w, r)
+		// A request stops being in flight when its answer starts: the client may send its next
+		// request as soon as it has the answer, before this handler has returned.
+		var once sync.Once
+		done := func() {
+			once.Do(func() {
+				s.mu.Lock()
+				s.inflight--
+				s.mu.Unlock()
+			})
+		}
+		defer done()
+		h.ServeHTTP(&answerWriter{ResponseWriter: w, started: done}, r)
 	}))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -192,4 +199,21 @@ func fmtMS(d time.Duration) string { return fmt.Sprintf("%.1f ms", ms(d)) }
 // path helpers for the emulator's request log
 func isStatusPost(r emulator.Request) bool {
 	return r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/statuses")
+}
+
+// answerWriter calls started when the response begins (headers or body), before the client can
+// see any of it.
+type answerWriter struct {
+	http.ResponseWriter
+	started func()
+}
+
+func (a *answerWriter) WriteHeader(code int) { a.started(); a.ResponseWriter.WriteHeader(code) }
+
+func (a *answerWriter) Write(b []byte) (int, error) { a.started(); return a.ResponseWriter.Write(b) }
+
+// Hijack keeps the emulator's dropped-connection faults working through the wrapper.
+func (a *answerWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	a.started()
+	return http.NewResponseController(a.ResponseWriter).Hijack()
 }

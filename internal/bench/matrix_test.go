@@ -99,7 +99,7 @@ func runMatrix(b *testing.B, sc scale, act *actionsim.Action) {
 	b.ReportMetric(float64(failed+wrong), "wrong-legs")
 	note := ""
 	if !sc.full {
-		note = " (the window is scaled, and so is retry-after: GitHub's 60 s retry-after against the stages' 60 s per-call budget is only exercised by the full mode)"
+		note = " (the window is scaled, and so is retry-after: GitHub's real 60 s window and retry-after are exercised by the full mode)"
 	}
 	figure(b, "matrix of %d auto legs at once, window %s%s, 50 ms latency: %d requests accepted (%d = 3 per leg), %d limit answers; %d legs failed or ended wrong, %d deployments for %d environments; wall %s (floor for %d writes at 80 per window: %s)",
 		legs, sc.window, note, accepted, writes, limited, failed+wrong, len(srv.e.Deployments(owner, repoName)), len(byEnv), wall.Round(time.Millisecond), writes, exact)
