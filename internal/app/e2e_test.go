@@ -134,6 +134,9 @@ func TestAutoLifecycle(t *testing.T) {
 			if !strings.Contains(res.Summaries["main"], "Deployment to staging") || !strings.Contains(res.Summaries["post"], tc.wantState) {
 				t.Errorf("summaries %q", res.Summaries)
 			}
+			if n := res.AnnotationsAt("notice"); len(n) != 1 || n[0].Stage != "post" || !strings.HasSuffix(n[0].Message, "staging: "+tc.wantState) {
+				t.Errorf("want one notice from post with the final state, got %+v", n)
+			}
 			if d.Ref != "main" || d.Task != "deploy" || d.Environment != "staging" || d.Production || d.Transient {
 				t.Errorf("deployment %+v", d)
 			}

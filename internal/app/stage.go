@@ -108,6 +108,10 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 		if rep.Skipped != "" {
 			r.Debugf("%s", rep.Skipped)
 		}
+		if err == nil && stage == deploy.StagePost && rep.DeploymentID != 0 {
+			// One annotation per job, on the run's page: where the deployment ended up.
+			r.Noticef("Deployment %d to %s: %s", rep.DeploymentID, rep.Environment, rep.State)
+		}
 		if werr := writeResults(stage, s, rep, r); werr != nil && err == nil {
 			err = werr
 		}
