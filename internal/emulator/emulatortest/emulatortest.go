@@ -46,6 +46,7 @@ func Start(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *emula
 	var (
 		mu         sync.Mutex
 		violations []string
+		checked    int
 	)
 	switch {
 	case path == "" && required:
@@ -64,6 +65,9 @@ func Start(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *emula
 			if prev != nil {
 				prev(req, reqBody, status, header, respBody)
 			}
+			mu.Lock()
+			checked++
+			mu.Unlock()
 			if err := v.ValidateExchange(req, reqBody, status, header, respBody); err != nil {
 				msg, ok := relevant(err.Error(), status)
 				if !ok {
@@ -94,6 +98,10 @@ func Start(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *emula
 		defer mu.Unlock()
 		for _, v := range violations {
 			t.Errorf("OpenAPI violation: %s", v)
+		}
+		if path != "" {
+			// A figure line (visible with -v): how much of the suite the description checked.
+			t.Logf("conformance: %d exchanges checked against the OpenAPI description, %d violations", checked, len(violations))
 		}
 	})
 	return e
