@@ -35,7 +35,6 @@ type leakScenario struct {
 	setup func(t *testing.T, a *actionsim.Action, e *emulator.Emulator) map[string]string
 	// front, when set, is a handler in front of the emulator (to make GitHub answer oddly).
 	front     func(e *emulator.Emulator) http.Handler
-	event     map[string]any
 	eventName string
 	wantFail  bool
 }
