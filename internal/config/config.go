@@ -46,7 +46,7 @@ type Inputs struct {
 	Token                 Secret `env:"TOKEN"`
 	Repository            string `env:"REPOSITORY"`
 	Mode                  string `env:"MODE, default=auto"`
-	Environment           string `env:"ENVIRONMENT, default=production"`
+	Environment           string `env:"ENVIRONMENT"`
 	Ref                   string `env:"REF"`
 	Task                  string `env:"TASK, default=deploy"`
 	Payload               string `env:"PAYLOAD"`
@@ -222,10 +222,16 @@ func (c *Config) Validate(deploymentIDFromEvent int64) (*Settings, error) {
 	}
 
 	s.Environment = strings.TrimSpace(in.Environment)
-	needsEnv := s.Mode == ModeAuto || s.Mode == ModeStart || s.Mode == ModeTrigger || s.Mode == ModeDeactivate || s.Mode == ModeDelete
+	creates := s.Mode == ModeAuto || s.Mode == ModeStart || s.Mode == ModeTrigger
+	destroys := s.Mode == ModeDeactivate || s.Mode == ModeDelete
 	switch {
-	case s.Environment == "" && needsEnv:
-		add("environment is empty: set `environment:` to the environment's name (for example production)")
+	case in.Environment == "" && creates:
+		s.Environment = "production" // GitHub's own default
+	case in.Environment == "" && destroys:
+		// Never default a clean-up to production: it acts on every deployment of the environment.
+		add("environment is empty: set `environment:` to the one to clean up, for example `environment: pr-${{ github.event.pull_request.number }}` (%s acts on every deployment of it, so it never defaults to production)", s.Mode)
+	case s.Environment == "" && (creates || destroys):
+		add("environment is blank: set `environment:` to the environment's name (for example production)")
 	case utf8.RuneCountInString(s.Environment) > 255:
 		add("environment is %d characters long: GitHub allows at most 255, use a shorter name", utf8.RuneCountInString(s.Environment))
 	case strings.ContainsFunc(s.Environment, unicode.IsControl):

@@ -124,3 +124,17 @@ func TestTokenNeverPrinted(t *testing.T) {
 		t.Error("Value() must return the token")
 	}
 }
+
+func TestCleanupNeverDefaultsToProduction(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"deactivate", "delete"} {
+		c := load(t, map[string]string{"INPUT_TOKEN": "t", "GITHUB_REPOSITORY": "o/r", "INPUT_MODE": mode, "INPUT_ENVIRONMENT": ""})
+		if _, err := c.Validate(0); err == nil || !strings.Contains(err.Error(), "environment is empty") {
+			t.Errorf("%s without environment: err = %v, want it to ask for the environment", mode, err)
+		}
+	}
+	c := load(t, map[string]string{"INPUT_TOKEN": "t", "GITHUB_REPOSITORY": "o/r", "INPUT_MODE": "trigger"})
+	if s, err := c.Validate(0); err != nil || s.Environment != "production" {
+		t.Errorf("trigger without environment: %v, %v; want GitHub's default production", s, err)
+	}
+}
