@@ -97,9 +97,8 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 		return err
 	}
 	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf}
-	checkRun := s.JobCheckRunID
 	run := deploy.Run{ServerURL: cfg.Runner.ServerURL, Repository: cfg.Runner.Repository, RunID: cfg.Runner.RunID,
-		RunAttempt: cfg.Runner.RunAttempt, Job: cfg.Runner.Job, CheckRunID: checkRun}
+		RunAttempt: cfg.Runner.RunAttempt, Job: cfg.Runner.Job, CheckRunID: s.JobCheckRunID}
 	rep, err := d.Stage(ctx, deploy.Job{Stage: stage, Settings: s, Run: run, Ref: ref, State: r})
 	if rep != nil {
 		for _, w := range rep.Warnings {

@@ -522,3 +522,19 @@ func TestRunIsTheEntryPoint(t *testing.T) {
 		t.Errorf("a usage error printed %q itself (err %v)", errb.String(), err)
 	}
 }
+
+// TestAPIErrorsSpeakCLI: the action's hints about workflow permissions and ${{ github.token }}
+// become advice about the token a script passes.
+func TestAPIErrorsSpeakCLI(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t, emulator.Config{Tokens: map[string]emulator.Permissions{secret: {DeploymentsRead: true}}})
+	res := run(t, env(e), "trigger", "--ref", "main", "--environment", "qa")
+	msg := errString(res.err)
+	if res.exitCode() != 1 || !strings.Contains(msg, "Deployments: write (fine-grained token)") || strings.Contains(msg, "permissions:") {
+		t.Errorf("403: exit %d, message %q; want the token advice for scripts", res.exitCode(), msg)
+	}
+	res = run(t, env(e, "GH_TOKEN", "ghp_unknownUNKNOWN"), "trigger", "--ref", "main", "--environment", "qa")
+	if msg := errString(res.err); !strings.Contains(msg, "401") || strings.Contains(msg, "${{") {
+		t.Errorf("401: message %q; want no workflow expression in CLI advice", msg)
+	}
+}

@@ -268,9 +268,9 @@ func problemForCLI(p string) string {
 }
 
 func forCLI(msg string) string {
-	msg = strings.ReplaceAll(msg, "the workflow needs `permissions: deployments: write` (or a token with the repo_deployment scope / Deployments write permission)",
+	msg = strings.ReplaceAll(msg, deploy.PermissionHint,
 		"the token needs the repo_deployment scope (classic token) or Deployments: write (fine-grained token)")
-	msg = strings.ReplaceAll(msg, "; the default ${{ github.token }} works for the current repository", "")
+	msg = strings.ReplaceAll(msg, deploy.DefaultTokenHint, "")
 	msg = inputWithValue.ReplaceAllStringFunc(msg, func(m string) string {
 		sub := inputWithValue.FindStringSubmatch(m)
 		if strings.Contains(sub[2], "${{") {

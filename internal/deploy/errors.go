@@ -37,7 +37,12 @@ type UserError struct {
 func (e *UserError) Error() string { return e.Msg }
 func (e *UserError) Unwrap() error { return e.Err }
 
-const permHint = "the workflow needs `permissions: deployments: write` (or a token with the repo_deployment scope / Deployments write permission)"
+// Hints that messages share; exported so the CLI can reword exactly these sentences for the
+// command line instead of keeping copies that would drift.
+const (
+	PermissionHint   = "the workflow needs `permissions: deployments: write` (or a token with the repo_deployment scope / Deployments write permission)"
+	DefaultTokenHint = "; the default ${{ github.token }} works for the current repository"
+)
 
 // explain turns an API error into a message that names what to change. subject is the ref (for
 // creates) or the deployment id (for statuses); extra is the environment or the state.
@@ -74,17 +79,17 @@ func explain(err error, o op, subject, extra string) error {
 	case 0:
 		return fmt.Errorf("%s: %w", what, err)
 	case http.StatusUnauthorized:
-		return &UserError{Err: err, Msg: fmt.Sprintf("%s: GitHub rejected the token (401 %s): check the `token` input; the default ${{ github.token }} works for the current repository", what, msg)}
+		return &UserError{Err: err, Msg: fmt.Sprintf("%s: GitHub rejected the token (401 %s): check the `token` input%s", what, msg, DefaultTokenHint)}
 	case http.StatusForbidden:
 		if o == opDeleteEnv {
 			return &UserError{Err: err, Msg: fmt.Sprintf("%s: 403 %s: deleting an environment needs administration write on the repository, which GITHUB_TOKEN cannot have: pass a GitHub App or fine-grained token with Administration: write as `token`, or set `delete-environment: false`", what, msg)}
 		}
-		return &UserError{Err: err, Msg: fmt.Sprintf("%s: 403 %s: %s", what, msg, permHint)}
+		return &UserError{Err: err, Msg: fmt.Sprintf("%s: 403 %s: %s", what, msg, PermissionHint)}
 	case http.StatusNotFound:
 		if o == opStatus || o == opDelete {
-			return &UserError{Err: err, Msg: fmt.Sprintf("%s: deployment %s was not found (404) in this repository: check `deployment-id` and `repository`; a token without access to the repository also gets 404 (%s)", what, subject, permHint)}
+			return &UserError{Err: err, Msg: fmt.Sprintf("%s: deployment %s was not found (404) in this repository: check `deployment-id` and `repository`; a token without access to the repository also gets 404 (%s)", what, subject, PermissionHint)}
 		}
-		return &UserError{Err: err, Msg: fmt.Sprintf("%s: the repository was not found (404): check `repository` (owner/name); a token without access to it also gets 404, so check that %s", what, permHint)}
+		return &UserError{Err: err, Msg: fmt.Sprintf("%s: the repository was not found (404): check `repository` (owner/name); a token without access to it also gets 404, so check that %s", what, PermissionHint)}
 	case http.StatusConflict:
 		ctxs := ""
 		if apiErr != nil && len(apiErr.Contexts()) > 0 {
