@@ -103,19 +103,25 @@ func TestFailedInitialStatusIsRepairedAndFinished(t *testing.T) {
 	}
 }
 
-func TestPostRecoversInterruptedCreate(t *testing.T) {
-	t.Parallel()
-	f := newFake()
-	d := &Deployer{API: f, Owner: "o", Repo: "r"}
-	st := mapState{}
-	s := settings(config.ModeAuto)
-	// The create reached GitHub but the stage died before saving the id.
+// interruptedCreate makes the state a stage leaves when its create reached GitHub but the stage
+// died before saving the deployment's id: only the request id is known.
+func interruptedCreate(t *testing.T, d *Deployer, s *config.Settings) mapState {
+	t.Helper()
 	reqID := NewRequestID()
-	st[KeyRequestID] = reqID
+	st := mapState{KeyRequestID: reqID}
 	j := Job{Stage: StagePre, Settings: s, Run: testRun, Ref: "main", State: st}
 	if _, err := d.Create(context.Background(), j.createSpec(reqID)); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+func TestPostRecoversInterruptedCreate(t *testing.T) {
+	t.Parallel()
+	f := newFake()
+	d := &Deployer{API: f, Owner: "o", Repo: "r"}
+	s := settings(config.ModeAuto)
+	st := interruptedCreate(t, d, s)
 	s.JobStatus = "cancelled"
 	rep := stage(t, d, st, StagePost, s)
 	if !rep.Recovered || rep.State != "error" {
@@ -285,14 +291,8 @@ func TestPostWaitsForALateCommittedCreate(t *testing.T) {
 	f := newFake()
 	api := &lateCommitAPI{fakeAPI: f, hidden: 2}
 	d := &Deployer{API: api, Owner: "o", Repo: "r", RecoverWaits: []time.Duration{0, time.Millisecond, time.Millisecond}}
-	st := mapState{}
 	s := settings(config.ModeAuto)
-	reqID := NewRequestID()
-	st[KeyRequestID] = reqID
-	j := Job{Stage: StagePre, Settings: s, Run: testRun, Ref: "main", State: st}
-	if _, err := d.Create(context.Background(), j.createSpec(reqID)); err != nil {
-		t.Fatal(err)
-	}
+	st := interruptedCreate(t, d, s)
 	rep := stage(t, d, st, StagePost, s)
 	if !rep.Recovered || rep.State != "success" {
 		t.Fatalf("post gave up before the create showed up: %+v", rep)
