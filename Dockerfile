@@ -6,7 +6,7 @@
 # hyphenated INPUT_… variables anyway). No USER (the runner's file-command files need root) and
 # no WORKDIR (the runner forces --workdir /github/workspace).
 #
-# GO_IMAGE replaces the builder (tests in internal/container pass a toolchain image assembled
+# GO_IMAGE replaces the builder (tests in internal/suites/container pass a toolchain image assembled
 # from the host, since no registry is reachable there); by default it is the stage below.
 ARG GO_IMAGE=golang
 

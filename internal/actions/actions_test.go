@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deployment-action/deployment-action/internal/actionsim"
+	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
 )
 
 // env is a fake runner environment with fresh file-command files.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+
+	"github.com/deployment-action/deployment-action/internal/cli"
 )
 
 // version is set at build time with -ldflags "-X .../internal/app.version=v1.2.3".
@@ -28,7 +30,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return RunStage(ctx, name, getenv, stdout)
 	}
 	if len(args) < 2 {
-		return runCLI(ctx, []string{"help"}, getenv, stdout, stderr)
+		return cli.Run(ctx, []string{"help"}, getenv, stdout, stderr)
 	}
 	switch args[1] {
 	case "stage":
@@ -40,7 +42,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, err := fmt.Fprintf(stdout, "deployment-action %s\n", version)
 		return err
 	}
-	return runCLI(ctx, args[1:], getenv, stdout, stderr)
+	return cli.Run(ctx, args[1:], getenv, stdout, stderr)
 }
 
 func isStage(s string) bool { return s == "pre" || s == "main" || s == "post" }

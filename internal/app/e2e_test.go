@@ -7,23 +7,24 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/deployment-action/deployment-action/internal/actionsim"
-	"github.com/deployment-action/deployment-action/internal/emulator"
-	"github.com/deployment-action/deployment-action/internal/emulator/emulatortest"
-	"github.com/deployment-action/deployment-action/internal/jobtest"
+	"github.com/deployment-action/deployment-action/internal/app"
+	"github.com/deployment-action/deployment-action/internal/testkit"
+	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
+	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
+	"github.com/deployment-action/deployment-action/internal/workbench/emulator/emulatortest"
 )
 
 const (
-	owner    = jobtest.Owner
-	repoName = jobtest.Repo
+	owner    = testkit.Owner
+	repoName = testkit.Repo
 	testTok  = "ghs_e2eTOKENe2eTOKENe2eTOKEN0123"
 )
 
 func newJob(t testing.TB, e *emulator.Emulator, with map[string]string) *actionsim.Job {
-	return jobtest.NewJob(jobtest.Action(t), e.URL(), testTok, with)
+	return testkit.NewJob(app.Run, testkit.Action(t), e.URL(), testTok, with)
 }
 
-func run(t testing.TB, j *actionsim.Job) *actionsim.Result { t.Helper(); return jobtest.Run(t, j) }
+func run(t testing.TB, j *actionsim.Job) *actionsim.Result { t.Helper(); return testkit.Run(t, j) }
 
 // writes lists the content-changing requests the emulator saw, e.g. "POST /repos/o/r/deployments".
 func writes(e *emulator.Emulator) []string {
@@ -34,7 +35,7 @@ func writes(e *emulator.Emulator) []string {
 	return out
 }
 
-var states = jobtest.States
+var states = testkit.States
 
 func onlyDeployment(t testing.TB, e *emulator.Emulator) emulator.Deployment {
 	t.Helper()

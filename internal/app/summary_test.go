@@ -1,12 +1,11 @@
 package app
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/testkit"
 )
 
 // TestSummaryGolden pins the job summary users read, including the escaping of untrusted text.
@@ -27,22 +26,6 @@ func TestSummaryGolden(t *testing.T) {
 		"post":    Summary("post", auto, &post),
 		"cleanup": Summary("main", &config.Settings{Mode: config.ModeDelete}, cleanup),
 	} {
-		path := filepath.Join("..", "..", "testdata", "summary", name+".md")
-		if *updateGolden {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("summary %s differs from %s (run with -update and review):\n%s", name, path, got)
-		}
+		testkit.Golden(t, "testdata/summary/"+name+".md", got)
 	}
 }

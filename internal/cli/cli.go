@@ -64,10 +64,6 @@ func (r *runner) run(ctx context.Context, args []string) error {
 	case "help", "-h", "--help", "-help":
 		if len(args) > 1 && name == "help" {
 			c := lookup(args[1])
-			if c == nil && (args[1] == "emulator" || args[1] == "demo") {
-				_, err := fmt.Fprintf(r.stdout, "Run '%s %s --help' for help on %s.\n", Name, args[1], args[1])
-				return err
-			}
 			if c == nil {
 				return usagef("", "unknown command %q", args[1])
 			}

@@ -5,20 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/deployment-action/deployment-action/internal/emulator"
-	"github.com/deployment-action/deployment-action/internal/emulator/emulatortest"
+	"github.com/deployment-action/deployment-action/internal/testkit"
+	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
+	"github.com/deployment-action/deployment-action/internal/workbench/emulator/emulatortest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/cli/*.golden from the current output")
 
 // The emulator's clock is fixed so timestamps in goldens are stable; the CLI's clock is five
 // minutes later so list shows a relative age.
@@ -107,23 +103,7 @@ func golden(t *testing.T, e *emulator.Emulator, name, got string) {
 		got = strings.ReplaceAll(got, e.URL()+"/api/v3", "http://emulator")
 		got = strings.ReplaceAll(got, e.URL(), "http://emulator")
 	}
-	path := filepath.Join("..", "..", "testdata", "cli", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cli -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./internal/cli -update rewrites it)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
+	testkit.Golden(t, "testdata/cli/"+name+".golden", got)
 }
 
 func TestHelp(t *testing.T) {

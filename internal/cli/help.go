@@ -48,8 +48,6 @@ COMMANDS
 	}
 	fmt.Fprintf(b, `
 OTHER COMMANDS
-  emulator:   Run a local emulator of the GitHub Deployments API
-  demo:       Run a local demonstration against the emulator
   version:    Print the version
 
 FLAGS

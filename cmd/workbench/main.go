@@ -1,0 +1,57 @@
+// Command workbench is the project's development tool, kept out of the shipped binary: the
+// emulator of GitHub's REST API (standalone), the local demo that runs the action's real stages
+// through the runner simulation against it, and the tool that regenerates the conformance
+// reference under testdata/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		code := 1
+		var fe flagError
+		if errors.As(err, &fe) {
+			code = 2
+		}
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(code)
+	}
+}
+
+const usage = `usage: go run ./cmd/workbench <command> [flags]
+
+COMMANDS
+  demo       Run the action end to end on an embedded GitHub emulator (the README's first command)
+  emulator   Serve the GitHub API emulator on a loopback address until interrupted
+
+Run 'go run ./cmd/workbench <command> -h' for a command's flags.
+`
+
+// run dispatches a workbench command; the environment and output are injected for tests.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		_, err := io.WriteString(stdout, usage)
+		return err
+	}
+	switch args[0] {
+	case "demo":
+		return runDemo(ctx, args[1:], getenv, stdout, stderr)
+	case "emulator":
+		return runEmulator(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		_, err := io.WriteString(stdout, usage)
+		return err
+	}
+	return flagError{fmt.Errorf("unknown command %q (commands: demo, emulator)", args[0])}
+}

@@ -1,0 +1,281 @@
+package reliability
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/deployment-action/deployment-action/internal/testkit"
+	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
+	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
+	"github.com/deployment-action/deployment-action/internal/workbench/emulator/emulatortest"
+)
+
+// buildStages builds the real binary and links it as pre, main and post (as the image does), so
+// argv[0] picks the stage. It returns the directory holding the links.
+func buildStages(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH to build the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "deployment-action")
+	cmd := exec.Command(goBin, "build", "-o", bin, ".")
+	cmd.Dir = testkit.Root(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, s := range []string{"pre", "main", "post"} {
+		if err := os.Symlink(bin, filepath.Join(dir, s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// stageProc is one stage run as a subprocess with the runner's environment.
+type stageProc struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	files          map[string]string // GITHUB_STATE etc.
+	started        time.Time
+	done           chan error
+}
+
+func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[string]string) *stageProc {
+	t.Helper()
+	work := t.TempDir()
+	env := actionsim.DefaultEnv(apiURL)
+	env["GITHUB_REPOSITORY"] = owner + "/" + repoName
+	env["GITHUB_REPOSITORY_OWNER"] = owner
+	env["GITHUB_SHA"] = emulator.DefaultRepo().Branches["main"]
+	env["GITHUB_EVENT_PATH"] = filepath.Join(work, "event.json")
+	env["HOME"] = work
+	env["PATH"] = os.Getenv("PATH")
+	p := &stageProc{files: map[string]string{}, done: make(chan error, 1)}
+	for _, name := range []string{"GITHUB_STATE", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY"} {
+		f := filepath.Join(work, strings.ToLower(name))
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env[name], p.files[name] = f, f
+	}
+	if err := os.WriteFile(env["GITHUB_EVENT_PATH"], []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range inputs {
+		env[actionsim.InputEnvName(k)] = v
+	}
+	for k, v := range state {
+		env["STATE_"+k] = v
+	}
+	p.cmd = exec.Command(filepath.Join(binDir, stage))
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	p.started = time.Now()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait returns the exit code, or fails the test if the stage is still running after d.
+func (p *stageProc) wait(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("stage: %v", err)
+		}
+		return 0
+	case <-time.After(d):
+		p.cmd.Process.Kill()
+		<-p.done
+		t.Fatalf("the stage was still running %s later; stdout:\n%s\nstderr:\n%s", d, p.stdout.String(), p.stderr.String())
+		return -1
+	}
+}
+
+func (p *stageProc) file(t *testing.T, name string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(p.files[name])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := actionsim.ParseFileCommandMap(string(b))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return m
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func isCreate(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/deployments")
+}
+
+// TestSignals sends the runner's cancellation signal (SIGINT) to the real binary in the middle of
+// requests: pre must stop quickly yet leave post able to find the deployment it was creating, and
+// post must use its grace period so the final state it is setting lands.
+func TestSignals(t *testing.T) {
+	t.Parallel()
+	bin := buildStages(t)
+	inputs := map[string]string{"token": canary, "environment": "signals", "job-status": "success"}
+
+	t.Run("interrupted create is finished by post", func(t *testing.T) {
+		t.Parallel()
+		e := emulatortest.Start(t, emulator.Config{Logf: quiet})
+		// The create is made at once; its answer comes 10 s later: the signal arrives in between.
+		e.AddFault(emulator.Fault{Match: isCreate, Kind: emulator.FaultLatency, Delay: 10 * time.Second})
+		pre := startStage(t, bin, "pre", e.URL(), inputs, nil)
+		waitFor(t, 10*time.Second, "the create to reach the emulator", func() bool { return len(e.Deployments(owner, repoName)) == 1 })
+		time.Sleep(time.Until(pre.started.Add(300 * time.Millisecond)))
+		sent := time.Now()
+		if err := pre.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		code := pre.wait(t, 2*time.Second)
+		took := time.Since(sent)
+		t.Logf("signals: pre exited %d, %dms after SIGINT mid-create", code, took.Milliseconds())
+		if code == 0 {
+			t.Errorf("pre exited 0 after being interrupted; stdout:\n%s", pre.stdout.String())
+		}
+		state := pre.file(t, "GITHUB_STATE")
+		if state["request-id"] == "" {
+			t.Fatalf("no request-id in the state after the interrupted create: %v", state)
+		}
+		if state["deployment-id"] != "" {
+			t.Errorf("pre saved a deployment id %s although it never got the answer", state["deployment-id"])
+		}
+
+		postIn := map[string]string{}
+		for k, v := range inputs {
+			postIn[k] = v
+		}
+		postIn["job-status"] = "cancelled"
+		post := startStage(t, bin, "post", e.URL(), postIn, state)
+		if code := post.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("post exited %d; stdout:\n%s\nstderr:\n%s", code, post.stdout.String(), post.stderr.String())
+		}
+		deps := e.Deployments(owner, repoName)
+		if len(deps) != 1 {
+			t.Fatalf("%d deployments, want the one pre was creating", len(deps))
+		}
+		if got := states(deps[0]); strings.Join(got, ",") != "error" {
+			t.Errorf("states %v, want [error] (the default cancelled-state)", got)
+		}
+		summary, _ := os.ReadFile(post.files["GITHUB_STEP_SUMMARY"])
+		if !strings.Contains(string(summary), "recovered") {
+			t.Errorf("post's summary does not say the deployment was recovered: %q", summary)
+		}
+	})
+
+	t.Run("post keeps going after SIGINT until its final state lands", func(t *testing.T) {
+		t.Parallel()
+		e := emulatortest.Start(t, emulator.Config{Logf: quiet})
+		pre := startStage(t, bin, "pre", e.URL(), inputs, nil)
+		if code := pre.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("pre exited %d: %s", code, pre.stdout.String())
+		}
+		state := pre.file(t, "GITHUB_STATE")
+		id := state["deployment-id"]
+		if id == "" {
+			t.Fatalf("pre saved no deployment id: %v", state)
+		}
+		statusPath := fmt.Sprintf("/deployments/%s/statuses", id)
+		e.AddFault(emulator.Fault{Method: "POST", PathContains: statusPath, Kind: emulator.FaultLatency, Delay: 3 * time.Second})
+		post := startStage(t, bin, "post", e.URL(), inputs, state)
+		waitFor(t, 10*time.Second, "the final status to reach the emulator", func() bool {
+			d := e.Deployments(owner, repoName)
+			return len(d) == 1 && len(d[0].Statuses) == 2
+		})
+		time.Sleep(time.Until(post.started.Add(300 * time.Millisecond)))
+		if err := post.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		code := post.wait(t, 8*time.Second)
+		took := time.Since(post.started)
+		t.Logf("signals: post exited %d, %dms after it started (SIGINT at ~300ms, status answer after 3s)", code, took.Milliseconds())
+		if code != 0 || took > 6*time.Second {
+			t.Errorf("post exited %d after %s, want 0 within 6s; stdout:\n%s\nstderr:\n%s", code, took, post.stdout.String(), post.stderr.String())
+		}
+		deps := e.Deployments(owner, repoName)
+		if got := states(deps[0]); strings.Join(got, ",") != "in_progress,success" {
+			t.Errorf("states %v, want [in_progress success]", got)
+		}
+		answered := false
+		for _, r := range e.Requests() {
+			if r.Method == "POST" && strings.HasSuffix(r.Path, statusPath) && r.Status == http.StatusCreated {
+				answered = true
+			}
+		}
+		if !answered {
+			t.Errorf("post hung up on the final status instead of waiting for GitHub's answer: %+v", e.Requests())
+		}
+	})
+
+	t.Run("post gives up after its grace, before the runner's SIGTERM", func(t *testing.T) {
+		t.Parallel()
+		e := emulatortest.Start(t, emulator.Config{Logf: quiet})
+		pre := startStage(t, bin, "pre", e.URL(), inputs, nil)
+		if code := pre.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("pre exited %d: %s", code, pre.stdout.String())
+		}
+		state := pre.file(t, "GITHUB_STATE")
+		// GitHub does not answer the final status for 20 s: longer than any grace.
+		e.AddFault(emulator.Fault{Method: "POST", PathContains: "/statuses", Kind: emulator.FaultLatency, Delay: 20 * time.Second})
+		post := startStage(t, bin, "post", e.URL(), inputs, state)
+		waitFor(t, 10*time.Second, "the final status to reach the emulator", func() bool {
+			d := e.Deployments(owner, repoName)
+			return len(d) == 1 && len(d[0].Statuses) == 2
+		})
+		sent := time.Now()
+		if err := post.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		code := post.wait(t, 10*time.Second)
+		took := time.Since(sent)
+		t.Logf("signals: post exited %d, %dms after SIGINT with no answer coming", code, took.Milliseconds())
+		// The runner sends SIGTERM 7.5 s after SIGINT and kills 2.5 s later: post must end on
+		// its own before that, and say it failed rather than claim success.
+		if took > 7*time.Second || took < 4*time.Second {
+			t.Errorf("post ended %s after SIGINT, want after its ~5 s grace and before 7.5 s", took)
+		}
+		if code == 0 {
+			t.Errorf("post exited 0 without an answer from GitHub; stdout:\n%s", post.stdout.String())
+		}
+	})
+}
