@@ -3,7 +3,6 @@ module github.com/deployment-action/deployment-action
 go 1.26.0
 
 require (
-	github.com/cenkalti/backoff/v5 v5.0.3
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/google/go-github/v62 v62.0.0
 	github.com/sethvargo/go-envconfig v1.4.3

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/deployment-action/deployment-action/internal/cli"
+	"github.com/deployment-action/deployment-action/internal/deploy"
 )
 
 // version is set at build time with -ldflags "-X .../internal/app.version=v1.2.3".
@@ -27,7 +28,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// binary: the runner passes the same args to every stage, so argv[0] is what tells them apart.
 	switch name := filepath.Base(args[0]); name {
 	case "pre", "main", "post":
-		return RunStage(ctx, name, getenv, stdout)
+		return RunStage(ctx, deploy.Stage(name), getenv, stdout)
 	}
 	if len(args) < 2 {
 		return cli.Run(ctx, []string{"help"}, getenv, stdout, stderr)
@@ -37,7 +38,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(args) != 3 || !isStage(args[2]) {
 			return fmt.Errorf("usage: %s stage pre|main|post", filepath.Base(args[0]))
 		}
-		return RunStage(ctx, args[2], getenv, stdout)
+		return RunStage(ctx, deploy.Stage(args[2]), getenv, stdout)
 	case "version", "--version":
 		_, err := fmt.Fprintf(stdout, "deployment-action %s\n", version)
 		return err

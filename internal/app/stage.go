@@ -14,6 +14,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/actions"
 	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/explain"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 )
 
@@ -28,22 +29,33 @@ const (
 	signalGrace     = 5 * time.Second
 )
 
-// RunStage runs one action stage with the runner's environment.
-func RunStage(ctx context.Context, stage string, getenv func(string) string, stdout io.Writer) error {
+// RunStage runs one action stage with the runner's environment. Its error is explained in the
+// action's words (inputs named as YAML), printed once as an error annotation and returned.
+func RunStage(ctx context.Context, stage deploy.Stage, getenv func(string) string, stdout io.Writer) error {
 	r := actions.New(getenv, stdout)
 	err := runStage(ctx, stage, getenv, r)
 	if err != nil {
+		err = &explained{msg: explain.Error(actionWords{}, err), err: err}
 		r.Errorf("%s", err.Error())
 	}
 	return err
 }
 
-func runStage(ctx context.Context, stage string, getenv func(string) string, r *actions.Runner) error {
-	cfg, err := config.Load(ctx, getenv)
+// explained is an error with its message in the action's words; it wraps the original.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
+func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) string, r *actions.Runner) error {
+	cfg, err := config.Load(ctx, config.ActionInputs(getenv), config.EnvLookuper(getenv))
 	if err != nil {
 		return err
 	}
-	event, err := readEvent(cfg.Runner.EventPath)
+	event, err := readEvent(cfg.Env.EventPath)
 	if err != nil {
 		return err
 	}
@@ -64,9 +76,9 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 	// another step's output: register it so the log never shows it either way.
 	r.Mask(s.Token.Value())
 	ref := s.Ref
-	if needsRef(s.Mode) && ref == "" {
-		if ref = defaultRef(cfg.Runner, event, s.Owner+"/"+s.Repo); ref == "" {
-			return config.Problems{"ref is empty and the run has no ref to default to: set `ref:` to a branch, tag or commit SHA"}
+	if s.Mode.Creates && ref == "" {
+		if ref = defaultRef(cfg.Env, event, s.Owner+"/"+s.Repo); ref == "" {
+			return config.Problems{{Input: "ref", Missing: true, Reason: "is empty and the run has no ref to default to", Fix: "set it to a branch, tag or commit SHA"}}
 		}
 	}
 
@@ -83,12 +95,12 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 
 	opts := ghapi.Options{
 		Token:     s.Token.Value(),
-		APIURL:    cfg.Runner.APIURL,
+		APIURL:    cfg.Env.APIURL,
 		UserAgent: "deployment-action/" + version,
 		Logf:      r.Debugf,
 		Retry:     ghapi.RetryPolicy{MaxElapsed: budget(stage, s)},
 	}
-	if s.Mode == config.ModeDeactivate || s.Mode == config.ModeDelete {
+	if s.Mode.Cleans {
 		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it.
 		opts = opts.ForCleanup()
 	}
@@ -97,8 +109,8 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 		return err
 	}
 	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf}
-	run := deploy.Run{ServerURL: cfg.Runner.ServerURL, Repository: cfg.Runner.Repository, RunID: cfg.Runner.RunID,
-		RunAttempt: cfg.Runner.RunAttempt, Job: cfg.Runner.Job, CheckRunID: s.JobCheckRunID}
+	run := deploy.Run{ServerURL: cfg.Env.ServerURL, Repository: cfg.Env.Repository, RunID: cfg.Env.RunID,
+		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID}
 	rep, err := d.Stage(ctx, deploy.Job{Stage: stage, Settings: s, Run: run, Ref: ref, State: r})
 	if rep != nil {
 		for _, w := range rep.Warnings {
@@ -119,7 +131,7 @@ func runStage(ctx context.Context, stage string, getenv func(string) string, r *
 }
 
 // budget is how long one call of this stage may keep retrying.
-func budget(stage string, s *config.Settings) time.Duration {
+func budget(stage deploy.Stage, s *deploy.Settings) time.Duration {
 	if stage == deploy.StagePost && s.JobStatus == "cancelled" {
 		return cancelledBudget
 	}
@@ -130,19 +142,19 @@ func budget(stage string, s *config.Settings) time.Duration {
 // is now invalid (say an environment-url from a step that printed garbage): a deployment must
 // never stay in progress because of it. The inputs that only decorate the final status are
 // dropped with a warning; anything else still fails.
-func validForFinish(cfg *config.Config, e *event, problems error, r *actions.Runner) (*config.Settings, error) {
+func validForFinish(cfg *config.Config, e *event, problems error, r *actions.Runner) (*deploy.Settings, error) {
 	c := *cfg
 	c.Inputs.EnvironmentURL, c.Inputs.LogURL, c.Inputs.Description = "", "", ""
 	s, err := c.Validate(e.deploymentID())
 	if err != nil {
 		return nil, problems
 	}
-	r.Warningf("finishing the deployment without the inputs that are invalid at job end: %s", problems.Error())
+	r.Warningf("finishing the deployment without the inputs that are invalid at job end: %s", explain.Error(actionWords{}, problems))
 	return s, nil
 }
 
 // writeResults writes outputs (main only: the runner drops pre's and post's) and the summary.
-func writeResults(stage string, s *config.Settings, rep *deploy.Report, r *actions.Runner) error {
+func writeResults(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report, r *actions.Runner) error {
 	if rep.Skipped != "" && rep.DeploymentID == 0 && rep.Cleanup == nil {
 		return nil
 	}
@@ -170,10 +182,6 @@ func writeResults(stage string, s *config.Settings, rep *deploy.Report, r *actio
 
 // outputNames is the order outputs are written in; the same names as action.yml's outputs.
 var outputNames = []string{"deployment-id", "deployment-url", "environment-url", "log-url", "status-id", "environment", "state"}
-
-func needsRef(mode string) bool {
-	return mode == config.ModeAuto || mode == config.ModeStart || mode == config.ModeTrigger
-}
 
 // event is the subset of the triggering event's payload the action uses.
 type event struct {
@@ -220,7 +228,7 @@ func readEvent(path string) (*event, error) {
 // defaultRef is what to deploy when `ref` is not set: for pull requests the PR's head branch, so
 // the deployment shows on the PR (its head SHA when the branch lives in a fork); for a deployment
 // event, that deployment's ref; otherwise the ref that triggered the run, else its SHA.
-func defaultRef(rn config.Runner, e *event, repo string) string {
+func defaultRef(rn config.Env, e *event, repo string) string {
 	if pr := e.PullRequest; pr != nil {
 		if pr.Head.Repo != nil && !strings.EqualFold(pr.Head.Repo.FullName, repo) && pr.Head.SHA != "" {
 			return pr.Head.SHA

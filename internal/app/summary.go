@@ -4,17 +4,16 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
 )
 
 // Summary renders the job summary for a stage: a table in main, one line in post.
-func Summary(stage string, s *config.Settings, rep *deploy.Report) string {
+func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string {
 	var b strings.Builder
 	if rep.Cleanup != nil {
 		c := rep.Cleanup
 		verb := "Deactivated"
-		if rep.Mode == config.ModeDelete {
+		if rep.Mode == "delete" {
 			verb = "Cleaned up"
 		}
 		fmt.Fprintf(&b, "### %s environment %s\n\n", verb, md(c.Environment))
@@ -52,7 +51,7 @@ func Summary(stage string, s *config.Settings, rep *deploy.Report) string {
 	if rep.Recovered {
 		b.WriteString("\nThe deployment's create was interrupted; it was found and adopted instead of being created twice.\n")
 	}
-	if s != nil && s.Mode == config.ModeAuto {
+	if s != nil && s.Mode.Name == "auto" {
 		b.WriteString("\nThe final state is set when the job ends.\n")
 	}
 	return b.String()

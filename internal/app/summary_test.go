@@ -3,7 +3,6 @@ package app
 import (
 	"testing"
 
-	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/testkit"
 )
@@ -11,7 +10,9 @@ import (
 // TestSummaryGolden pins the job summary users read, including the escaping of untrusted text.
 func TestSummaryGolden(t *testing.T) {
 	t.Parallel()
-	auto := &config.Settings{Mode: config.ModeAuto}
+	autoMode, _ := deploy.LookupMode("auto")
+	deleteMode, _ := deploy.LookupMode("delete")
+	auto := &deploy.Settings{Mode: autoMode}
 	main := &deploy.Report{Mode: "auto", Stage: "main", DeploymentID: 1001, DeploymentURL: "https://api.github.com/repos/o/r/deployments/1001",
 		Environment: "pr-12 | <b>x</b>", Ref: "feat`x`", SHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", State: "in_progress",
 		EnvironmentURL: "https://pr-12.example.com/a b(c)", LogURL: "https://github.com/o/r/actions/runs/9/job/7", RunAttempt: "1"}
@@ -24,7 +25,7 @@ func TestSummaryGolden(t *testing.T) {
 		"main":    Summary("main", auto, main),
 		"rerun":   Summary("main", auto, &rerun),
 		"post":    Summary("post", auto, &post),
-		"cleanup": Summary("main", &config.Settings{Mode: config.ModeDelete}, cleanup),
+		"cleanup": Summary("main", &deploy.Settings{Mode: deleteMode}, cleanup),
 	} {
 		testkit.Golden(t, "testdata/summary/"+name+".md", got)
 	}

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
@@ -193,48 +191,28 @@ func dashes(name string) string {
 
 // ---- configuration ----
 
-// settings builds the action's configuration from the flags and the environment and validates
-// it with the action's own rules. It returns the resolved API URL too.
-func (r *runner) settings(ctx context.Context, o *opts, mode string) (*config.Settings, config.Runner, error) {
-	var rn config.Runner
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &rn, Lookuper: config.EnvLookuper(r.getenv)}); err != nil {
-		return nil, rn, fmt.Errorf("reading the environment: %w", err)
+// settings loads and validates a command's inputs through the action's own path (config.Load,
+// then Validate): the flags are the inputs, the environment supplies the token and repository as
+// gh does, and there is no job, so "the job's status so far" (finish's default) is success.
+func (r *runner) settings(ctx context.Context, o *opts, mode deploy.Mode) (*deploy.Settings, config.Env, error) {
+	in := map[string]string{}
+	for name, v := range o.vals {
+		in[name] = v
 	}
-	rn.APIURL = apiURL(r.getenv)
-	in := config.Inputs{
-		Token:                 config.Secret(r.token(o)),
-		Repository:            firstNonEmpty(o.get("repo"), r.getenv("GH_REPO"), r.getenv("GITHUB_REPOSITORY")),
-		Mode:                  mode,
-		Environment:           o.or("environment", "production"),
-		Ref:                   o.get("ref"),
-		Task:                  o.or("task", "deploy"),
-		Payload:               o.get("payload"),
-		Description:           o.get("description"),
-		EnvironmentURL:        o.get("environment-url"),
-		LogURL:                o.get("log-url"),
-		AutoMerge:             o.or("auto-merge", "false"),
-		RequiredContexts:      o.get("required-contexts"),
-		TransientEnvironment:  o.or("transient-environment", "false"),
-		ProductionEnvironment: o.get("production-environment"),
-		AutoInactive:          o.or("auto-inactive", "true"),
-		InitialState:          o.or("initial-state", "in_progress"),
-		State:                 o.get("state"),
-		DeploymentID:          o.get("deployment-id"),
-		CancelledState:        "error",
-		DeleteEnvironment:     o.or("delete-environment", "false"),
-	}
-	if mode == config.ModeFinish {
-		in.State = o.or("state", "success")
-	}
-	if mode == config.ModeStatus || mode == config.ModeFinish {
-		in.Environment = "" // the deployment already has one
-	}
-	c := config.Config{Inputs: in, Runner: rn}
-	s, err := c.Validate(0)
+	in["token"] = r.token(o)
+	in["repository"] = firstNonEmpty(o.get("repo"), r.getenv("GH_REPO"), r.getenv("GITHUB_REPOSITORY"))
+	in["mode"] = mode.Name
+	in["job-status"] = "success"
+	cfg, err := config.Load(ctx, config.MapInputs(in), config.EnvLookuper(r.getenv))
 	if err != nil {
-		return nil, rn, cliError(err)
+		return nil, config.Env{}, err
 	}
-	return s, rn, nil
+	cfg.Env.APIURL = apiURL(r.getenv)
+	s, err := cfg.ValidateAs(mode, 0)
+	if err != nil {
+		return nil, cfg.Env, err
+	}
+	return s, cfg.Env, nil
 }
 
 // token follows gh: the flag, then GH_TOKEN and GITHUB_TOKEN; for a GitHub Enterprise Server host
@@ -281,9 +259,9 @@ func firstNonEmpty(vs ...string) string {
 	return ""
 }
 
-func (r *runner) deployer(s *config.Settings, rn config.Runner, cleanup bool) (*deploy.Deployer, error) {
+func (r *runner) deployer(s *deploy.Settings, rn config.Env) (*deploy.Deployer, error) {
 	opts := ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: "deployment-action-cli", HTTPClient: r.httpClient}
-	if cleanup {
+	if s.Mode.Cleans {
 		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it, as the
 		// action does.
 		opts = opts.ForCleanup()
@@ -297,7 +275,7 @@ func (r *runner) deployer(s *config.Settings, rn config.Runner, cleanup bool) (*
 
 // runFrom describes the surrounding Actions run when the CLI is used in a `run:` step, so the
 // default log URL links it as the action's does; outside Actions it is empty.
-func runFrom(rn config.Runner) deploy.Run {
+func runFrom(rn config.Env) deploy.Run {
 	if !rn.Actions {
 		return deploy.Run{}
 	}
@@ -307,24 +285,25 @@ func runFrom(rn config.Runner) deploy.Run {
 // ---- commands ----
 
 // stage runs one action mode through deploy.Stage, as the action's main stage would.
-func (r *runner) stage(ctx context.Context, o *opts, mode string) error {
+func (r *runner) stage(ctx context.Context, o *opts, name string) error {
+	mode, _ := deploy.LookupMode(name)
 	s, rn, err := r.settings(ctx, o, mode)
 	if err != nil {
-		return err
+		return cliError(err)
 	}
-	d, err := r.deployer(s, rn, mode == config.ModeDeactivate || mode == config.ModeDelete)
+	d, err := r.deployer(s, rn)
 	if err != nil {
 		return err
 	}
-	var st deploy.StateStore
+	st := memState{}
 	var prior *deploy.Listed
-	if mode == config.ModeStatus || mode == config.ModeFinish {
+	if mode.Existing {
 		// Read the deployment first: a wrong id fails before anything is written, the output can
 		// name its environment, and the environment URL is carried so a new status keeps the link.
 		if prior, err = d.Get(ctx, s.DeploymentID); err != nil {
 			return cliError(err)
 		}
-		st = memState{deploy.KeyEnvironmentURL: prior.EnvironmentURL}
+		st[deploy.KeyEnvironmentURL] = prior.EnvironmentURL
 	}
 	rep, err := d.Stage(ctx, deploy.Job{Stage: deploy.StageMain, Settings: s, Run: runFrom(rn), Ref: s.Ref, State: st})
 	if rep != nil && (rep.DeploymentID != 0 || rep.Cleanup != nil) {
@@ -344,6 +323,9 @@ func (r *runner) stage(ctx context.Context, o *opts, mode string) error {
 	return nil
 }
 
+// listMode is what the list command reads: filters, none required. It is not an action mode.
+var listMode = deploy.Mode{Name: "list", Inputs: []string{"environment", "ref"}}
+
 // memState is the StateStore of one CLI call: there is no later stage to hand values to.
 type memState map[string]string
 
@@ -362,21 +344,16 @@ func (r *runner) list(ctx context.Context, o *opts) error {
 		}
 		limit = n
 	}
-	// list only reads: it is validated as deactivate, the one mode whose inputs are just the
-	// repository, token and environment (which defaults to production, unused unless given).
-	s, rn, err := r.settings(ctx, o, config.ModeDeactivate)
+	// list only reads: its inputs are the filters, validated as any mode's.
+	s, rn, err := r.settings(ctx, o, listMode)
+	if err != nil {
+		return cliError(err)
+	}
+	d, err := r.deployer(s, rn)
 	if err != nil {
 		return err
 	}
-	d, err := r.deployer(s, rn, false)
-	if err != nil {
-		return err
-	}
-	env := ""
-	if o.given["environment"] {
-		env = s.Environment
-	}
-	ls, err := d.List(ctx, deploy.ListSpec{Environment: env, Ref: s.Ref, Task: o.get("task"), Limit: limit})
+	ls, err := d.List(ctx, deploy.ListSpec{Environment: s.Environment, Ref: s.Ref, Task: o.get("task"), Limit: limit})
 	if err != nil {
 		return cliError(err)
 	}

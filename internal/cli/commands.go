@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-
-	"github.com/deployment-action/deployment-action/internal/config"
 )
 
 // flagDef is one flag: its name (an action input's name where there is one), its help, and
@@ -74,7 +72,7 @@ default), as the action's start mode does. Keep the id it prints and set the out
 
   # GitHub Enterprise Server (the API is https://ghes.example.com/api/v3)
   GH_HOST=ghes.example.com ` + Name + ` create -R ops/api --environment production --ref v2.3.0`,
-			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, config.ModeStart) },
+			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "start") },
 		},
 		{
 			name:  "status",
@@ -89,7 +87,7 @@ of the latest status is kept unless --environment-url gives a new one.`,
   ` + Name + ` status -R octo-org/hello-world --deployment-id "$id" --state queued \
     --description "waiting for the deploy window"
   ` + Name + ` status -R octo-org/hello-world --deployment-id "$id" --state in_progress`,
-			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, config.ModeStatus) },
+			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "status") },
 		},
 		{
 			name:  "finish",
@@ -110,7 +108,7 @@ mode does. On success GitHub marks earlier deployments of the environment inacti
   # Bash
   ` + Name + ` finish -R octo-org/hello-world --deployment-id "$id" --state error \
     --description "migration failed"`,
-			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, config.ModeFinish) },
+			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "finish") },
 		},
 		{
 			name:  "trigger",
@@ -127,7 +125,7 @@ deployment_status events (such as Checkly or Vercel integrations).`,
   # Tell a monitoring integration that a preview is live
   ` + Name + ` trigger --environment "preview-$PR" --ref "$BRANCH" --transient-environment \
     --environment-url "https://pr-$PR.preview.example.com"`,
-			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, config.ModeTrigger) },
+			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "trigger") },
 		},
 		{
 			name:  "list",
@@ -157,7 +155,7 @@ the action's deactivate mode does: for example when a review app is torn down.`,
 			flags: []flagDef{{name: "environment", arg: "name", usage: "Environment to deactivate", required: true, why: "deactivate acts on every deployment of one environment, name it"}},
 			examples: `  # A review app was torn down
   ` + Name + ` deactivate -R octo-org/hello-world --environment "preview-$PR"`,
-			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, config.ModeDeactivate) },
+			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "deactivate") },
 		},
 		{
 			name:  "delete",
@@ -173,7 +171,7 @@ Administration write access to the repository.`,
 			examples: `  # Remove a preview environment and its history after the pull request is closed
   GH_TOKEN="$ADMIN_TOKEN" ` + Name + ` delete -R octo-org/hello-world \
     --environment "preview-$PR" --delete-environment --json | jq .deleted`,
-			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, config.ModeDelete) },
+			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "delete") },
 		},
 	}
 }

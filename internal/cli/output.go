@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/explain"
 )
 
 // deploymentJSON is the --json shape of create, status, finish and trigger. Every field is always
@@ -67,7 +66,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // report prints what a command did.
-func (r *runner) report(o *opts, s *config.Settings, rep *deploy.Report) error {
+func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report) error {
 	repo := s.Owner + "/" + s.Repo
 	if c := rep.Cleanup; c != nil {
 		if o.json {
@@ -90,8 +89,8 @@ func (r *runner) report(o *opts, s *config.Settings, rep *deploy.Report) error {
 	if state == "" {
 		state = "no state set"
 	}
-	switch s.Mode {
-	case config.ModeStart, config.ModeTrigger:
+	switch s.Mode.Name {
+	case "start", "trigger":
 		fmt.Fprintf(&b, "Created deployment %d of %s to %s in %s: %s\n", rep.DeploymentID, refSHA(rep.Ref, rep.SHA), rep.Environment, repo, state)
 	default:
 		fmt.Fprintf(&b, "Deployment %d to %s in %s is now %s\n", rep.DeploymentID, orDash(rep.Environment), repo, state)
@@ -101,20 +100,20 @@ func (r *runner) report(o *opts, s *config.Settings, rep *deploy.Report) error {
 	fmt.Fprintf(tw, "  Environment URL:\t%s\n", orDash(rep.EnvironmentURL))
 	fmt.Fprintf(tw, "  Log URL:\t%s\n", orDash(rep.LogURL))
 	_ = tw.Flush()
-	if s.Mode == config.ModeStart && rep.State != "" {
+	if s.Mode.Name == "start" && rep.State != "" {
 		fmt.Fprintf(&b, "Finish it with: %s finish -R %s --deployment-id %d --state success\n", Name, repo, rep.DeploymentID)
 	}
 	_, err := io.WriteString(r.stdout, b.String())
 	return err
 }
 
-func (r *runner) cleanupText(s *config.Settings, c *deploy.CleanupReport) error {
+func (r *runner) cleanupText(s *deploy.Settings, c *deploy.CleanupReport) error {
 	var b strings.Builder
 	repo := s.Owner + "/" + s.Repo
 	switch {
 	case c.Found == 0:
 		fmt.Fprintf(&b, "No deployments of %s in %s: nothing to %s\n", c.Environment, repo, s.Mode)
-	case s.Mode == config.ModeDelete:
+	case s.Mode.Name == "delete":
 		fmt.Fprintf(&b, "Deleted %d of %d deployments of %s in %s (%d made inactive first, %d already inactive)\n",
 			c.Deleted, c.Found, c.Environment, repo, c.Deactivated, c.AlreadyInactive)
 	default:
@@ -131,7 +130,7 @@ func (r *runner) cleanupText(s *config.Settings, c *deploy.CleanupReport) error 
 	return err
 }
 
-func (r *runner) printList(o *opts, s *config.Settings, ls []deploy.Listed) error {
+func (r *runner) printList(o *opts, s *deploy.Settings, ls []deploy.Listed) error {
 	if o.json {
 		out := make([]listedJSON, 0, len(ls))
 		for _, l := range ls {
@@ -219,25 +218,8 @@ func ago(now, t time.Time) string {
 
 // ---- errors ----
 
-// translated is an error whose message speaks of flags where the shared code speaks of the
-// action's inputs; it wraps the original for errors.As.
-type translated struct {
-	msg string
-	err error
-}
-
-func (e *translated) Error() string { return e.msg }
-func (e *translated) Unwrap() error { return e.err }
-
-var (
-	// `name: value` in a message is a YAML input: on the command line it is --name=value.
-	inputWithValue = regexp.MustCompile("`([a-z][a-z-]*): ([^`]*)`")
-	inputBare      = regexp.MustCompile("`([a-z][a-z-]*):`")
-	inputNamed     = regexp.MustCompile("(?:[Tt]he )?`([a-z][a-z-]*)`( input| mode)?")
-)
-
-// cliError rewords the shared messages for the command line. Only the wording changes: the rules
-// and the problems reported are the action's.
+// cliError explains an error in the CLI's words (flags, environment variables); a usage error is
+// kept as it is for its exit code.
 func cliError(err error) error {
 	if err == nil {
 		return nil
@@ -246,49 +228,58 @@ func cliError(err error) error {
 	if errors.As(err, &ue) {
 		return err
 	}
-	var probs config.Problems
-	if errors.As(err, &probs) {
-		out := make(config.Problems, len(probs))
-		for i, p := range probs {
-			out[i] = problemForCLI(p)
-		}
-		return &translated{msg: out.Error(), err: err}
-	}
-	return &translated{msg: forCLI(err.Error()), err: err}
+	return &explained{msg: explain.Error(cliWords{}, err), err: err}
 }
 
-func problemForCLI(p string) string {
-	switch {
-	case strings.HasPrefix(p, "token is empty"):
-		return "token is empty: set GH_TOKEN (or GITHUB_TOKEN), or pass --token, with a token that has deployments write access"
-	case strings.HasPrefix(p, "repository is empty"):
-		return "repository is empty: pass -R owner/name, or set GH_REPO (or GITHUB_REPOSITORY)"
-	}
-	return forCLI(p)
+// explained is an error with its message in the CLI's words; it wraps the original.
+type explained struct {
+	msg string
+	err error
 }
 
-func forCLI(msg string) string {
-	msg = strings.ReplaceAll(msg, deploy.PermissionHint,
-		"the token needs the repo_deployment scope (classic token) or Deployments: write (fine-grained token)")
-	msg = strings.ReplaceAll(msg, deploy.DefaultTokenHint, "")
-	msg = inputWithValue.ReplaceAllStringFunc(msg, func(m string) string {
-		sub := inputWithValue.FindStringSubmatch(m)
-		if strings.Contains(sub[2], "${{") {
-			return flagName(sub[1]) + "=<value>"
-		}
-		return flagName(sub[1]) + "=" + sub[2]
-	})
-	msg = inputBare.ReplaceAllStringFunc(msg, func(m string) string { return flagName(inputBare.FindStringSubmatch(m)[1]) })
-	msg = inputNamed.ReplaceAllStringFunc(msg, func(m string) string {
-		sub := inputNamed.FindStringSubmatch(m)
-		if sub[2] == " mode" {
-			return "the " + sub[1] + " command"
-		}
-		return flagName(sub[1])
-	})
-	msg = strings.ReplaceAll(msg, " inputs.", " flags.")
-	msg = strings.ReplaceAll(msg, "(the action's default)", "(the default)")
-	return strings.ReplaceAll(msg, "check --token", "check the token (--token, else $GH_TOKEN, else $GITHUB_TOKEN)")
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
+// cliWords is how the CLI speaks of the action's inputs: as its flags.
+type cliWords struct{}
+
+func (cliWords) Subject(input string) string {
+	switch input {
+	case "token", "repository":
+		return input // they come from the environment as often as from a flag
+	}
+	return "--" + input
+}
+
+func (cliWords) Input(input string) string { return flagName(input) }
+
+func (cliWords) Assign(input, value string) string {
+	if input == "repository" {
+		return "-R " + value
+	}
+	return "--" + input + " " + value
+}
+
+func (cliWords) Mode(name string) string { return "the " + name + " command" }
+
+func (cliWords) Missing(input string) string {
+	switch input {
+	case "token":
+		return "set GH_TOKEN (or GITHUB_TOKEN), or pass --token, with a token that has deployments write access"
+	case "repository":
+		return "pass -R owner/name, or set GH_REPO (or GITHUB_REPOSITORY)"
+	case "deployment-id":
+		return "pass --deployment-id with the id create printed (create --json | jq .deployment_id)"
+	}
+	return ""
+}
+
+func (cliWords) Permission() string {
+	return "the token needs the repo_deployment scope (classic token) or Deployments: write (fine-grained token)"
+}
+
+func (cliWords) TokenSource() string {
+	return "the token (--token, else $GH_TOKEN, else $GITHUB_TOKEN)"
 }
 
 func flagName(input string) string {

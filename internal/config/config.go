@@ -1,8 +1,12 @@
-// Package config turns the runner's environment (INPUT_* with hyphens kept, GITHUB_*) into one
-// typed configuration, and validates every input at once before any API call is made.
+// Package config turns inputs (the runner's INPUT_* variables with hyphens kept, or the CLI's
+// flags) and the run's environment (GITHUB_*) into one typed configuration, and validates every
+// input at once before any API call is made. The action and the CLI load through the same path:
+// only the lookuper differs, and every default is written once, in the struct tags below (a test
+// compares them with action.yml's).
 package config
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,60 +19,41 @@ import (
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/ghapi"
 )
 
-// Secret holds the token. It redacts itself in every fmt verb and in JSON, so a Config can be
-// printed or logged without leaking it.
-type Secret string
-
-// Value returns the token itself; the only way to read it.
-func (s Secret) Value() string { return string(s) }
-
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return "[redacted]"
-}
-
-// GoString keeps %#v from printing the token.
-func (s Secret) GoString() string { return `config.Secret("` + s.String() + `")` }
-
-// Format covers %s, %v, %q, %x and friends.
-func (s Secret) Format(f fmt.State, verb rune) { fmt.Fprint(f, s.String()) }
-
-// MarshalJSON keeps encoding/json from printing the token.
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
 // Inputs are the action's inputs as declared in action.yml, as raw text: parsing happens in
-// Validate so that every bad input is reported at once instead of the first one only.
+// Validate so that every bad input is reported at once instead of the first one only. The
+// envconfig key of a field is its input's name upper-cased with "_" for "-".
 type Inputs struct {
-	Token                 Secret `env:"TOKEN"`
-	Repository            string `env:"REPOSITORY"`
-	Mode                  string `env:"MODE, default=auto"`
-	Environment           string `env:"ENVIRONMENT"`
-	Ref                   string `env:"REF"`
-	Task                  string `env:"TASK, default=deploy"`
-	Payload               string `env:"PAYLOAD"`
-	Description           string `env:"DESCRIPTION"`
-	EnvironmentURL        string `env:"ENVIRONMENT_URL"`
-	LogURL                string `env:"LOG_URL"`
-	AutoMerge             string `env:"AUTO_MERGE, default=false"`
-	RequiredContexts      string `env:"REQUIRED_CONTEXTS"`
-	TransientEnvironment  string `env:"TRANSIENT_ENVIRONMENT, default=false"`
-	ProductionEnvironment string `env:"PRODUCTION_ENVIRONMENT"`
-	AutoInactive          string `env:"AUTO_INACTIVE, default=true"`
-	InitialState          string `env:"INITIAL_STATE, default=in_progress"`
-	State                 string `env:"STATE"`
-	DeploymentID          string `env:"DEPLOYMENT_ID"`
-	CancelledState        string `env:"CANCELLED_STATE, default=error"`
-	DeleteEnvironment     string `env:"DELETE_ENVIRONMENT, default=false"`
-	JobStatus             string `env:"JOB_STATUS"`
-	JobCheckRunID         string `env:"JOB_CHECK_RUN_ID"`
+	Token                 ghapi.Token `env:"TOKEN"`
+	Repository            string      `env:"REPOSITORY"`
+	Mode                  string      `env:"MODE, default=auto"`
+	Environment           string      `env:"ENVIRONMENT"`
+	Ref                   string      `env:"REF"`
+	Task                  string      `env:"TASK, default=deploy"`
+	Payload               string      `env:"PAYLOAD"`
+	Description           string      `env:"DESCRIPTION"`
+	EnvironmentURL        string      `env:"ENVIRONMENT_URL"`
+	LogURL                string      `env:"LOG_URL"`
+	AutoMerge             string      `env:"AUTO_MERGE, default=false"`
+	RequiredContexts      string      `env:"REQUIRED_CONTEXTS"`
+	TransientEnvironment  string      `env:"TRANSIENT_ENVIRONMENT, default=false"`
+	ProductionEnvironment string      `env:"PRODUCTION_ENVIRONMENT"`
+	AutoInactive          string      `env:"AUTO_INACTIVE, default=true"`
+	InitialState          string      `env:"INITIAL_STATE, default=in_progress"`
+	State                 string      `env:"STATE"`
+	DeploymentID          string      `env:"DEPLOYMENT_ID"`
+	CancelledState        string      `env:"CANCELLED_STATE, default=error"`
+	DeleteEnvironment     string      `env:"DELETE_ENVIRONMENT, default=false"`
+	JobStatus             string      `env:"JOB_STATUS"`
+	JobCheckRunID         string      `env:"JOB_CHECK_RUN_ID"`
 }
 
-// Runner is what the Actions runner (or a CI system / the CLI) tells us about the run.
-type Runner struct {
+// Env is what the Actions runner (or a CI system, for the CLI) says about the run.
+type Env struct {
 	Actions    bool   `env:"GITHUB_ACTIONS"`
 	Repository string `env:"GITHUB_REPOSITORY"`
 	APIURL     string `env:"GITHUB_API_URL, default=https://api.github.com"`
@@ -85,18 +70,27 @@ type Runner struct {
 	Actor      string `env:"GITHUB_ACTOR"`
 }
 
-// Config is the whole configuration of one stage.
+// Config is the whole configuration of one stage or CLI command.
 type Config struct {
 	Inputs Inputs
-	Runner Runner
+	Env    Env
 }
 
-// InputLookuper maps go-envconfig keys to the runner's input variables: ENVIRONMENT_URL is read
-// from INPUT_ENVIRONMENT-URL (the runner keeps hyphens, which go-envconfig rejects in names), and
-// an empty value counts as unset because the runner exports every declared input, "" when unset.
-func InputLookuper(getenv func(string) string) envconfig.Lookuper {
+// ActionInputs reads inputs the way the runner exports them: ENVIRONMENT_URL is read from
+// INPUT_ENVIRONMENT-URL (the runner keeps hyphens, which go-envconfig rejects in names), and an
+// empty value counts as unset because the runner exports every declared input, "" when unset.
+func ActionInputs(getenv func(string) string) envconfig.Lookuper {
 	return envconfig.LookuperFunc(func(key string) (string, bool) {
 		v := getenv("INPUT_" + strings.ReplaceAll(key, "_", "-"))
+		return v, v != ""
+	})
+}
+
+// MapInputs reads inputs from a map keyed by input name (environment-url): the CLI's flags.
+// Empty counts as unset, as for the action.
+func MapInputs(m map[string]string) envconfig.Lookuper {
+	return envconfig.LookuperFunc(func(key string) (string, bool) {
+		v := m[strings.ToLower(strings.ReplaceAll(key, "_", "-"))]
 		return v, v != ""
 	})
 }
@@ -109,243 +103,286 @@ func EnvLookuper(getenv func(string) string) envconfig.Lookuper {
 	})
 }
 
-// Load reads the inputs and the runner's variables. It only fails on malformed runner variables;
-// input problems are reported by Validate.
-func Load(ctx context.Context, getenv func(string) string) (*Config, error) {
+// Load reads the inputs and the run's environment. It only fails on malformed environment
+// variables; input problems are reported by Validate.
+func Load(ctx context.Context, inputs, env envconfig.Lookuper) (*Config, error) {
 	var c Config
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c.Inputs, Lookuper: InputLookuper(getenv)}); err != nil {
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c.Inputs, Lookuper: inputs}); err != nil {
 		return nil, fmt.Errorf("reading inputs: %w", err)
 	}
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c.Runner, Lookuper: EnvLookuper(getenv)}); err != nil {
-		return nil, fmt.Errorf("reading the runner's environment: %w", err)
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c.Env, Lookuper: env}); err != nil {
+		return nil, fmt.Errorf("reading the run's environment: %w", err)
 	}
 	return &c, nil
 }
 
-// Modes.
-const (
-	ModeAuto       = "auto"
-	ModeStart      = "start"
-	ModeFinish     = "finish"
-	ModeStatus     = "status"
-	ModeTrigger    = "trigger"
-	ModeDeactivate = "deactivate"
-	ModeDelete     = "delete"
-)
+// Problem is one bad input: which, what is wrong, and what to give instead. It holds no syntax
+// of its own: the action names inputs as YAML, the CLI as flags (internal/explain renders it).
+type Problem struct {
+	Input   string // the input's name, e.g. "environment-url" (the CLI's flag has the same name)
+	Missing bool   // the input is empty and needed (the CLI may point at an environment variable)
+	Value   string // the value given, clipped; "" when missing
+	Reason  string // what is wrong, e.g. "is not an http(s) URL"
+	Fix     string // what to do, starting with a verb, e.g. "use an absolute http(s) URL"
+	Example string // a literal value that would do, e.g. "https://app.example.com"; optional
+}
 
-// Modes lists every mode, in the order the docs present them.
-var modes = []string{ModeAuto, ModeStart, ModeFinish, ModeStatus, ModeTrigger, ModeDeactivate, ModeDelete}
+// Problems is every input problem found.
+type Problems []Problem
 
-// States are the deployment status states GitHub accepts.
-var states = []string{"error", "failure", "inactive", "in_progress", "queued", "pending", "success"}
+// Error renders the problems plainly; the action and the CLI render them in their own words.
+func (p Problems) Error() string {
+	lines := make([]string, len(p))
+	for i, pr := range p {
+		lines[i] = pr.Input
+		if pr.Value != "" {
+			lines[i] += fmt.Sprintf(" %q", pr.Value)
+		}
+		lines[i] += " " + pr.Reason + ": " + pr.Fix
+		if pr.Example != "" {
+			lines[i] += ", for example " + pr.Example
+		}
+	}
+	if len(lines) == 1 {
+		return "invalid input: " + lines[0]
+	}
+	return fmt.Sprintf("%d invalid inputs:\n  - %s", len(lines), strings.Join(lines, "\n  - "))
+}
 
 var (
 	repoRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
-	// A context name may hold almost anything but control characters.
-	maxDescription = 140
+	// finalStates are the states a job may leave a deployment in when cancelled.
+	cancelledStates = []string{"error", "failure", "inactive"}
+	initialStates   = []string{"in_progress", "queued", "pending"}
+	jobStatuses     = []string{"success", "failure", "cancelled"}
 )
 
-// RequiredContexts is the parsed required-contexts input.
-type RequiredContexts struct {
-	All  bool     // '*': every commit-status context must be success (GitHub's own default)
-	List []string // these contexts must be success; empty and !All: none checked
+const maxDescription = 140
+
+// validator collects problems; check tells whether an input is validated for the mode.
+type validator struct {
+	p    Problems
+	mode deploy.Mode
+	any  bool // the mode is unknown: validate every input, so all problems show at once
 }
 
-// Settings are the validated, typed inputs.
-type Settings struct {
-	Token                 Secret
-	Owner, Repo           string
-	Mode                  string
-	Environment           string
-	Ref                   string // "" means: resolve from the event
-	Task                  string
-	Payload               any // nil, map[string]any or string
-	Description           string
-	EnvironmentURL        string
-	LogURL                string
-	AutoMerge             bool
-	RequiredContexts      RequiredContexts
-	TransientEnvironment  bool
-	ProductionEnvironment *bool
-	AutoInactive          bool
-	InitialState          string
-	State                 string
-	DeploymentID          int64
-	CancelledState        string
-	DeleteEnvironment     bool
-	JobStatus             string
-	JobCheckRunID         int64
+func (v *validator) add(p Problem) {
+	p.Value = clip(p.Value)
+	v.p = append(v.p, p)
 }
 
-// Problems is every input problem found, each naming the input and the fix.
-type Problems []string
+func (v *validator) reads(input string) bool { return v.any || v.mode.Reads(input) }
 
-func (p Problems) Error() string {
-	if len(p) == 1 {
-		return "invalid input: " + p[0]
-	}
-	return fmt.Sprintf("%d invalid inputs:\n  - %s", len(p), strings.Join(p, "\n  - "))
+// Validate checks every input the mode reads and returns the typed settings, or Problems listing
+// all of them. deploymentIDFromEvent is the id of the deployment that triggered the run
+// (on: deployment), or 0.
+func (c *Config) Validate(deploymentIDFromEvent int64) (*deploy.Settings, error) {
+	return c.validate(nil, deploymentIDFromEvent)
 }
 
-// Validate checks every input and returns the typed settings, or Problems listing all of them.
-// deploymentIDFromEvent is the id of the deployment that triggered the run (on: deployment), or 0.
-func (c *Config) Validate(deploymentIDFromEvent int64) (*Settings, error) {
+// ValidateAs is Validate for a given mode instead of the mode input (a CLI command).
+func (c *Config) ValidateAs(m deploy.Mode, deploymentIDFromEvent int64) (*deploy.Settings, error) {
+	return c.validate(&m, deploymentIDFromEvent)
+}
+
+func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*deploy.Settings, error) {
 	in := c.Inputs
-	var p Problems
-	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
-	s := &Settings{Token: in.Token}
+	v := &validator{}
+	s := &deploy.Settings{Token: in.Token}
 
 	tok := in.Token.Value()
 	switch {
 	case tok == "":
-		add("token is empty: pass `token: ${{ github.token }}` (the default) or a token with deployments write access")
+		v.add(Problem{Input: "token", Missing: true, Reason: "is empty", Fix: "pass a token with deployments write access (the default is the job's GITHUB_TOKEN)"})
 	case strings.ContainsFunc(tok, unicode.IsSpace) || strings.ContainsFunc(tok, unicode.IsControl):
-		add("token contains whitespace: pass the token alone, without spaces or line breaks (check how the secret was stored)")
+		v.add(Problem{Input: "token", Reason: "contains whitespace", Fix: "pass the token alone, without spaces or line breaks (check how the secret was stored)"})
 	}
 
 	repo := strings.TrimSpace(in.Repository)
 	if repo == "" {
-		repo = c.Runner.Repository
+		repo = c.Env.Repository
 	}
+	owner, name, _ := strings.Cut(repo, "/")
 	switch {
 	case repo == "":
-		add("repository is empty: set `repository: owner/name` (it defaults to the current repository in Actions)")
-	case !repoRE.MatchString(repo):
-		add("repository %q is not of the form owner/name: set `repository: owner/name`", clip(repo))
+		v.add(Problem{Input: "repository", Missing: true, Reason: "is empty", Fix: "set it to owner/name (in Actions it defaults to the current repository)", Example: "octo-org/hello-world"})
+	case !repoRE.MatchString(repo) || name == "." || name == "..":
+		v.add(Problem{Input: "repository", Value: repo, Reason: "is not of the form owner/name", Fix: "set it to owner/name", Example: "octo-org/hello-world"})
 	default:
-		s.Owner, s.Repo, _ = strings.Cut(repo, "/")
+		s.Owner, s.Repo = owner, name
 	}
 
-	s.Mode = strings.ToLower(strings.TrimSpace(in.Mode))
-	if !contains(modes, s.Mode) {
-		add("mode %q is not known: use one of %s", clip(in.Mode), strings.Join(modes, ", "))
+	modeName := strings.ToLower(strings.TrimSpace(in.Mode))
+	if mode != nil {
+		s.Mode, v.mode = *mode, *mode
+	} else if m, ok := deploy.LookupMode(modeName); ok {
+		s.Mode, v.mode = m, m
+	} else {
+		v.any = true
+		v.add(Problem{Input: "mode", Value: in.Mode, Reason: "is not known", Fix: "use one of " + strings.Join(deploy.ModeNames(), ", ")})
 	}
+	m := s.Mode
 
-	s.Environment = strings.TrimSpace(in.Environment)
-	creates := s.Mode == ModeAuto || s.Mode == ModeStart || s.Mode == ModeTrigger
-	destroys := s.Mode == ModeDeactivate || s.Mode == ModeDelete
-	switch {
-	case in.Environment == "" && creates:
-		s.Environment = "production" // GitHub's own default
-	case in.Environment == "" && destroys:
-		// Never default a clean-up to production: it acts on every deployment of the environment.
-		add("environment is empty: set `environment:` to the one to clean up, for example `environment: pr-${{ github.event.pull_request.number }}` (%s acts on every deployment of it, so it never defaults to production)", s.Mode)
-	case s.Environment == "" && (creates || destroys):
-		add("environment is blank: set `environment:` to the environment's name (for example production)")
-	case utf8.RuneCountInString(s.Environment) > 255:
-		add("environment is %d characters long: GitHub allows at most 255, use a shorter name", utf8.RuneCountInString(s.Environment))
-	case strings.ContainsFunc(s.Environment, unicode.IsControl):
-		add("environment contains a control character (line break or tab): use a plain name")
-	}
-
-	s.Ref = strings.TrimSpace(in.Ref)
-	if strings.ContainsFunc(s.Ref, unicode.IsSpace) || strings.ContainsFunc(s.Ref, unicode.IsControl) {
-		add("ref %q contains whitespace: set `ref:` to one branch, tag or commit SHA", clip(s.Ref))
-	}
-	s.Task = strings.TrimSpace(in.Task)
-	if s.Task == "" || strings.ContainsFunc(s.Task, unicode.IsControl) {
-		add("task %q is empty or has control characters: set `task:` to a word such as deploy or deploy:migrations", clip(in.Task))
-	}
-
-	payload, err := parsePayload(in.Payload)
-	if err != nil {
-		add("payload: %v: pass a JSON object such as {\"key\": \"value\"} or a plain string", err)
-	}
-	s.Payload = payload
-
-	s.Description = in.Description
-	if n := utf8.RuneCountInString(s.Description); n > maxDescription {
-		add("description is %d characters long: GitHub allows at most %d, shorten it", n, maxDescription)
-	}
-
-	s.EnvironmentURL = strings.TrimSpace(in.EnvironmentURL)
-	if err := checkURL(s.EnvironmentURL); err != nil {
-		add("environment-url %q %v: use an absolute http(s) URL such as https://app.example.com", clip(s.EnvironmentURL), err)
-	}
-	s.LogURL = strings.TrimSpace(in.LogURL)
-	if err := checkURL(s.LogURL); err != nil {
-		add("log-url %q %v: use an absolute http(s) URL, or leave it empty to link this job's page", clip(s.LogURL), err)
-	}
-
-	s.AutoMerge = parseBool(&p, "auto-merge", in.AutoMerge, false)
-	s.TransientEnvironment = parseBool(&p, "transient-environment", in.TransientEnvironment, false)
-	s.AutoInactive = parseBool(&p, "auto-inactive", in.AutoInactive, true)
-	s.DeleteEnvironment = parseBool(&p, "delete-environment", in.DeleteEnvironment, false)
-	if strings.TrimSpace(in.ProductionEnvironment) != "" {
-		v := parseBool(&p, "production-environment", in.ProductionEnvironment, false)
-		s.ProductionEnvironment = &v
-	}
-
-	rc, err := parseContexts(in.RequiredContexts)
-	if err != nil {
-		add("required-contexts: %v", err)
-	}
-	s.RequiredContexts = rc
-
-	s.InitialState = strings.ToLower(strings.TrimSpace(in.InitialState))
-	if !contains([]string{"in_progress", "queued", "pending"}, s.InitialState) {
-		add("initial-state %q is not allowed: use in_progress, queued or pending", clip(in.InitialState))
-	}
-	s.State = strings.ToLower(strings.TrimSpace(in.State))
-	if s.State != "" && !contains(states, s.State) {
-		add("state %q is not a deployment state: use one of %s", clip(in.State), strings.Join(states, ", "))
-	}
-	if s.State == "" && s.Mode == ModeStatus {
-		add("state is empty: status mode sets the state you give, set `state:` (for example success)")
-	}
-	s.CancelledState = strings.ToLower(strings.TrimSpace(in.CancelledState))
-	if !contains([]string{"error", "failure", "inactive"}, s.CancelledState) {
-		add("cancelled-state %q is not allowed: use error, failure or inactive", clip(in.CancelledState))
-	}
-
-	if v := strings.TrimSpace(in.DeploymentID); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			add("deployment-id %q is not a positive number: pass the id, for example `deployment-id: ${{ steps.deploy.outputs.deployment-id }}`", clip(v))
-		}
-		s.DeploymentID = id
-	} else if s.Mode == ModeFinish || s.Mode == ModeStatus {
-		if deploymentIDFromEvent > 0 {
-			s.DeploymentID = deploymentIDFromEvent
-		} else {
-			add("deployment-id is empty: %s mode acts on an existing deployment, pass `deployment-id: ${{ steps.<start step id>.outputs.deployment-id }}` (it defaults to the event's deployment only in workflows run `on: deployment`)", s.Mode)
+	if v.reads("environment") {
+		s.Environment = strings.TrimSpace(in.Environment)
+		switch {
+		case in.Environment == "" && m.Creates:
+			s.Environment = "production" // GitHub's own default
+		case in.Environment == "" && m.Cleans:
+			// Never default a clean-up to production: it acts on every deployment of the environment.
+			v.add(Problem{Input: "environment", Missing: true, Reason: "is empty", Fix: fmt.Sprintf("name the environment to clean up (%s acts on every deployment of it, so it never defaults to production)", m.Name), Example: "pr-123"})
+		case s.Environment == "" && (m.Creates || m.Cleans):
+			v.add(Problem{Input: "environment", Reason: "is blank", Fix: "set it to the environment's name", Example: "production"})
+		case utf8.RuneCountInString(s.Environment) > 255:
+			v.add(Problem{Input: "environment", Reason: fmt.Sprintf("is %d characters long (GitHub allows at most 255)", utf8.RuneCountInString(s.Environment)), Fix: "use a shorter name"})
+		case strings.ContainsFunc(s.Environment, unicode.IsControl):
+			v.add(Problem{Input: "environment", Reason: "contains a control character (line break or tab)", Fix: "use a plain name"})
 		}
 	}
 
-	s.JobStatus = strings.ToLower(strings.TrimSpace(in.JobStatus))
-	if s.JobStatus != "" && !contains([]string{"success", "failure", "cancelled"}, s.JobStatus) {
-		add("job-status %q is not success, failure or cancelled: leave this internal input unset", clip(in.JobStatus))
-	}
-	if v := strings.TrimSpace(in.JobCheckRunID); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			add("job-check-run-id %q is not a positive number: leave this internal input unset", clip(v))
+	if v.reads("ref") {
+		s.Ref = strings.TrimSpace(in.Ref)
+		if strings.ContainsFunc(s.Ref, unicode.IsSpace) || strings.ContainsFunc(s.Ref, unicode.IsControl) {
+			v.add(Problem{Input: "ref", Value: s.Ref, Reason: "contains whitespace", Fix: "set it to one branch, tag or commit SHA"})
 		}
-		s.JobCheckRunID = id
+	}
+	if v.reads("task") {
+		s.Task = strings.TrimSpace(in.Task)
+		if s.Task == "" || strings.ContainsFunc(s.Task, unicode.IsControl) {
+			v.add(Problem{Input: "task", Value: in.Task, Reason: "is empty or has control characters", Fix: "set it to a word such as deploy or deploy:migrations"})
+		}
+	}
+	if v.reads("payload") {
+		payload, err := parsePayload(in.Payload)
+		if err != nil {
+			v.add(Problem{Input: "payload", Reason: err.Error(), Fix: `pass a JSON object such as {"key": "value"} or a plain string`})
+		}
+		s.Payload = payload
+	}
+	if v.reads("description") {
+		s.Description = in.Description
+		if n := utf8.RuneCountInString(s.Description); n > maxDescription {
+			v.add(Problem{Input: "description", Reason: fmt.Sprintf("is %d characters long (GitHub allows at most %d)", n, maxDescription), Fix: "shorten it"})
+		}
+	}
+	if v.reads("environment-url") {
+		s.EnvironmentURL = strings.TrimSpace(in.EnvironmentURL)
+		if err := checkURL(s.EnvironmentURL); err != nil {
+			v.add(Problem{Input: "environment-url", Value: s.EnvironmentURL, Reason: err.Error(), Fix: "use an absolute http(s) URL", Example: "https://app.example.com"})
+		}
+	}
+	if v.reads("log-url") {
+		s.LogURL = strings.TrimSpace(in.LogURL)
+		if err := checkURL(s.LogURL); err != nil {
+			v.add(Problem{Input: "log-url", Value: s.LogURL, Reason: err.Error(), Fix: "use an absolute http(s) URL, or leave it empty to link this job's page"})
+		}
 	}
 
-	if len(p) > 0 {
-		return nil, p
+	s.AutoMerge = v.boolean("auto-merge", in.AutoMerge)
+	s.TransientEnvironment = v.boolean("transient-environment", in.TransientEnvironment)
+	s.AutoInactive = v.boolean("auto-inactive", in.AutoInactive)
+	s.DeleteEnvironment = v.boolean("delete-environment", in.DeleteEnvironment)
+	if v.reads("production-environment") && strings.TrimSpace(in.ProductionEnvironment) != "" {
+		b := v.boolean("production-environment", in.ProductionEnvironment)
+		s.ProductionEnvironment = &b
+	}
+
+	if v.reads("required-contexts") {
+		rc, err := parseContexts(in.RequiredContexts)
+		if err != nil {
+			v.add(Problem{Input: "required-contexts", Reason: err.Error(), Fix: "separate names with one comma or a line break, or use '*' alone for every context"})
+		}
+		s.RequiredContexts = rc
+	}
+
+	s.InitialState = v.oneOf("initial-state", in.InitialState, initialStates)
+	if v.reads("state") {
+		s.State = strings.ToLower(strings.TrimSpace(in.State))
+		if s.State != "" && !contains(deploy.States, s.State) {
+			v.add(Problem{Input: "state", Value: in.State, Reason: "is not a deployment state", Fix: "use one of " + strings.Join(deploy.States, ", ")})
+		}
+		if s.State == "" && m.Existing && !m.Reads("job-status") {
+			v.add(Problem{Input: "state", Missing: true, Reason: "is empty", Fix: m.Name + " sets the state you give: set it", Example: "success"})
+		}
+	}
+	s.CancelledState = v.oneOf("cancelled-state", in.CancelledState, cancelledStates)
+
+	if v.reads("deployment-id") {
+		if val := strings.TrimSpace(in.DeploymentID); val != "" {
+			id, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || id <= 0 {
+				v.add(Problem{Input: "deployment-id", Value: val, Reason: "is not a positive number", Fix: "pass the id of the deployment, as the step that created it printed it"})
+			}
+			s.DeploymentID = id
+		} else if m.Existing {
+			if deploymentIDFromEvent > 0 {
+				s.DeploymentID = deploymentIDFromEvent
+			} else {
+				v.add(Problem{Input: "deployment-id", Missing: true, Reason: "is empty", Fix: m.Name + " acts on an existing deployment: pass the id the step that created it printed (it defaults to the event's deployment only in workflows run on: deployment)"})
+			}
+		}
+	}
+
+	if v.reads("job-status") {
+		s.JobStatus = strings.ToLower(strings.TrimSpace(in.JobStatus))
+		if s.JobStatus != "" && !contains(jobStatuses, s.JobStatus) {
+			v.add(Problem{Input: "job-status", Value: in.JobStatus, Reason: "is not success, failure or cancelled", Fix: "leave this internal input unset"})
+		}
+	}
+	if v.reads("job-check-run-id") {
+		if val := strings.TrimSpace(in.JobCheckRunID); val != "" {
+			id, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || id <= 0 {
+				v.add(Problem{Input: "job-check-run-id", Value: val, Reason: "is not a positive number", Fix: "leave this internal input unset"})
+			}
+			s.JobCheckRunID = id
+		}
+	}
+
+	if len(v.p) > 0 {
+		return nil, v.p
 	}
 	return s, nil
 }
 
-func parseBool(p *Problems, name, v string, def bool) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "":
-		return def
-	case "true":
-		return true
-	case "false":
+// boolean parses a true/false input the mode reads (false otherwise).
+func (v *validator) boolean(name, val string) bool {
+	if !v.reads(name) {
 		return false
 	}
-	*p = append(*p, fmt.Sprintf("%s %q is not a boolean: use true or false", name, clip(v)))
-	return def
+	switch strings.ToLower(strings.TrimSpace(val)) {
+	case "true":
+		return true
+	case "false", "":
+		return false
+	}
+	v.add(Problem{Input: name, Value: val, Reason: "is not a boolean", Fix: "use true or false"})
+	return false
+}
+
+// oneOf parses an input that takes one of a few words ("" when the mode does not read it).
+func (v *validator) oneOf(name, val string, allowed []string) string {
+	if !v.reads(name) {
+		return ""
+	}
+	w := strings.ToLower(strings.TrimSpace(val))
+	if !contains(allowed, w) {
+		v.add(Problem{Input: name, Value: val, Reason: "is not allowed", Fix: "use " + orList(allowed)})
+	}
+	return w
+}
+
+func orList(ws []string) string {
+	if len(ws) < 2 {
+		return strings.Join(ws, "")
+	}
+	return strings.Join(ws[:len(ws)-1], ", ") + " or " + ws[len(ws)-1]
 }
 
 // parsePayload accepts a JSON object, a JSON string, or any other text as a plain string payload.
 // Text that starts like JSON (an object, array or quoted string) must be valid JSON, so that a
-// typo in a JSON payload is an error instead of a silently stringified payload.
+// typo in a JSON payload is an error instead of a silently stringified payload. Numbers are kept
+// as written (json.Number): an id above 2^53 must reach GitHub unchanged.
 func parsePayload(v string) (any, error) {
 	t := strings.TrimSpace(v)
 	if t == "" {
@@ -353,17 +390,25 @@ func parsePayload(v string) (any, error) {
 	}
 	switch t[0] {
 	case '{':
+		dec := json.NewDecoder(strings.NewReader(t))
+		dec.UseNumber()
 		var m map[string]any
-		if err := json.Unmarshal([]byte(t), &m); err != nil {
-			return nil, fmt.Errorf("not valid JSON (%s)", jsonErr(err))
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("is not valid JSON (%s)", jsonErr(err))
+		}
+		if dec.More() {
+			return nil, errors.New("is not valid JSON (text after the object)")
+		}
+		if _, ok := m[deploy.PayloadKey]; ok {
+			return nil, fmt.Errorf("uses the key %q, which this action keeps for itself (it recognises its own deployments by it)", deploy.PayloadKey)
 		}
 		return m, nil
 	case '[':
-		return nil, errors.New("a JSON array is not allowed (GitHub takes an object or a string)")
+		return nil, errors.New("is a JSON array, which GitHub does not take (an object or a string)")
 	case '"':
 		var s string
 		if err := json.Unmarshal([]byte(t), &s); err != nil {
-			return nil, fmt.Errorf("not a valid JSON string (%s)", jsonErr(err))
+			return nil, fmt.Errorf("is not a valid JSON string (%s)", jsonErr(err))
 		}
 		return s, nil
 	}
@@ -375,16 +420,19 @@ func jsonErr(err error) string {
 	if errors.As(err, &se) {
 		return fmt.Sprintf("%v at byte %d", se, se.Offset)
 	}
+	if errors.Is(err, bytes.ErrTooLarge) {
+		return "too large"
+	}
 	return err.Error()
 }
 
-func parseContexts(v string) (RequiredContexts, error) {
+func parseContexts(v string) (deploy.RequiredContexts, error) {
 	t := strings.TrimSpace(v)
 	if t == "" {
-		return RequiredContexts{}, nil
+		return deploy.RequiredContexts{}, nil
 	}
 	if t == "*" {
-		return RequiredContexts{All: true}, nil
+		return deploy.RequiredContexts{All: true}, nil
 	}
 	var list []string
 	var items []string
@@ -399,15 +447,15 @@ func parseContexts(v string) (RequiredContexts, error) {
 		c := strings.TrimSpace(item)
 		switch {
 		case c == "":
-			return RequiredContexts{}, errors.New("an empty context name (two commas in a row?): separate names with one comma or a line break")
+			return deploy.RequiredContexts{}, errors.New("has an empty context name (two commas in a row?)")
 		case c == "*":
-			return RequiredContexts{}, errors.New("'*' (all contexts) cannot be combined with names: use '*' alone or a list of names")
+			return deploy.RequiredContexts{}, errors.New("combines '*' (all contexts) with names")
 		case strings.ContainsFunc(c, unicode.IsControl):
-			return RequiredContexts{}, fmt.Errorf("context %q has a control character: use the context's name as shown on the commit", clip(c))
+			return deploy.RequiredContexts{}, fmt.Errorf("has a context %q with a control character", clip(c))
 		}
 		list = append(list, c)
 	}
-	return RequiredContexts{List: list}, nil
+	return deploy.RequiredContexts{List: list}, nil
 }
 
 func checkURL(v string) error {

@@ -13,7 +13,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func load(t *testing.T, m map[string]string) *Config {
 	t.Helper()
-	c, err := Load(context.Background(), env(m))
+	c, err := Load(context.Background(), ActionInputs(env(m)), EnvLookuper(env(m)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestHyphenatedInputsAndEmptyMeansDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Mode != "auto" || s.Task != "deploy" || !s.AutoInactive || s.InitialState != "in_progress" || s.Environment != "production" {
+	if s.Mode.Name != "auto" || s.Task != "deploy" || !s.AutoInactive || s.InitialState != "in_progress" || s.Environment != "production" {
 		t.Errorf("defaults not applied: %+v", s)
 	}
 	if s.EnvironmentURL != "https://x.example.com" || s.Owner != "o" || s.Repo != "r" {
@@ -52,8 +52,8 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 	}
 	for _, want := range []string{"token", "repository", "mode", "state", "environment-url", "payload"} {
 		found := false
-		for _, msg := range p {
-			found = found || strings.HasPrefix(msg, want+" ") || strings.HasPrefix(msg, want+":")
+		for _, pr := range p {
+			found = found || pr.Input == want && pr.Reason != "" && pr.Fix != ""
 		}
 		if !found {
 			t.Errorf("no problem named %s in %q", want, p)

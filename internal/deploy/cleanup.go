@@ -6,8 +6,19 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/deployment-action/deployment-action/internal/ghapi"
 	"github.com/google/go-github/v62/github"
 )
+
+// deactivate and delete: main makes every deployment of an environment inactive and, for
+// delete, deletes them (and the environment itself with delete-environment).
+func (d *Deployer) mainCleanup(ctx context.Context, j Job, r *Report) error {
+	s := j.Settings
+	del := s.Mode.Name == "delete"
+	rep, err := d.Cleanup(ctx, CleanupSpec{Environment: s.Environment, Delete: del, DeleteEnvironment: del && s.DeleteEnvironment})
+	r.Cleanup = rep
+	return err
+}
 
 // CleanupSpec says what to clean up.
 type CleanupSpec struct {
@@ -38,7 +49,7 @@ func (d *Deployer) Cleanup(ctx context.Context, spec CleanupSpec) (*CleanupRepor
 	for {
 		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
 		if err != nil {
-			return rep, explain(err, opList, "", spec.Environment)
+			return rep, Fail(err, ghapi.OpListDeployments, "")
 		}
 		deps = append(deps, page...)
 		if next.Next == 0 {
@@ -75,7 +86,7 @@ func (d *Deployer) Cleanup(ctx context.Context, spec CleanupSpec) (*CleanupRepor
 			switch {
 			case err != nil:
 				rep.Failed++
-				errs = append(errs, fmt.Errorf("deployment %d: %w", dep.GetID(), err))
+				errs = append(errs, &ItemError{ID: dep.GetID(), Err: err})
 			case deactivated:
 				rep.Deactivated++
 			default:
@@ -92,22 +103,45 @@ func (d *Deployer) Cleanup(ctx context.Context, spec CleanupSpec) (*CleanupRepor
 	}
 	if len(errs) == 0 && spec.DeleteEnvironment {
 		if err := d.API.DeleteEnvironment(ctx, d.Owner, d.Repo, spec.Environment); err != nil {
-			errs = append(errs, explain(err, opDeleteEnv, "", spec.Environment))
+			errs = append(errs, Fail(err, ghapi.OpDeleteEnvironment, spec.Environment))
 		} else {
 			rep.EnvironmentDeleted = true
 		}
 	}
 	if len(errs) > 0 {
-		return rep, fmt.Errorf("clean-up of %s: %d of %d deployments failed: %w", spec.Environment, rep.Failed, rep.Found, errors.Join(errs...))
+		return rep, &CleanupError{Environment: spec.Environment, Failed: rep.Failed, Found: rep.Found, Errs: errs}
 	}
 	return rep, nil
 }
+
+// CleanupError lists what a clean-up could not do: *ItemError for deployments, and the
+// environment's own failure or the cancellation.
+type CleanupError struct {
+	Environment   string
+	Failed, Found int
+	Errs          []error
+}
+
+func (e *CleanupError) Error() string {
+	return fmt.Sprintf("clean-up of %s: %d of %d deployments failed: %v", e.Environment, e.Failed, e.Found, errors.Join(e.Errs...))
+}
+
+func (e *CleanupError) Unwrap() []error { return e.Errs }
+
+// ItemError is the failure of one deployment among many.
+type ItemError struct {
+	ID  int64
+	Err error
+}
+
+func (e *ItemError) Error() string { return fmt.Sprintf("deployment %d: %v", e.ID, e.Err) }
+func (e *ItemError) Unwrap() error { return e.Err }
 
 // cleanOne makes one deployment inactive unless it already is, then deletes it when asked.
 func (d *Deployer) cleanOne(ctx context.Context, id int64, del bool) (deactivated, deleted bool, err error) {
 	sts, _, err := d.API.ListDeploymentStatuses(ctx, d.Owner, d.Repo, id, &github.ListOptions{PerPage: 1})
 	if err != nil {
-		return false, false, explain(err, opList, "", "")
+		return false, false, Fail(err, ghapi.OpListDeploymentStatuses, fmt.Sprint(id))
 	}
 	if len(sts) == 0 || sts[0].GetState() != "inactive" {
 		if _, err := d.SetStatus(ctx, id, StatusSpec{State: "inactive"}); err != nil {
@@ -117,7 +151,7 @@ func (d *Deployer) cleanOne(ctx context.Context, id int64, del bool) (deactivate
 	}
 	if del {
 		if err := d.API.DeleteDeployment(ctx, d.Owner, d.Repo, id); err != nil {
-			return deactivated, false, explain(err, opDelete, fmt.Sprint(id), "")
+			return deactivated, false, Fail(err, ghapi.OpDeleteDeployment, fmt.Sprint(id))
 		}
 		deleted = true
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
-	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 )
 
@@ -85,7 +84,7 @@ type CreateSpec struct {
 	Ref, Task, Environment, Description string
 	Payload                             any // nil, map[string]any or string
 	AutoMerge                           bool
-	RequiredContexts                    config.RequiredContexts
+	RequiredContexts                    RequiredContexts
 	Transient                           bool
 	Production                          *bool
 	RequestID                           string // unique per create; see PayloadKey
@@ -144,7 +143,7 @@ func (c CreateSpec) request() *github.DeploymentRequest {
 func (d *Deployer) Create(ctx context.Context, spec CreateSpec) (*github.Deployment, error) {
 	dep, err := d.API.CreateDeployment(ctx, d.Owner, d.Repo, spec.request())
 	if err != nil {
-		return nil, explain(err, opCreate, spec.Ref, spec.Environment)
+		return nil, Fail(err, ghapi.OpCreateDeployment, spec.Ref)
 	}
 	d.debugf("created deployment %d for %s in %s", dep.GetID(), dep.GetRef(), dep.GetEnvironment())
 	return dep, nil
@@ -173,7 +172,7 @@ func (d *Deployer) SetStatus(ctx context.Context, id int64, s StatusSpec) (*gith
 	}
 	st, err := d.API.CreateDeploymentStatus(ctx, d.Owner, d.Repo, id, req)
 	if err != nil {
-		return nil, explain(err, opStatus, strconv.FormatInt(id, 10), s.State)
+		return nil, Fail(err, ghapi.OpCreateDeploymentStatus, strconv.FormatInt(id, 10))
 	}
 	d.debugf("deployment %d is now %s (status %d)", id, s.State, st.GetID())
 	return st, nil
@@ -182,15 +181,12 @@ func (d *Deployer) SetStatus(ctx context.Context, id int64, s StatusSpec) (*gith
 // FindByRequestID looks for the deployment a create with this request id produced. It is how
 // post recovers a deployment whose create was interrupted before its id could be saved.
 func (d *Deployer) FindByRequestID(ctx context.Context, spec CreateSpec, since time.Time) (*github.Deployment, error) {
-	opts := &github.DeploymentsListOptions{Environment: spec.Environment, Task: spec.Task, ListOptions: github.ListOptions{PerPage: 30}}
-	deps, _, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
+	opts := &github.DeploymentsListOptions{Ref: spec.Ref, Environment: spec.Environment, Task: spec.Task}
+	deps, err := d.API.FindDeployments(ctx, d.Owner, d.Repo, opts, since)
 	if err != nil {
-		return nil, explain(err, opList, "", spec.Environment)
+		return nil, Fail(err, ghapi.OpListDeployments, "")
 	}
 	for _, dep := range deps {
-		if dep.GetCreatedAt().Before(since.Add(-2 * time.Minute)) {
-			continue
-		}
 		if requestIDOf(dep) == spec.RequestID {
 			return dep, nil
 		}

@@ -10,19 +10,24 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
-
-	"github.com/deployment-action/deployment-action/internal/config"
-	"github.com/deployment-action/deployment-action/internal/ghapi"
 )
 
-func settings(mode string) *config.Settings {
-	return &config.Settings{Mode: mode, Environment: "staging", Task: "deploy", InitialState: "in_progress",
+func mustMode(name string) Mode {
+	m, ok := LookupMode(name)
+	if !ok {
+		panic("no mode " + name)
+	}
+	return m
+}
+
+func settings(mode string) *Settings {
+	return &Settings{Mode: mustMode(mode), Environment: "staging", Task: "deploy", InitialState: "in_progress",
 		AutoInactive: true, CancelledState: "error", JobStatus: "success", Owner: "o", Repo: "r"}
 }
 
 var testRun = Run{ServerURL: "https://github.com", Repository: "o/r", RunID: "77", RunAttempt: "1", CheckRunID: 5}
 
-func stage(t *testing.T, d *Deployer, st mapState, name string, s *config.Settings) *Report {
+func stage(t *testing.T, d *Deployer, st mapState, name Stage, s *Settings) *Report {
 	t.Helper()
 	rep, err := d.Stage(context.Background(), Job{Stage: name, Settings: s, Run: testRun, Ref: "main", State: st})
 	if err != nil {
@@ -39,7 +44,7 @@ func TestAutoLifecycleIsThreeRequests(t *testing.T) {
 			f := newFake()
 			d := &Deployer{API: f, Owner: "o", Repo: "r"}
 			st := mapState{}
-			s := settings(config.ModeAuto)
+			s := settings("auto")
 			stage(t, d, st, StagePre, s)
 			main := stage(t, d, st, StageMain, s)
 			if main.DeploymentID == 0 || main.State != "in_progress" || main.LogURL != "https://github.com/o/r/actions/runs/77/job/5" {
@@ -66,7 +71,7 @@ func TestLocalActionMainCreates(t *testing.T) {
 	f := newFake()
 	d := &Deployer{API: f, Owner: "o", Repo: "r"}
 	st := mapState{}
-	s := settings(config.ModeAuto)
+	s := settings("auto")
 	s.EnvironmentURL = "https://pr-1.example.com"
 	main := stage(t, d, st, StageMain, s) // no pre: a `uses: ./` action
 	if !main.CreatedHere || main.State != "in_progress" {
@@ -87,7 +92,7 @@ func TestFailedInitialStatusIsRepairedAndFinished(t *testing.T) {
 	f.failOn["status in_progress"] = errors.New("boom")
 	d := &Deployer{API: f, Owner: "o", Repo: "r"}
 	st := mapState{}
-	s := settings(config.ModeAuto)
+	s := settings("auto")
 	if _, err := d.Stage(context.Background(), Job{Stage: StagePre, Settings: s, Run: testRun, Ref: "main", State: st}); err == nil {
 		t.Fatal("pre: want the status error reported")
 	}
@@ -105,7 +110,7 @@ func TestFailedInitialStatusIsRepairedAndFinished(t *testing.T) {
 
 // interruptedCreate makes the state a stage leaves when its create reached GitHub but the stage
 // died before saving the deployment's id: only the request id is known.
-func interruptedCreate(t *testing.T, d *Deployer, s *config.Settings) mapState {
+func interruptedCreate(t *testing.T, d *Deployer, s *Settings) mapState {
 	t.Helper()
 	reqID := NewRequestID()
 	st := mapState{KeyRequestID: reqID}
@@ -120,7 +125,7 @@ func TestPostRecoversInterruptedCreate(t *testing.T) {
 	t.Parallel()
 	f := newFake()
 	d := &Deployer{API: f, Owner: "o", Repo: "r"}
-	s := settings(config.ModeAuto)
+	s := settings("auto")
 	st := interruptedCreate(t, d, s)
 	s.JobStatus = "cancelled"
 	rep := stage(t, d, st, StagePost, s)
@@ -133,7 +138,7 @@ func TestPostWithoutDeploymentDoesNothing(t *testing.T) {
 	t.Parallel()
 	f := newFake()
 	d := &Deployer{API: f, Owner: "o", Repo: "r"}
-	rep := stage(t, d, mapState{}, StagePost, settings(config.ModeAuto))
+	rep := stage(t, d, mapState{}, StagePost, settings("auto"))
 	if rep.Skipped == "" || len(f.Calls()) != 0 {
 		t.Fatalf("post made calls %q (skipped=%q)", f.Calls(), rep.Skipped)
 	}
@@ -145,11 +150,11 @@ func TestModesRequestCounts(t *testing.T) {
 		mode, state string
 		want        []string
 	}{
-		{config.ModeTrigger, "", []string{"create", "status success"}},
-		{config.ModeTrigger, "failure", []string{"create", "status failure"}},
-		{config.ModeStart, "", []string{"create", "status in_progress"}},
-		{config.ModeStatus, "queued", []string{"status queued"}},
-		{config.ModeFinish, "", []string{"status success"}},
+		{"trigger", "", []string{"create", "status success"}},
+		{"trigger", "failure", []string{"create", "status failure"}},
+		{"start", "", []string{"create", "status in_progress"}},
+		{"status", "queued", []string{"status queued"}},
+		{"finish", "", []string{"status success"}},
 	} {
 		t.Run(tc.mode+tc.state, func(t *testing.T) {
 			t.Parallel()
@@ -157,7 +162,7 @@ func TestModesRequestCounts(t *testing.T) {
 			d := &Deployer{API: f, Owner: "o", Repo: "r"}
 			s := settings(tc.mode)
 			s.State, s.DeploymentID = tc.state, 42
-			for _, name := range []string{StagePre, StageMain, StagePost} {
+			for _, name := range []Stage{StagePre, StageMain, StagePost} {
 				stage(t, d, mapState{}, name, s)
 			}
 			if got := f.Calls(); !reflect.DeepEqual(got, tc.want) {
@@ -185,12 +190,12 @@ func TestCreateRequestBody(t *testing.T) {
 		t.Error("request() changed the caller's payload map")
 	}
 	spec.Payload = "plain text"
-	spec.RequiredContexts = config.RequiredContexts{All: true}
+	spec.RequiredContexts = RequiredContexts{All: true}
 	req = spec.request()
 	if req.Payload != "plain text" || req.RequiredContexts != nil {
 		t.Errorf("string payload / all contexts: payload=%v contexts=%v", req.Payload, req.RequiredContexts)
 	}
-	spec.RequiredContexts = config.RequiredContexts{List: []string{"ci/build"}}
+	spec.RequiredContexts = RequiredContexts{List: []string{"ci/build"}}
 	if got := *spec.request().RequiredContexts; !reflect.DeepEqual(got, []string{"ci/build"}) {
 		t.Errorf("listed contexts = %v", got)
 	}
@@ -246,31 +251,6 @@ func TestCleanupAllPagesSkipsInactive(t *testing.T) {
 	}
 }
 
-func TestExplainNamesTheFix(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		err  error
-		o    op
-		want string
-	}{
-		{&ghapi.AutoMergedError{Message: "Auto-merged main into x"}, opCreate, "auto-merge: false"},
-		{&ghapi.APIError{Status: 409, Message: "Conflict: Commit status checks failed for main.", Errors: []ghapi.FieldError{{Contexts: []ghapi.ContextState{{Context: "ci/test", State: "failure"}}}}}, opCreate, "ci/test (failure)"},
-		{&ghapi.APIError{Status: 403, Message: "Resource not accessible by integration"}, opCreate, "deployments: write"},
-		{&ghapi.APIError{Status: 403, Message: "Resource not accessible by integration"}, opDeleteEnv, "Administration: write"},
-		{&ghapi.APIError{Status: 404, Message: "Not Found"}, opStatus, "deployment-id"},
-		{&ghapi.APIError{Status: 404, Message: "Not Found"}, opCreate, "`repository`"},
-		{&ghapi.APIError{Status: 422, Message: "No ref found for: nope"}, opCreate, "`ref` input"},
-		{&ghapi.RateLimitError{Secondary: true, Reset: time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC), Err: &ghapi.APIError{Status: 403, Message: "You have exceeded a secondary rate limit"}}, opCreate, "secondary rate limit"},
-		{&ghapi.RateLimitError{Reset: time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC), Err: &ghapi.APIError{Status: 403}}, opStatus, "10:00:05 UTC"},
-	}
-	for _, c := range cases {
-		got := explain(c.err, c.o, "nope", "").Error()
-		if !strings.Contains(got, c.want) {
-			t.Errorf("explain(%v) = %q, want it to mention %q", c.err, got, c.want)
-		}
-	}
-}
-
 // lateCommitAPI hides the first create from the first listings, as GitHub may when a request was
 // cut off mid-flight and is still being processed.
 type lateCommitAPI struct {
@@ -278,12 +258,12 @@ type lateCommitAPI struct {
 	hidden int
 }
 
-func (l *lateCommitAPI) ListDeployments(ctx context.Context, o, r string, opts *github.DeploymentsListOptions) ([]*github.Deployment, ghapi.Page, error) {
+func (l *lateCommitAPI) FindDeployments(ctx context.Context, o, r string, opts *github.DeploymentsListOptions, since time.Time) ([]*github.Deployment, error) {
 	if l.hidden > 0 {
 		l.hidden--
-		return nil, ghapi.Page{}, nil
+		return nil, nil
 	}
-	return l.fakeAPI.ListDeployments(ctx, o, r, opts)
+	return l.fakeAPI.FindDeployments(ctx, o, r, opts, since)
 }
 
 func TestPostWaitsForALateCommittedCreate(t *testing.T) {
@@ -291,7 +271,7 @@ func TestPostWaitsForALateCommittedCreate(t *testing.T) {
 	f := newFake()
 	api := &lateCommitAPI{fakeAPI: f, hidden: 2}
 	d := &Deployer{API: api, Owner: "o", Repo: "r", RecoverWaits: []time.Duration{0, time.Millisecond, time.Millisecond}}
-	s := settings(config.ModeAuto)
+	s := settings("auto")
 	st := interruptedCreate(t, d, s)
 	rep := stage(t, d, st, StagePost, s)
 	if !rep.Recovered || rep.State != "success" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
@@ -87,6 +88,26 @@ func (f *fakeAPI) ListDeployments(_ context.Context, _, _ string, opts *github.D
 		return all[lo:], ghapi.Page{}, nil
 	}
 	return all[lo:hi], ghapi.Page{Next: page + 1}, nil
+}
+
+func (f *fakeAPI) FindDeployments(ctx context.Context, o, r string, opts *github.DeploymentsListOptions, since time.Time) ([]*github.Deployment, error) {
+	var out []*github.Deployment
+	for page := 1; ; page++ {
+		o2 := *opts
+		o2.PerPage, o2.Page = 100, page
+		deps, next, err := f.ListDeployments(ctx, o, r, &o2)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range deps {
+			if !d.GetCreatedAt().Before(since) {
+				out = append(out, d)
+			}
+		}
+		if next.Next == 0 {
+			return out, nil
+		}
+	}
 }
 
 func (f *fakeAPI) DeleteDeployment(_ context.Context, _, _ string, id int64) error {

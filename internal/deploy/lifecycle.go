@@ -8,15 +8,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
-	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
-)
-
-// Stages of a container action.
-const (
-	StagePre  = "pre"
-	StageMain = "main"
-	StagePost = "post"
 )
 
 // State keys kept between stages (GITHUB_STATE → STATE_<key>).
@@ -42,16 +34,17 @@ type StateStore interface {
 
 // Job is one stage's input: the validated settings and the run around it.
 type Job struct {
-	Stage    string
-	Settings *config.Settings
+	Stage    Stage
+	Settings *Settings
 	Run      Run
-	Ref      string // resolved ref to deploy (settings.Ref or the event's)
-	State    StateStore
+	Ref      string     // resolved ref to deploy (settings.Ref or the event's)
+	State    StateStore // never nil: the CLI passes an in-memory one
 }
 
 // Report is what a stage did, for outputs, the summary and the CLI.
 type Report struct {
-	Mode, Stage    string
+	Mode           string
+	Stage          Stage
 	Skipped        string // why the stage did nothing
 	DeploymentID   int64
 	DeploymentURL  string
@@ -69,82 +62,16 @@ type Report struct {
 	Cleanup        *CleanupReport
 }
 
-// Stage runs one stage of the action.
+// Stage runs one stage of the action: the mode's function for it, or nothing.
 func (d *Deployer) Stage(ctx context.Context, j Job) (*Report, error) {
 	s := j.Settings
-	r := &Report{Mode: s.Mode, Stage: j.Stage, Environment: s.Environment, Rerun: j.Run.Rerun(), RunAttempt: j.Run.RunAttempt}
-	switch j.Stage {
-	case StagePre:
-		if s.Mode != config.ModeAuto {
-			r.Skipped = fmt.Sprintf("mode %s: nothing to do in pre", s.Mode)
-			return r, nil
-		}
-		return r, d.start(ctx, j, r)
-	case StagePost:
-		if s.Mode != config.ModeAuto {
-			r.Skipped = fmt.Sprintf("mode %s: nothing to do in post", s.Mode)
-			return r, nil
-		}
-		return r, d.finishAuto(ctx, j, r)
-	case StageMain:
-	default:
-		return nil, fmt.Errorf("unknown stage %q", j.Stage)
+	r := &Report{Mode: s.Mode.Name, Stage: j.Stage, Environment: s.Environment, Rerun: j.Run.Rerun(), RunAttempt: j.Run.RunAttempt}
+	f := s.Mode.stage(j.Stage)
+	if f == nil {
+		r.Skipped = fmt.Sprintf("mode %s: nothing to do in %s", s.Mode.Name, j.Stage)
+		return r, nil
 	}
-
-	switch s.Mode {
-	case config.ModeAuto:
-		if id := j.State.State(KeyDeploymentID); id != "" {
-			r.fromState(j.State)
-			// Inputs are evaluated again in main: an environment URL known by now is the
-			// output (post will put it on the final status).
-			if s.EnvironmentURL != "" {
-				r.EnvironmentURL = s.EnvironmentURL
-			}
-			if s.LogURL != "" {
-				r.LogURL = s.LogURL
-			}
-			if r.State == "" {
-				// pre created the deployment but its initial status failed: set it now.
-				return r, d.setInitial(ctx, j, r)
-			}
-			return r, nil
-		}
-		if j.State.State(KeyRequestID) != "" {
-			// pre started a create and was cut off (its failure would normally end the job before
-			// main): find that deployment instead of creating a second one.
-			if err := d.recover(ctx, j, r); err != nil || r.DeploymentID != 0 {
-				if err == nil {
-					err = d.setInitial(ctx, j, r)
-				}
-				return r, err
-			}
-		}
-		// pre did not run (a local `uses: ./` action): main creates the deployment itself.
-		return r, d.start(ctx, j, r)
-	case config.ModeStart:
-		return r, d.start(ctx, j, r)
-	case config.ModeTrigger:
-		if err := d.create(ctx, j, r); err != nil {
-			return r, err
-		}
-		state := s.State
-		if state == "" {
-			state = "success"
-		}
-		return r, d.status(ctx, j, r, state, s.EnvironmentURL)
-	case config.ModeFinish, config.ModeStatus:
-		r.DeploymentID = s.DeploymentID
-		state := s.State
-		if state == "" { // finish without a state: the job's status so far
-			state, _ = FinalState(s.JobStatus, s.CancelledState)
-		}
-		return r, d.status(ctx, j, r, state, s.EnvironmentURL)
-	case config.ModeDeactivate, config.ModeDelete:
-		rep, err := d.Cleanup(ctx, CleanupSpec{Environment: s.Environment, Delete: s.Mode == config.ModeDelete, DeleteEnvironment: s.DeleteEnvironment && s.Mode == config.ModeDelete})
-		r.Cleanup = rep
-		return r, err
-	}
-	return nil, fmt.Errorf("unknown mode %q", s.Mode)
+	return r, f(d, ctx, j, r)
 }
 
 func (j Job) createSpec(requestID string) CreateSpec {
@@ -166,12 +93,10 @@ func (d *Deployer) start(ctx context.Context, j Job, r *Report) error {
 // interrupted at any point leaves post able to find and finish the deployment.
 func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
 	reqID := NewRequestID()
-	if j.State != nil {
-		if err := j.State.SaveState(KeyRequestID, reqID); err != nil {
-			return fmt.Errorf("saving state: %w", err)
-		}
-		_ = j.State.SaveState(KeyCreatedAt, time.Now().UTC().Format(time.RFC3339))
+	if err := j.State.SaveState(KeyRequestID, reqID); err != nil {
+		return fmt.Errorf("saving state: %w", err)
 	}
+	_ = j.State.SaveState(KeyCreatedAt, time.Now().UTC().Format(time.RFC3339))
 	dep, err := d.Create(ctx, j.createSpec(reqID))
 	if err != nil {
 		return err
@@ -183,9 +108,6 @@ func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
 // saveDeployment records the deployment in the report and, first thing, in the state.
 func saveDeployment(j Job, r *Report, dep *github.Deployment) error {
 	r.fromDeployment(dep)
-	if j.State == nil {
-		return nil
-	}
 	for k, v := range map[string]string{KeyDeploymentID: strconv.FormatInt(dep.GetID(), 10), KeyDeploymentURL: dep.GetURL(),
 		KeyEnvironment: dep.GetEnvironment(), KeyRef: dep.GetRef(), KeySHA: dep.GetSHA()} {
 		if err := j.State.SaveState(k, v); err != nil {
@@ -202,7 +124,7 @@ func (d *Deployer) setInitial(ctx context.Context, j Job, r *Report) error {
 // status sets a state on r's deployment, carrying the environment URL so no status clears it.
 func (d *Deployer) status(ctx context.Context, j Job, r *Report, state, envURL string) error {
 	s := j.Settings
-	if envURL == "" && j.State != nil {
+	if envURL == "" {
 		envURL = j.State.State(KeyEnvironmentURL)
 	}
 	logURL := s.LogURL
@@ -220,7 +142,7 @@ func (d *Deployer) status(ctx context.Context, j Job, r *Report, state, envURL s
 	if r.DeploymentURL == "" {
 		r.DeploymentURL = st.GetDeploymentURL()
 	}
-	if j.State != nil && (j.Stage == StagePre || j.Stage == StageMain) {
+	if j.Stage == StagePre || j.Stage == StageMain {
 		for k, v := range map[string]string{KeyStatusID: strconv.FormatInt(r.StatusID, 10), KeyState: r.State,
 			KeyEnvironmentURL: envURL, KeyLogURL: logURL} {
 			if err := j.State.SaveState(k, v); err != nil {
@@ -229,23 +151,6 @@ func (d *Deployer) status(ctx context.Context, j Job, r *Report, state, envURL s
 		}
 	}
 	return nil
-}
-
-// finishAuto is post in auto mode: set the final state from the job's status, whatever happened
-// before (failed initial status, interrupted create, cancelled job).
-func (d *Deployer) finishAuto(ctx context.Context, j Job, r *Report) error {
-	st := j.State
-	r.fromState(st)
-	if r.DeploymentID == 0 {
-		if err := d.recover(ctx, j, r); err != nil || r.DeploymentID == 0 {
-			return err
-		}
-	}
-	state, known := FinalState(j.Settings.JobStatus, j.Settings.CancelledState)
-	if !known {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("job status %q is unknown; marking the deployment %s so it does not stay in progress", j.Settings.JobStatus, state))
-	}
-	return d.status(ctx, j, r, state, j.Settings.EnvironmentURL)
 }
 
 // recover finds the deployment that an interrupted create (whose request id was saved) made.

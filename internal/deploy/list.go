@@ -2,9 +2,7 @@ package deploy
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -50,7 +48,7 @@ func (d *Deployer) List(ctx context.Context, spec ListSpec) ([]Listed, error) {
 	for len(deps) < limit {
 		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
 		if err != nil {
-			return nil, explain(err, opList, "", spec.Environment)
+			return nil, Fail(err, ghapi.OpListDeployments, "")
 		}
 		deps = append(deps, page...)
 		if next.Next == 0 || len(page) == 0 {
@@ -104,15 +102,11 @@ func (d *Deployer) List(ctx context.Context, spec ListSpec) ([]Listed, error) {
 }
 
 // Get returns one deployment with its latest status. A deployment that does not exist is a
-// UserError naming the id, so a mistyped id reads as such rather than as a missing repository.
+// Failure naming deployment-id, so a mistyped id reads as such rather than as a missing repository.
 func (d *Deployer) Get(ctx context.Context, id int64) (*Listed, error) {
 	dep, err := d.API.GetDeployment(ctx, d.Owner, d.Repo, id)
 	if err != nil {
-		var apiErr *ghapi.APIError
-		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
-			return nil, &UserError{Err: err, Msg: fmt.Sprintf("deployment %d was not found (404) in %s/%s: check the deployment id and the repository; a token without access to the repository also gets 404", id, d.Owner, d.Repo)}
-		}
-		return nil, explain(err, opList, "", "")
+		return nil, Fail(err, ghapi.OpGetDeployment, strconv.FormatInt(id, 10))
 	}
 	l := listedFrom(dep)
 	if err := d.latest(ctx, &l); err != nil {
@@ -124,7 +118,7 @@ func (d *Deployer) Get(ctx context.Context, id int64) (*Listed, error) {
 func (d *Deployer) latest(ctx context.Context, l *Listed) error {
 	sts, _, err := d.API.ListDeploymentStatuses(ctx, d.Owner, d.Repo, l.ID, &github.ListOptions{PerPage: 1})
 	if err != nil {
-		return fmt.Errorf("deployment %d: %w", l.ID, explain(err, opList, "", l.Environment))
+		return &ItemError{ID: l.ID, Err: Fail(err, ghapi.OpListDeploymentStatuses, strconv.FormatInt(l.ID, 10))}
 	}
 	if len(sts) > 0 {
 		st := sts[0]

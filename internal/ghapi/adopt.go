@@ -24,15 +24,14 @@ const (
 func (c *Client) findCreatedDeployment(ctx context.Context, g *github.Client, owner, repo string, req *github.DeploymentRequest, firstAttempt time.Time) (*github.Deployment, error) {
 	opts := &github.DeploymentsListOptions{
 		Ref:         req.GetRef(),
-		Task:        req.GetTask(),
-		Environment: req.GetEnvironment(),
-		ListOptions: github.ListOptions{PerPage: 30},
+		Task:        orDefault(req.Task, defaultTask),
+		Environment: orDefault(req.Environment, defaultEnvironment),
 	}
-	ds, _, err := g.Repositories.ListDeployments(ctx, owner, repo, opts)
+	notBefore := firstAttempt.Add(-c.retry.ClockSkew)
+	ds, err := listSince(ctx, g, owner, repo, opts, notBefore)
 	if err != nil {
 		return nil, err
 	}
-	notBefore := firstAttempt.Add(-c.retry.ClockSkew)
 	var matches []*github.Deployment
 	for _, d := range ds {
 		if deploymentMatches(d, req, notBefore) {
@@ -51,6 +50,44 @@ func (c *Client) findCreatedDeployment(ctx context.Context, g *github.Client, ow
 		}
 		return nil, permanent(fmt.Errorf("create deployment: the response was lost and %d deployments %v match the request; "+
 			"refusing to guess which one is ours (put a unique id into the payload to tell them apart)", len(ids), ids))
+	}
+}
+
+// FindDeployments returns the deployments matching opts' filters created at or after since, less
+// the clock-skew allowance, newest first, reading as many pages as that takes.
+func (c *Client) FindDeployments(ctx context.Context, owner, repo string, opts *github.DeploymentsListOptions, since time.Time) ([]*github.Deployment, error) {
+	var out []*github.Deployment
+	err := c.do(ctx, OpListDeployments, func(ctx context.Context, g *github.Client) error {
+		var err error
+		out, err = listSince(ctx, g, owner, repo, opts, since.Add(-c.retry.ClockSkew))
+		return err
+	})
+	return out, c.finish(err)
+}
+
+// listSince pages through a filtered listing (newest first) until it passes notBefore, so that
+// any number of deployments made meanwhile (other matrix legs) cannot hide the one looked for.
+func listSince(ctx context.Context, g *github.Client, owner, repo string, filter *github.DeploymentsListOptions, notBefore time.Time) ([]*github.Deployment, error) {
+	opts := *filter
+	opts.PerPage, opts.Page = 100, 1
+	var out []*github.Deployment
+	for {
+		page, resp, err := g.Repositories.ListDeployments(ctx, owner, repo, &opts)
+		if err != nil {
+			return nil, err
+		}
+		older := false
+		for _, d := range page {
+			if d.CreatedAt != nil && d.CreatedAt.Before(notBefore) {
+				older = true
+				continue
+			}
+			out = append(out, d)
+		}
+		if older || resp == nil || resp.NextPage == 0 || len(page) == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
 	}
 }
 

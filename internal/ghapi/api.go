@@ -5,6 +5,7 @@ package ghapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -19,6 +20,10 @@ type API interface {
 	GetDeployment(ctx context.Context, owner, repo string, id int64) (*github.Deployment, error)
 	// ListDeployments returns one page; Page.Next is 0 on the last page.
 	ListDeployments(ctx context.Context, owner, repo string, opts *github.DeploymentsListOptions) ([]*github.Deployment, Page, error)
+	// FindDeployments returns every deployment matching opts' filters that was created at or
+	// after since (less the clock-skew allowance), newest first, reading as many pages as that
+	// takes. It is how an interrupted create is found again.
+	FindDeployments(ctx context.Context, owner, repo string, opts *github.DeploymentsListOptions, since time.Time) ([]*github.Deployment, error)
 	DeleteDeployment(ctx context.Context, owner, repo string, id int64) error
 	// CreateDeploymentStatus adds a status. A retried status never leaves a different state than
 	// the one asked for.

@@ -149,7 +149,7 @@ func (c *Client) finish(err error) error { return redact(c.token, err) }
 // GetDeployment fetches one deployment.
 func (c *Client) GetDeployment(ctx context.Context, owner, repo string, id int64) (*github.Deployment, error) {
 	var d *github.Deployment
-	err := c.do(ctx, "get deployment", func(ctx context.Context, g *github.Client) (err error) {
+	err := c.do(ctx, OpGetDeployment, func(ctx context.Context, g *github.Client) (err error) {
 		d, _, err = g.Repositories.GetDeployment(ctx, owner, repo, id)
 		return err
 	})
@@ -160,7 +160,7 @@ func (c *Client) GetDeployment(ctx context.Context, owner, repo string, id int64
 func (c *Client) ListDeployments(ctx context.Context, owner, repo string, opts *github.DeploymentsListOptions) ([]*github.Deployment, Page, error) {
 	var ds []*github.Deployment
 	var page Page
-	err := c.do(ctx, "list deployments", func(ctx context.Context, g *github.Client) error {
+	err := c.do(ctx, OpListDeployments, func(ctx context.Context, g *github.Client) error {
 		var resp *github.Response
 		var err error
 		ds, resp, err = g.Repositories.ListDeployments(ctx, owner, repo, opts)
@@ -173,7 +173,7 @@ func (c *Client) ListDeployments(ctx context.Context, owner, repo string, opts *
 // DeleteDeployment deletes a deployment (GitHub refuses active ones with 422 unless it is the
 // only one).
 func (c *Client) DeleteDeployment(ctx context.Context, owner, repo string, id int64) error {
-	err := c.do(ctx, "delete deployment", func(ctx context.Context, g *github.Client) error {
+	err := c.do(ctx, OpDeleteDeployment, func(ctx context.Context, g *github.Client) error {
 		_, err := g.Repositories.DeleteDeployment(ctx, owner, repo, id)
 		return err
 	})
@@ -184,7 +184,7 @@ func (c *Client) DeleteDeployment(ctx context.Context, owner, repo string, id in
 func (c *Client) ListDeploymentStatuses(ctx context.Context, owner, repo string, id int64, opts *github.ListOptions) ([]*github.DeploymentStatus, Page, error) {
 	var ss []*github.DeploymentStatus
 	var page Page
-	err := c.do(ctx, "list deployment statuses", func(ctx context.Context, g *github.Client) error {
+	err := c.do(ctx, OpListDeploymentStatuses, func(ctx context.Context, g *github.Client) error {
 		var resp *github.Response
 		var err error
 		ss, resp, err = g.Repositories.ListDeploymentStatuses(ctx, owner, repo, id, opts)
@@ -198,7 +198,7 @@ func (c *Client) ListDeploymentStatuses(ctx context.Context, owner, repo string,
 func (c *Client) DeleteEnvironment(ctx context.Context, owner, repo, name string) error {
 	// go-github puts the name into the path unescaped; GitHub wants "/" in names as %2F.
 	escaped := url.PathEscape(name)
-	err := c.do(ctx, "delete environment", func(ctx context.Context, g *github.Client) error {
+	err := c.do(ctx, OpDeleteEnvironment, func(ctx context.Context, g *github.Client) error {
 		_, err := g.Repositories.DeleteEnvironment(ctx, owner, repo, escaped)
 		return err
 	})
@@ -214,7 +214,7 @@ func (c *Client) CreateDeployment(ctx context.Context, owner, repo string, req *
 	first := c.retry.Now()
 	pending := false // a previous attempt may have created the deployment
 	var d *github.Deployment
-	err := c.do(ctx, "create deployment", func(ctx context.Context, g *github.Client) error {
+	err := c.do(ctx, OpCreateDeployment, func(ctx context.Context, g *github.Client) error {
 		if pending {
 			found, err := c.findCreatedDeployment(ctx, g, owner, repo, req, first)
 			if err != nil {
@@ -235,7 +235,7 @@ func (c *Client) CreateDeployment(ctx context.Context, owner, repo string, req *
 		var ae *github.AcceptedError
 		if errors.As(err, &ae) {
 			auto := &AutoMergedError{Err: err}
-			if api, ok := toAPIError("create deployment", err); ok {
+			if api, ok := toAPIError(OpCreateDeployment, err); ok {
 				auto.Message = api.Message
 			}
 			return permanent(auto)
@@ -265,7 +265,7 @@ func (c *Client) CreateDeploymentStatus(ctx context.Context, owner, repo string,
 	first := c.retry.Now()
 	pending := false
 	var s *github.DeploymentStatus
-	err := c.do(ctx, "create deployment status", func(ctx context.Context, g *github.Client) error {
+	err := c.do(ctx, OpCreateDeploymentStatus, func(ctx context.Context, g *github.Client) error {
 		if pending {
 			found, err := c.findCreatedStatus(ctx, g, owner, repo, id, req, first)
 			if err != nil {

@@ -2,6 +2,7 @@ package ghapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +18,7 @@ import (
 // APIError is an HTTP error answer from GitHub (other than 202), with GitHub's own message and
 // details kept so the deploy layer can add hints without re-parsing anything.
 type APIError struct {
-	Op               string // what the action was doing, e.g. "create deployment"
+	Op               Op     // the call that failed
 	Status           int    // HTTP status code
 	Message          string // GitHub's "message"
 	Errors           []FieldError
@@ -101,6 +102,76 @@ type AutoMergedError struct {
 	Err     error
 }
 
+// Kind is the class of a failure, for callers that decide or explain by it.
+type Kind int
+
+// Failure kinds.
+const (
+	KindOther        Kind = iota // anything else (a transport failure that was not retried, a bug)
+	KindUnauthorized             // 401: the token was rejected
+	KindForbidden                // 403 that is not a rate limit: a missing permission
+	KindNotFound                 // 404: missing, or not visible to the token
+	KindConflict                 // 409: merge conflict or failing required contexts
+	KindValidation               // 422 (or another 4xx): GitHub refused a field
+	KindAutoMerged               // 202 on create deployment: merged instead of created
+	KindRateLimited              // a rate limit outlasted the call's budget
+	KindUnavailable              // 5xx, resets and timeouts until the budget ran out
+	KindCanceled                 // the caller's context ended
+)
+
+// KindOf classifies an error returned by the client.
+func KindOf(err error) Kind {
+	var am *AutoMergedError
+	var rl *RateLimitError
+	var re *RetryError
+	switch {
+	case err == nil:
+		return KindOther
+	case errors.As(err, &am):
+		return KindAutoMerged
+	case errors.As(err, &rl):
+		return KindRateLimited
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &re):
+		return KindCanceled
+	}
+	switch st := StatusCode(err); {
+	case st == http.StatusUnauthorized:
+		return KindUnauthorized
+	case st == http.StatusForbidden:
+		return KindForbidden
+	case st == http.StatusNotFound:
+		return KindNotFound
+	case st == http.StatusConflict:
+		return KindConflict
+	case st == http.StatusAccepted:
+		return KindAutoMerged
+	case st >= 500:
+		return KindUnavailable
+	case st >= 400:
+		return KindValidation
+	}
+	if errors.As(err, &re) {
+		return KindUnavailable
+	}
+	return KindOther
+}
+
+// OpOf returns the operation an error from the client belongs to (0 if it names none).
+func OpOf(err error) Op {
+	var ae *APIError
+	var rl *RateLimitError
+	var re *RetryError
+	switch {
+	case errors.As(err, &rl):
+		return rl.Op
+	case errors.As(err, &re):
+		return re.Op
+	case errors.As(err, &ae):
+		return ae.Op
+	}
+	return 0
+}
+
 func (e *AutoMergedError) Error() string {
 	msg := e.Message
 	if msg == "" {
@@ -114,7 +185,7 @@ func (e *AutoMergedError) Unwrap() error { return e.Err }
 // RateLimitError means a GitHub rate limit stopped the call and the wait until it lifts does not
 // fit in the retry budget. It wraps the *APIError of the last answer.
 type RateLimitError struct {
-	Op        string
+	Op        Op
 	Secondary bool          // a secondary (abuse) limit rather than the hourly quota
 	Reset     time.Time     // when requests may resume (UTC)
 	Wait      time.Duration // how long that was from when the error was made
@@ -186,7 +257,7 @@ func IsRateLimited(err error) bool {
 }
 
 // toAPIError turns a go-github HTTP error into *APIError; ok is false for transport errors.
-func toAPIError(op string, err error) (*APIError, bool) {
+func toAPIError(op Op, err error) (*APIError, bool) {
 	var resp *http.Response
 	var msg string
 	var ae *github.AcceptedError

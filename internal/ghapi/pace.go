@@ -2,7 +2,6 @@ package ghapi
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 )
@@ -41,11 +40,6 @@ func newPacer(l WriteLimit) *pacer {
 	return &pacer{limit: l, margin: l.Window / 60}
 }
 
-// isWriteOp tells content-creating operations by their name (see Client's methods).
-func isWriteOp(op string) bool {
-	return strings.HasPrefix(op, "create ") || strings.HasPrefix(op, "delete ")
-}
-
 // block closes the gate until t (it only ever moves later).
 func (p *pacer) block(t time.Time) {
 	p.mu.Lock()
@@ -57,8 +51,8 @@ func (p *pacer) block(t time.Time) {
 
 // wait returns when an attempt of op may be sent. It fails with a *RateLimitError when the wait
 // would end after deadline, or with ctx's error.
-func (p *pacer) wait(ctx context.Context, op string, pol RetryPolicy, deadline time.Time) error {
-	write := p.limit.on() && isWriteOp(op)
+func (p *pacer) wait(ctx context.Context, op Op, pol RetryPolicy, deadline time.Time) error {
+	write := p.limit.on() && op.Write()
 	var waited time.Time // the gate instant already slept for (a fake clock may not move on its own)
 	for {
 		now := pol.Now()

@@ -23,10 +23,10 @@ func TestPacerGateHoldsEveryCallUntilResume(t *testing.T) {
 	pol := fakePolicy(clock)
 	p.block(clock.Now().Add(30 * time.Second))
 	p.block(clock.Now().Add(10 * time.Second)) // never moves earlier
-	if err := p.wait(t.Context(), "list deployments", pol, clock.Now().Add(time.Hour)); err != nil {
+	if err := p.wait(t.Context(), OpListDeployments, pol, clock.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.wait(t.Context(), "create deployment", pol, clock.Now().Add(time.Hour)); err != nil {
+	if err := p.wait(t.Context(), OpCreateDeployment, pol, clock.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got := clock.Sleeps(); !slices.Equal(got, []time.Duration{30 * time.Second}) {
@@ -35,7 +35,7 @@ func TestPacerGateHoldsEveryCallUntilResume(t *testing.T) {
 
 	// A gate beyond the call's budget fails at once, as a rate-limit error.
 	p.block(clock.Now().Add(5 * time.Minute))
-	err := p.wait(t.Context(), "delete deployment", pol, clock.Now().Add(time.Minute))
+	err := p.wait(t.Context(), OpDeleteDeployment, pol, clock.Now().Add(time.Minute))
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || !rl.Secondary || rl.Wait != 5*time.Minute || !strings.HasPrefix(err.Error(), "delete deployment: ") {
 		t.Fatalf("err = %v, want a secondary RateLimitError with a 5m wait", err)
@@ -52,12 +52,12 @@ func TestPacerWriteLimitIsASlidingWindow(t *testing.T) {
 	pol := fakePolicy(clock)
 	far := clock.Now().Add(time.Hour)
 	for range 3 {
-		if err := p.wait(t.Context(), "create deployment status", pol, far); err != nil {
+		if err := p.wait(t.Context(), OpCreateDeploymentStatus, pol, far); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for range 5 { // reads are never paced
-		if err := p.wait(t.Context(), "list deployment statuses", pol, far); err != nil {
+		if err := p.wait(t.Context(), OpListDeploymentStatuses, pol, far); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -65,18 +65,18 @@ func TestPacerWriteLimitIsASlidingWindow(t *testing.T) {
 		t.Fatalf("sleeps = %v before the limit", clock.Sleeps())
 	}
 	// The 4th write waits for the oldest to leave the window, widened by 1/60 for jitter.
-	if err := p.wait(t.Context(), "delete deployment", pol, far); err != nil {
+	if err := p.wait(t.Context(), OpDeleteDeployment, pol, far); err != nil {
 		t.Fatal(err)
 	}
 	if got := clock.Sleeps(); !slices.Equal(got, []time.Duration{61 * time.Second}) {
 		t.Errorf("sleeps = %v, want [1m1s]", got)
 	}
 	for range 2 {
-		if err := p.wait(t.Context(), "delete deployment", pol, far); err != nil {
+		if err := p.wait(t.Context(), OpDeleteDeployment, pol, far); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := p.wait(t.Context(), "delete deployment", pol, clock.Now().Add(time.Second)); err == nil {
+	if err := p.wait(t.Context(), OpDeleteDeployment, pol, clock.Now().Add(time.Second)); err == nil {
 		t.Error("a write that cannot be sent within the budget must fail")
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"github.com/google/go-github/v62/github"
 )
 
@@ -117,17 +116,11 @@ type decision struct {
 
 // do runs fn until it succeeds, fails for good, or the budget runs out. fn gets a per-attempt
 // context and a fresh go-github client and returns go-github's error unchanged.
-func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context, g *github.Client) error) error {
+func (c *Client) do(ctx context.Context, op Op, fn func(ctx context.Context, g *github.Client) error) error {
 	p := c.retry
 	start := p.Now()
 	deadline := start.Add(p.MaxElapsed)
-	bo := &backoff.ExponentialBackOff{
-		InitialInterval:     p.Initial,
-		RandomizationFactor: 0, // jitter is applied below with the injectable Rand
-		Multiplier:          p.Multiplier,
-		MaxInterval:         p.Max,
-	}
-	bo.Reset()
+	next := p.Initial // the backoff before jitter: Initial, then ×Multiplier up to Max
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
@@ -161,7 +154,8 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context,
 			wait = d.wait
 			c.pace.block(now.Add(wait)) // every goroutine of this client waits as well
 		case retryNow:
-			base := bo.NextBackOff()
+			base := next
+			next = min(time.Duration(float64(next)*p.Multiplier), p.Max)
 			wait = time.Duration(float64(base) * (1 + jitter*(2*p.Rand()-1)))
 			if now.Add(wait).After(deadline) {
 				return &RetryError{Op: op, Attempts: attempt, Elapsed: now.Sub(start), Err: d.err}
@@ -180,7 +174,7 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context,
 // RetryError means the retry budget ran out; Err is the last failure (an *APIError for HTTP
 // answers, else the transport error).
 type RetryError struct {
-	Op       string
+	Op       Op
 	Attempts int
 	Elapsed  time.Duration
 	Err      error
@@ -194,13 +188,13 @@ func (e *RetryError) Error() string {
 func (e *RetryError) Unwrap() error { return e.Err }
 
 // withoutOp avoids "op: ... op: detail" when an error that names the op is nested.
-func withoutOp(op string, err error) string {
-	return strings.TrimPrefix(err.Error(), op+": ")
+func withoutOp(op Op, err error) string {
+	return strings.TrimPrefix(err.Error(), op.String()+": ")
 }
 
 // classify decides what to do about one failed attempt. The rules are GitHub's: 5xx and
 // transport failures are transient, rate limits say how long to wait, other 4xx are final.
-func classify(op string, err error, attemptTimedOut bool, now time.Time) decision {
+func classify(op Op, err error, attemptTimedOut bool, now time.Time) decision {
 	var perm *permanentError
 	if errors.As(err, &perm) {
 		if isTyped(perm.err) {

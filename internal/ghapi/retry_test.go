@@ -327,7 +327,7 @@ func TestNotRetried(t *testing.T) {
 				t.Errorf("requests = %d, sleeps = %v; want exactly one request", f.total(), clock.Sleeps())
 			}
 			var api *APIError
-			if !errors.As(err, &api) || api.Op != "create deployment" || api.DocumentationURL == "" && tc.status != 404 {
+			if !errors.As(err, &api) || api.Op != OpCreateDeployment || api.DocumentationURL == "" && tc.status != 404 {
 				t.Errorf("APIError = %+v", api)
 			}
 			var ghErr *github.ErrorResponse

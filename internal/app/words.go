@@ -1,0 +1,31 @@
+package app
+
+// actionWords is how the action speaks of its inputs: as the YAML of a workflow step.
+type actionWords struct{}
+
+func (actionWords) Subject(input string) string       { return input }
+func (actionWords) Input(input string) string         { return "`" + input + "`" }
+func (actionWords) Assign(input, value string) string { return "`" + input + ": " + value + "`" }
+func (actionWords) Mode(name string) string           { return "`mode: " + name + "`" }
+
+func (actionWords) Missing(input string) string {
+	switch input {
+	case "token":
+		return "pass `token: ${{ github.token }}` (the default) or a token with deployments write access"
+	case "repository":
+		return "set `repository: owner/name` (it defaults to the current repository)"
+	case "deployment-id":
+		return "pass `deployment-id: ${{ steps.<start step id>.outputs.deployment-id }}` (it defaults to the event's deployment only in workflows run `on: deployment`)"
+	case "environment":
+		return "set `environment:` to the one to clean up, for example `environment: pr-${{ github.event.pull_request.number }}` (it acts on every deployment of it, so it never defaults to production)"
+	}
+	return ""
+}
+
+func (actionWords) Permission() string {
+	return "the workflow needs `permissions: deployments: write` (or a token with the repo_deployment scope / Deployments write permission)"
+}
+
+func (actionWords) TokenSource() string {
+	return "the `token` input; the default ${{ github.token }} works for the current repository"
+}

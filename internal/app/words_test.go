@@ -1,0 +1,38 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/explain"
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
+
+// TestFailuresNameTheFix: an API failure, in the action's words, names the input or permission
+// that fixes it.
+func TestFailuresNameTheFix(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		err  error
+		op   ghapi.Op
+		want string
+	}{
+		{&ghapi.AutoMergedError{Message: "Auto-merged main into x"}, ghapi.OpCreateDeployment, "auto-merge: false"},
+		{&ghapi.APIError{Status: 409, Message: "Conflict: Commit status checks failed for main.", Errors: []ghapi.FieldError{{Contexts: []ghapi.ContextState{{Context: "ci/test", State: "failure"}}}}}, ghapi.OpCreateDeployment, "ci/test (failure)"},
+		{&ghapi.APIError{Status: 403, Message: "Resource not accessible by integration"}, ghapi.OpCreateDeployment, "deployments: write"},
+		{&ghapi.APIError{Status: 403, Message: "Resource not accessible by integration"}, ghapi.OpDeleteEnvironment, "Administration: write"},
+		{&ghapi.APIError{Status: 404, Message: "Not Found"}, ghapi.OpCreateDeploymentStatus, "deployment-id"},
+		{&ghapi.APIError{Status: 404, Message: "Not Found"}, ghapi.OpCreateDeployment, "`repository`"},
+		{&ghapi.APIError{Status: 422, Message: "No ref found for: nope"}, ghapi.OpCreateDeployment, "`ref` input"},
+		{&ghapi.RateLimitError{Secondary: true, Reset: time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC), Err: &ghapi.APIError{Status: 403, Message: "You have exceeded a secondary rate limit"}}, ghapi.OpCreateDeployment, "secondary rate limit"},
+		{&ghapi.RateLimitError{Reset: time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC), Err: &ghapi.APIError{Status: 403}}, ghapi.OpCreateDeploymentStatus, "10:00:05 UTC"},
+	}
+	for _, c := range cases {
+		got := explain.Error(actionWords{}, deploy.Fail(c.err, c.op, "nope"))
+		if !strings.Contains(got, c.want) {
+			t.Errorf("explain(%v) = %q, want it to mention %q", c.err, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package deploy
+
+import "context"
+
+// Mode is one way of using the action: which stages act, and what it needs. A new mode is one
+// entry in Modes plus a file with its stage functions; everything else (validation, the CLI,
+// the docs test) reads these properties.
+type Mode struct {
+	Name string
+	// Creates: the mode makes a new deployment, so ref, task, payload and the other create
+	// inputs apply, ref defaults from the event and environment defaults to production.
+	Creates bool
+	// Cleans: the mode acts on every deployment of one environment, which must be named.
+	Cleans bool
+	// Existing: the mode acts on one existing deployment (deployment-id, or the event's).
+	Existing bool
+	// Inputs are the inputs the mode reads besides token, repository and mode; only these are
+	// validated for it.
+	Inputs []string
+	// The stage functions; nil means the stage does nothing in this mode.
+	pre, main, post stageFunc
+}
+
+// stageFunc is what a mode does in one stage; it fills r as it goes, so a failure still reports
+// what exists.
+type stageFunc func(d *Deployer, ctx context.Context, j Job, r *Report) error
+
+// Acts reports whether the mode does anything in stage s.
+func (m Mode) Acts(s Stage) bool { return m.stage(s) != nil }
+
+func (m Mode) stage(s Stage) stageFunc {
+	switch s {
+	case StagePre:
+		return m.pre
+	case StageMain:
+		return m.main
+	case StagePost:
+		return m.post
+	}
+	return nil
+}
+
+func (m Mode) String() string { return m.Name }
+
+// Reads reports whether the mode reads the input.
+func (m Mode) Reads(input string) bool {
+	for _, in := range m.Inputs {
+		if in == input {
+			return true
+		}
+	}
+	return false
+}
+
+// The inputs modes share.
+var (
+	createInputs = []string{"environment", "ref", "task", "payload", "description", "environment-url", "log-url",
+		"auto-merge", "required-contexts", "transient-environment", "production-environment", "auto-inactive", "job-check-run-id"}
+	statusInputs = []string{"deployment-id", "state", "description", "environment-url", "log-url", "auto-inactive", "job-check-run-id"}
+)
+
+// Modes lists every mode in the order the docs present them. It is built on each call so that no
+// state is shared between concurrent runs.
+func Modes() []Mode {
+	return []Mode{
+		{Name: "auto", Creates: true, Inputs: with(createInputs, "initial-state", "cancelled-state", "job-status"),
+			pre: (*Deployer).preAuto, main: (*Deployer).mainAuto, post: (*Deployer).postAuto},
+		{Name: "start", Creates: true, Inputs: with(createInputs, "initial-state"), main: (*Deployer).mainStart},
+		{Name: "finish", Existing: true, Inputs: with(statusInputs, "job-status", "cancelled-state"), main: (*Deployer).mainStatus},
+		{Name: "status", Existing: true, Inputs: statusInputs, main: (*Deployer).mainStatus},
+		{Name: "trigger", Creates: true, Inputs: with(createInputs, "state"), main: (*Deployer).mainTrigger},
+		{Name: "deactivate", Cleans: true, Inputs: []string{"environment"}, main: (*Deployer).mainCleanup},
+		{Name: "delete", Cleans: true, Inputs: []string{"environment", "delete-environment"}, main: (*Deployer).mainCleanup},
+	}
+}
+
+// LookupMode finds a mode by name.
+func LookupMode(name string) (Mode, bool) {
+	for _, m := range Modes() {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Mode{}, false
+}
+
+// ModeNames lists the modes' names in order.
+func ModeNames() []string {
+	var out []string
+	for _, m := range Modes() {
+		out = append(out, m.Name)
+	}
+	return out
+}
+
+func with(base []string, more ...string) []string {
+	return append(append([]string{}, base...), more...)
+}

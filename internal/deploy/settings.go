@@ -1,0 +1,48 @@
+package deploy
+
+import "github.com/deployment-action/deployment-action/internal/ghapi"
+
+// Stage is one of a container action's three stages.
+type Stage string
+
+// The stages, in the order the runner runs them.
+const (
+	StagePre  Stage = "pre"
+	StageMain Stage = "main"
+	StagePost Stage = "post"
+)
+
+// Settings are the validated, typed inputs of one stage (internal/config makes them).
+type Settings struct {
+	Token                 ghapi.Token
+	Owner, Repo           string
+	Mode                  Mode
+	Environment           string
+	Ref                   string // "" means: resolve from the event
+	Task                  string
+	Payload               any // nil, map[string]any (numbers as json.Number) or string
+	Description           string
+	EnvironmentURL        string
+	LogURL                string
+	AutoMerge             bool
+	RequiredContexts      RequiredContexts
+	TransientEnvironment  bool
+	ProductionEnvironment *bool
+	AutoInactive          bool
+	InitialState          string
+	State                 string
+	DeploymentID          int64
+	CancelledState        string
+	DeleteEnvironment     bool
+	JobStatus             string
+	JobCheckRunID         int64
+}
+
+// RequiredContexts is the parsed required-contexts input.
+type RequiredContexts struct {
+	All  bool     // '*': every commit-status context must be success (GitHub's own default)
+	List []string // these contexts must be success; empty and !All: none checked
+}
+
+// States are the deployment status states GitHub accepts.
+var States = []string{"error", "failure", "inactive", "in_progress", "queued", "pending", "success"}

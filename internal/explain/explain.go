@@ -1,0 +1,200 @@
+// Package explain turns the action's typed problems and failures (config.Problems,
+// deploy.Failure and the errors that carry them) into sentences that name what to change. The
+// action and the CLI speak of the same inputs in different words (`ref: main` in YAML, --ref main
+// on a command line); each passes its Dialect, so neither parses the other's prose.
+package explain
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/deployment-action/deployment-action/internal/config"
+	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
+
+// Dialect is how one front end names things.
+type Dialect interface {
+	// Subject starts a line about an input: "environment-url" (action), "--environment-url" (CLI).
+	Subject(input string) string
+	// Input names an input inside a sentence: "`environment-url`", "--environment-url".
+	Input(input string) string
+	// Assign shows an input set to a value: "`ref: main`", "--ref main".
+	Assign(input, value string) string
+	// Mode names a mode: "the `deactivate` mode", "the deactivate command".
+	Mode(name string) string
+	// Missing is the front end's own fix for an empty input (where the token or the repository
+	// come from), or "" to use the problem's.
+	Missing(input string) string
+	// Permission says how to give the token deployments write access.
+	Permission() string
+	// TokenSource says where the token came from, after "check ".
+	TokenSource() string
+}
+
+// Error explains err in d's words: problems and failures fully, anything else as it is.
+func Error(d Dialect, err error) string {
+	if err == nil {
+		return ""
+	}
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		return Problems(d, ps)
+	}
+	switch e := err.(type) {
+	case *deploy.Failure:
+		return Failure(d, e)
+	case *deploy.ItemError:
+		return fmt.Sprintf("deployment %d: %s", e.ID, Error(d, e.Err))
+	case *deploy.CleanupError:
+		parts := make([]string, len(e.Errs))
+		for i, x := range e.Errs {
+			parts[i] = Error(d, x)
+		}
+		return fmt.Sprintf("clean-up of %s: %d of %d deployments failed: %s", e.Environment, e.Failed, e.Found, strings.Join(parts, "\n"))
+	}
+	return err.Error()
+}
+
+// Problems explains every problem, one per line.
+func Problems(d Dialect, ps config.Problems) string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = Problem(d, p)
+	}
+	if len(lines) == 1 {
+		return "invalid input: " + lines[0]
+	}
+	return fmt.Sprintf("%d invalid inputs:\n  - %s", len(lines), strings.Join(lines, "\n  - "))
+}
+
+// Problem explains one problem: the input, what is wrong, what to do.
+func Problem(d Dialect, p config.Problem) string {
+	s := d.Subject(p.Input)
+	if p.Missing {
+		if fix := d.Missing(p.Input); fix != "" {
+			return s + " " + p.Reason + ": " + fix
+		}
+	}
+	if p.Value != "" {
+		s += fmt.Sprintf(" %q", p.Value)
+	}
+	s += " " + p.Reason + ": " + p.Fix
+	if p.Example != "" {
+		s += ", for example " + d.Assign(p.Input, p.Example)
+	}
+	return s
+}
+
+// doing is what the action was doing when an operation failed.
+func doing(op ghapi.Op) string {
+	switch op {
+	case ghapi.OpCreateDeployment:
+		return "creating the deployment"
+	case ghapi.OpCreateDeploymentStatus:
+		return "setting the deployment status"
+	case ghapi.OpListDeployments, ghapi.OpListDeploymentStatuses:
+		return "listing deployments"
+	case ghapi.OpGetDeployment:
+		return "reading the deployment"
+	case ghapi.OpDeleteDeployment:
+		return "deleting the deployment"
+	case ghapi.OpDeleteEnvironment:
+		return "deleting the environment"
+	}
+	return op.String()
+}
+
+// Failure explains an API failure: what happened and the input or permission that fixes it.
+func Failure(d Dialect, f *deploy.Failure) string {
+	what := doing(f.Op)
+	var api *ghapi.APIError
+	msg := ""
+	if errors.As(f.Err, &api) {
+		msg = api.Message
+	}
+	switch f.Kind {
+	case ghapi.KindAutoMerged:
+		return fmt.Sprintf("GitHub merged the default branch into %q instead of creating a deployment (HTTP 202; auto-merge is on), so no deployment exists: "+
+			"set %s (the default) or run again now that the branch is up to date", f.Value, d.Assign("auto-merge", "false"))
+	case ghapi.KindRateLimited:
+		var rl *ghapi.RateLimitError
+		if errors.As(f.Err, &rl) {
+			kind := "rate limit (requests per hour)"
+			if rl.Secondary {
+				kind = "secondary rate limit (too many content-creating requests in a short time)"
+			}
+			return fmt.Sprintf("%s: GitHub's %s stopped the request, and it lifts at %s, later than the action may wait: "+
+				"run again after that, or spread the work (fewer parallel jobs, a separate token with its own limits)", what, kind, rl.Reset.UTC().Format("15:04:05 UTC"))
+		}
+	case ghapi.KindUnauthorized:
+		return fmt.Sprintf("%s: GitHub rejected the token (401 %s): check %s", what, msg, d.TokenSource())
+	case ghapi.KindForbidden:
+		if f.Input == "delete-environment" {
+			return fmt.Sprintf("%s: 403 %s: deleting an environment needs administration write on the repository, which GITHUB_TOKEN cannot have: "+
+				"pass a GitHub App or fine-grained token with Administration: write as %s, or set %s", what, msg, d.Input("token"), d.Assign("delete-environment", "false"))
+		}
+		return fmt.Sprintf("%s: 403 %s: %s", what, msg, d.Permission())
+	case ghapi.KindNotFound:
+		if f.Input == "deployment-id" {
+			return fmt.Sprintf("%s: deployment %s was not found (404) in this repository: check %s and %s; a token without access to the repository also gets 404 (%s)",
+				what, f.Value, d.Input("deployment-id"), d.Input("repository"), d.Permission())
+		}
+		return fmt.Sprintf("%s: the repository was not found (404): check %s (owner/name); a token without access to it also gets 404, so check that %s",
+			what, d.Input("repository"), d.Permission())
+	case ghapi.KindConflict:
+		if f.Input == "auto-merge" {
+			return fmt.Sprintf("%s: 409 %s: GitHub could not merge the default branch into %q: merge it yourself, or set %s", what, msg, f.Value, d.Assign("auto-merge", "false"))
+		}
+		ctxs := ""
+		if api != nil && len(api.Contexts()) > 0 {
+			var parts []string
+			for _, c := range api.Contexts() {
+				parts = append(parts, fmt.Sprintf("%s (%s)", c.Context, c.State))
+			}
+			ctxs = " Failing contexts: " + strings.Join(parts, ", ") + "."
+		}
+		return fmt.Sprintf("%s: 409 %s%s The %s input controls which commit statuses must be success: leave it empty to check none, list the ones you need, or wait for them to pass",
+			what, msg, ctxs, d.Input("required-contexts"))
+	case ghapi.KindValidation:
+		hint := ""
+		switch f.Input {
+		case "ref":
+			hint = fmt.Sprintf(" Check the %s input (%q): it must be a branch, tag or commit SHA that exists in the repository.", d.Input("ref"), f.Value)
+		case "state":
+			hint = fmt.Sprintf(" Check the %s, %s (at most 140 characters), %s and %s inputs.", d.Input("state"), d.Input("description"), d.Input("environment-url"), d.Input("log-url"))
+		case "mode":
+			hint = fmt.Sprintf(" Only inactive deployments can be deleted: run %s first (%s does both).", d.Mode("deactivate"), d.Mode("delete"))
+		}
+		status := 422
+		if api != nil {
+			status = api.Status
+		}
+		return fmt.Sprintf("%s: %d %s%s%s", what, status, msg, detail(api), hint)
+	}
+	return fmt.Sprintf("%s: %v", what, f.Err)
+}
+
+// detail lists GitHub's field errors after its message.
+func detail(e *ghapi.APIError) string {
+	if e == nil || len(e.Errors) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, fe := range e.Errors {
+		var words []string
+		for _, w := range []string{fe.Field, fe.Code, fe.Message} {
+			if w != "" {
+				words = append(words, w)
+			}
+		}
+		if s := strings.Join(words, " "); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")."
+}

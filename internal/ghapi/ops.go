@@ -1,0 +1,48 @@
+package ghapi
+
+// Op is one kind of GitHub call. Pacing, retry classes and the wording of errors come from it,
+// never from the text of a log label.
+type Op int
+
+// The calls the client makes.
+const (
+	OpGetDeployment Op = iota + 1
+	OpListDeployments
+	OpCreateDeployment
+	OpDeleteDeployment
+	OpCreateDeploymentStatus
+	OpListDeploymentStatuses
+	OpDeleteEnvironment
+)
+
+// opNames are what errors and debug lines call each operation.
+var opNames = [...]string{
+	OpGetDeployment:          "get deployment",
+	OpListDeployments:        "list deployments",
+	OpCreateDeployment:       "create deployment",
+	OpDeleteDeployment:       "delete deployment",
+	OpCreateDeploymentStatus: "create deployment status",
+	OpListDeploymentStatuses: "list deployment statuses",
+	OpDeleteEnvironment:      "delete environment",
+}
+
+func (o Op) String() string {
+	if o > 0 && int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "GitHub API call"
+}
+
+// Write reports a content-creating request (POST, PATCH, PUT, DELETE): GitHub's secondary limit
+// counts these (80 per minute), so the client paces them when asked to.
+func (o Op) Write() bool {
+	switch o {
+	case OpCreateDeployment, OpDeleteDeployment, OpCreateDeploymentStatus, OpDeleteEnvironment:
+		return true
+	}
+	return false
+}
+
+// idempotentDelete reports a DELETE whose 404 after an attempt that may have reached GitHub
+// means the thing is gone, which is what was asked.
+func (o Op) idempotentDelete() bool { return o == OpDeleteDeployment || o == OpDeleteEnvironment }
