@@ -59,15 +59,44 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	if stage == deploy.StagePost && r.State(deploy.KeyRequestID) == "" && r.State(deploy.KeyDeploymentID) == "" {
-		// Nothing was started (another mode, or pre stopped before a request): nothing to finish,
-		// and an input problem was already reported by the stage that stopped.
-		r.Debugf("post: no deployment was started in this job; nothing to finish")
-		return nil
-	}
-	s, err := cfg.Validate(event.deploymentID())
-	if err != nil && stage == deploy.StagePost {
-		s, err = validForFinish(cfg, event, err, r)
+	var s *deploy.Settings
+	switch stage {
+	case deploy.StagePre:
+		mode := strings.ToLower(strings.TrimSpace(getenv("INPUT_MODE")))
+		m, known := deploy.LookupMode(mode)
+		switch {
+		case known && !m.Acts(deploy.StagePre):
+			// Not validated here either: its inputs may come from earlier steps, empty now.
+			r.Debugf("pre: mode %s does nothing in pre", mode)
+			return nil
+		case strings.EqualFold(strings.TrimSpace(getenv("INPUT_ENABLED")), "false"):
+			r.Debugf("pre: enabled is false")
+			return nil
+		case known || mode == "":
+			if why := notKnownAtJobStart(getenv); why != "" {
+				// Not an error: main acts with the values it sees.
+				r.Debugf("pre: %s", why)
+				return r.SaveState(deploy.KeyDeferred, why)
+			}
+		}
+		s, err = cfg.Validate(event.deploymentID())
+	case deploy.StagePost:
+		if r.State(deploy.KeyFinish) == "" {
+			// Nothing this job started ends with it (another mode, pre stopped before a request,
+			// a skipped job): nothing to finish, and any input problem was reported already.
+			r.Debugf("post: nothing was started in this job for post to finish")
+			return nil
+		}
+		var dropped config.Problems
+		s, dropped, err = cfg.ValidateFinish(postRepository(r, cfg))
+		if err != nil {
+			return unfinishedFromState(r, err)
+		}
+		if len(dropped) > 0 {
+			r.Warningf("finishing the deployment without the inputs that are invalid at job end: %s", explain.Problems(actionWords{}, dropped))
+		}
+	default:
+		s, err = cfg.Validate(event.deploymentID())
 	}
 	if err != nil {
 		return err
@@ -116,6 +145,9 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 		for _, w := range rep.Warnings {
 			r.Warningf("%s", w)
 		}
+		if rp := rep.Replaced; rp != nil {
+			r.Warningf("%s", replacedWarning(rp, rep))
+		}
 		if rep.Skipped != "" {
 			r.Debugf("%s", rep.Skipped)
 		}
@@ -130,27 +162,71 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	return err
 }
 
+// notKnownAtJobStart says why pre must leave the create to main, or "". Pre runs at job start,
+// where values from earlier steps (steps.*) are empty: an input that is empty although action.yml
+// gives it a default (token, mode, enabled, ...), or an empty environment, can only be such a
+// value, and acting on it would deploy with the wrong token, mode or environment.
+func notKnownAtJobStart(getenv func(string) string) string {
+	var empty []string
+	for _, in := range config.DeferrableInputs() {
+		if getenv("INPUT_"+strings.ToUpper(in)) == "" {
+			empty = append(empty, in)
+		}
+	}
+	if len(empty) == 0 {
+		return ""
+	}
+	return strings.Join(empty, ", ") + " had no value at job start"
+}
+
+// postRepository is the repository the deployment was created in (saved with it), else the input.
+func postRepository(r *actions.Runner, cfg *config.Config) string {
+	if id := r.State(deploy.KeyInputs); id != "" {
+		var saved struct {
+			Repository string `json:"repository"`
+		}
+		if json.Unmarshal([]byte(id), &saved) == nil && saved.Repository != "" {
+			return saved.Repository
+		}
+	}
+	if cfg.Inputs.Repository != "" {
+		return cfg.Inputs.Repository
+	}
+	return cfg.Env.Repository
+}
+
+// unfinishedFromState names, in post's error, the deployment that it could not finish.
+func unfinishedFromState(r *actions.Runner, err error) error {
+	id, _ := strconv.ParseInt(r.State(deploy.KeyDeploymentID), 10, 64)
+	if id == 0 {
+		return err
+	}
+	return &deploy.Unfinished{ID: id, URL: r.State(deploy.KeyDeploymentURL), Environment: r.State(deploy.KeyEnvironment), State: r.State(deploy.KeyState), Err: err}
+}
+
+// replacedWarning explains why main replaced pre's deployment.
+func replacedWarning(rp *deploy.Replaced, rep *deploy.Report) string {
+	if len(rp.Changes) == 0 {
+		return fmt.Sprintf("Deployment %d, created at job start, was removed: %s.", rp.ID, rp.Why)
+	}
+	names := make([]string, len(rp.Changes))
+	for i, c := range rp.Changes {
+		names[i] = "`" + c.Input + "`"
+	}
+	next := "This step created the deployment with its own inputs instead."
+	if rep.DeploymentID != 0 {
+		next = fmt.Sprintf("This step created deployment %d with its own inputs instead.", rep.DeploymentID)
+	}
+	return fmt.Sprintf("Deployment %d, created at job start, was removed because %s changed after job start (%s): pre runs before every step, where values from earlier steps are still empty. %s "+
+		"Pass values that are known at job start, or leave `environment` to an earlier step's output so that the deployment is created at this step.", rp.ID, strings.Join(names, ", "), rp.Why, next)
+}
+
 // budget is how long one call of this stage may keep retrying.
 func budget(stage deploy.Stage, s *deploy.Settings) time.Duration {
 	if stage == deploy.StagePost && s.JobStatus == "cancelled" {
 		return cancelledBudget
 	}
 	return callBudget
-}
-
-// validForFinish lets post finish a started deployment even when an input re-evaluated at job end
-// is now invalid (say an environment-url from a step that printed garbage): a deployment must
-// never stay in progress because of it. The inputs that only decorate the final status are
-// dropped with a warning; anything else still fails.
-func validForFinish(cfg *config.Config, e *event, problems error, r *actions.Runner) (*deploy.Settings, error) {
-	c := *cfg
-	c.Inputs.EnvironmentURL, c.Inputs.LogURL, c.Inputs.Description = "", "", ""
-	s, err := c.Validate(e.deploymentID())
-	if err != nil {
-		return nil, problems
-	}
-	r.Warningf("finishing the deployment without the inputs that are invalid at job end: %s", explain.Error(actionWords{}, problems))
-	return s, nil
 }
 
 // writeResults writes outputs (main only: the runner drops pre's and post's) and the summary.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ type Inputs struct {
 	Token                 ghapi.Token `env:"TOKEN"`
 	Repository            string      `env:"REPOSITORY"`
 	Mode                  string      `env:"MODE, default=auto"`
+	Enabled               string      `env:"ENABLED, default=true"`
 	Environment           string      `env:"ENVIRONMENT"`
 	Ref                   string      `env:"REF"`
 	Task                  string      `env:"TASK, default=deploy"`
@@ -223,6 +225,14 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 	}
 	m := s.Mode
 
+	switch strings.ToLower(strings.TrimSpace(in.Enabled)) {
+	case "true", "":
+		s.Enabled = true
+	case "false":
+	default:
+		v.add(Problem{Input: "enabled", Value: in.Enabled, Reason: "is not a boolean", Fix: "use true or false (an expression known at job start, such as ${{ github.ref == 'refs/heads/main' }})"})
+	}
+
 	if v.reads("environment") {
 		s.Environment = strings.TrimSpace(in.Environment)
 		switch {
@@ -343,6 +353,74 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 		return nil, v.p
 	}
 	return s, nil
+}
+
+// ValidateFinish validates what post needs to finish a deployment this job started, whatever the
+// other inputs say at job end: the token and the inputs that decorate the final status. A
+// decorating input that is invalid at job end is reset to its default and returned, for a
+// warning, instead of leaving the deployment in progress; only a bad token fails. repository is
+// where the deployment was created.
+func (c *Config) ValidateFinish(repository string) (*deploy.Settings, Problems, error) {
+	cc := *c
+	cc.Inputs.Repository = repository
+	var dropped Problems
+	for {
+		s, err := cc.ValidateAs(deploy.Finishing(), 0)
+		var ps Problems
+		if err == nil || !errors.As(err, &ps) {
+			return s, dropped, err
+		}
+		var fatal Problems
+		for _, p := range ps {
+			if p.Input == "token" || p.Input == "repository" || !cc.Inputs.reset(p.Input) {
+				fatal = append(fatal, p)
+				continue
+			}
+			dropped = append(dropped, p)
+		}
+		if len(fatal) > 0 {
+			return nil, dropped, fatal
+		}
+	}
+}
+
+// reset sets an input back to its default (the struct tag's); false if there is no such input.
+func (in *Inputs) reset(input string) bool {
+	v := reflect.ValueOf(in).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		key, opts, _ := strings.Cut(v.Type().Field(i).Tag.Get("env"), ",")
+		if strings.ToLower(strings.ReplaceAll(strings.TrimSpace(key), "_", "-")) != input {
+			continue
+		}
+		def := ""
+		for _, o := range strings.Split(opts, ",") {
+			if d, ok := strings.CutPrefix(strings.TrimSpace(o), "default="); ok {
+				def = d
+			}
+		}
+		if v.Field(i).Kind() != reflect.String || v.Field(i).String() == def {
+			return false
+		}
+		v.Field(i).SetString(def)
+		return true
+	}
+	return false
+}
+
+// DeferrableInputs are the inputs whose action.yml default is not empty: an empty value can only
+// come from an expression that is empty where it is evaluated, typically a value from an earlier
+// step (steps.* is empty at job start). environment is among them although it has no default:
+// an empty one must not create a production deployment behind the user's back at job start.
+func DeferrableInputs() []string {
+	out := []string{"token", "repository", "environment"}
+	t := reflect.TypeOf(Inputs{})
+	for i := 0; i < t.NumField(); i++ {
+		key, opts, _ := strings.Cut(t.Field(i).Tag.Get("env"), ",")
+		if strings.Contains(opts, "default=") {
+			out = append(out, strings.ToLower(strings.ReplaceAll(strings.TrimSpace(key), "_", "-")))
+		}
+	}
+	return out
 }
 
 // boolean parses a true/false input the mode reads (false otherwise).

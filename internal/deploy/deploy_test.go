@@ -21,7 +21,7 @@ func mustMode(name string) Mode {
 }
 
 func settings(mode string) *Settings {
-	return &Settings{Mode: mustMode(mode), Environment: "staging", Task: "deploy", InitialState: "in_progress",
+	return &Settings{Mode: mustMode(mode), Enabled: true, Environment: "staging", Task: "deploy", InitialState: "in_progress",
 		AutoInactive: true, CancelledState: "error", JobStatus: "success", Owner: "o", Repo: "r"}
 }
 
@@ -113,7 +113,7 @@ func TestFailedInitialStatusIsRepairedAndFinished(t *testing.T) {
 func interruptedCreate(t *testing.T, d *Deployer, s *Settings) mapState {
 	t.Helper()
 	reqID := NewRequestID()
-	st := mapState{KeyRequestID: reqID}
+	st := mapState{KeyRequestID: reqID, KeyFinish: "auto", KeyMainRan: "1"}
 	j := Job{Stage: StagePre, Settings: s, Run: testRun, Ref: "main", State: st}
 	if _, err := d.Create(context.Background(), j.createSpec(reqID)); err != nil {
 		t.Fatal(err)
@@ -279,7 +279,7 @@ func TestPostWaitsForALateCommittedCreate(t *testing.T) {
 	}
 	d.RecoverWaits = []time.Duration{0, time.Millisecond}
 	api.hidden = 5
-	rep = stage(t, d, mapState{KeyRequestID: "never-created"}, StagePost, s)
+	rep = stage(t, d, mapState{KeyRequestID: "never-created", KeyFinish: "auto"}, StagePost, s)
 	if rep.Skipped == "" {
 		t.Errorf("a create that never happened must be reported as skipped: %+v", rep)
 	}

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -24,6 +25,17 @@ const (
 	KeyState          = "state"
 	KeyRef            = "ref"
 	KeySHA            = "sha"
+	// KeyFinish names the mode whose post finishes the deployment at job end (auto); set before
+	// the create, so that post finishes whatever was started, whatever the inputs say then.
+	KeyFinish = "finish"
+	// KeyInputs holds the identity (JSON) the deployment was created with: main compares its own
+	// inputs with it, post uses it to find an interrupted create.
+	KeyInputs = "inputs"
+	// KeyMainRan is set by main: a post that finds it missing in a job that did not fail knows
+	// the step was skipped by its if:.
+	KeyMainRan = "main-ran"
+	// KeyDeferred says why pre left the create to main (an input not known at job start).
+	KeyDeferred = "deferred"
 )
 
 // StateStore carries values from pre to main and post.
@@ -54,24 +66,60 @@ type Report struct {
 	LogURL         string
 	StatusID       int64
 	State          string
-	CreatedHere    bool // this stage created the deployment
-	Recovered      bool // post found a deployment whose create had been interrupted
+	CreatedHere    bool      // this stage created the deployment
+	Recovered      bool      // post found a deployment whose create had been interrupted
+	Retired        bool      // post removed a deployment whose step was skipped by its if:
+	Replaced       *Replaced // main removed pre's deployment: its inputs changed after job start
+	Deferred       string    // why pre left the create to main (an input not known at job start)
 	Rerun          bool
 	RunAttempt     string
 	Warnings       []string
 	Cleanup        *CleanupReport
 }
 
-// Stage runs one stage of the action: the mode's function for it, or nothing.
+// Stage runs one stage of the action. Post acts on what the job started (the state), whatever the
+// inputs say at job end; main first reconciles what pre did with its own inputs; then the mode's
+// function for the stage runs, if it has one.
 func (d *Deployer) Stage(ctx context.Context, j Job) (*Report, error) {
 	s := j.Settings
 	r := &Report{Mode: s.Mode.Name, Stage: j.Stage, Environment: s.Environment, Rerun: j.Run.Rerun(), RunAttempt: j.Run.RunAttempt}
+	switch j.Stage {
+	case StagePost:
+		return r, d.post(ctx, j, r)
+	case StageMain:
+		if err := j.State.SaveState(KeyMainRan, "1"); err != nil {
+			return r, fmt.Errorf("saving state: %w", err)
+		}
+		if err := d.reconcile(ctx, j, r); err != nil {
+			return r, err
+		}
+	}
+	if !s.Enabled {
+		r.Skipped = "enabled is false: nothing to do"
+		return r, nil
+	}
 	f := s.Mode.stage(j.Stage)
 	if f == nil {
 		r.Skipped = fmt.Sprintf("mode %s: nothing to do in %s", s.Mode.Name, j.Stage)
 		return r, nil
 	}
 	return r, f(d, ctx, j, r)
+}
+
+// post finishes what this job started for the job's end (state KeyFinish), with the post function
+// of the mode that started it.
+func (d *Deployer) post(ctx context.Context, j Job, r *Report) error {
+	name := j.State.State(KeyFinish)
+	if name == "" {
+		r.Skipped = "nothing was started in this job for post to finish"
+		return nil
+	}
+	m, ok := LookupMode(name)
+	if !ok || m.post == nil {
+		return fmt.Errorf("state names mode %q, which has nothing to finish", name)
+	}
+	r.Mode = m.Name
+	return m.post(d, ctx, j, r)
 }
 
 func (j Job) createSpec(requestID string) CreateSpec {
@@ -89,14 +137,26 @@ func (d *Deployer) start(ctx context.Context, j Job, r *Report) error {
 	return d.setInitial(ctx, j, r)
 }
 
-// create saves a request id before the call, and the deployment right after it, so a stage
+// create saves a request id (and, for a mode that finishes at job end, that intention and the
+// deployment's identity) before the call, and the deployment right after it, so a stage
 // interrupted at any point leaves post able to find and finish the deployment.
 func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
 	reqID := NewRequestID()
-	if err := j.State.SaveState(KeyRequestID, reqID); err != nil {
-		return fmt.Errorf("saving state: %w", err)
+	save := map[string]string{KeyRequestID: reqID, KeyCreatedAt: time.Now().UTC().Format(time.RFC3339)}
+	if j.Settings.Mode.post != nil {
+		id, err := json.Marshal(j.identity())
+		if err != nil {
+			return fmt.Errorf("saving state: %w", err)
+		}
+		save[KeyFinish], save[KeyInputs] = j.Settings.Mode.Name, string(id)
 	}
-	_ = j.State.SaveState(KeyCreatedAt, time.Now().UTC().Format(time.RFC3339))
+	for _, k := range []string{KeyInputs, KeyCreatedAt, KeyRequestID, KeyFinish} {
+		if v, ok := save[k]; ok {
+			if err := j.State.SaveState(k, v); err != nil {
+				return fmt.Errorf("saving state: %w", err)
+			}
+		}
+	}
 	dep, err := d.Create(ctx, j.createSpec(reqID))
 	if err != nil {
 		return err
@@ -161,6 +221,14 @@ func (d *Deployer) recover(ctx context.Context, j Job, r *Report) error {
 		return nil
 	}
 	since, _ := time.Parse(time.RFC3339, j.State.State(KeyCreatedAt))
+	spec := j.createSpec(reqID)
+	if id, ok := savedIdentity(j.State); ok {
+		// Look for what was created, not for what the inputs say now.
+		spec.Environment, spec.Ref, spec.Task = id.Environment, id.Ref, id.Task
+		if id.StringPayload {
+			return d.unrecognisable(ctx, j, r, spec, since)
+		}
+	}
 	var dep *github.Deployment
 	// A create cut off mid-request may still be committed by GitHub a moment later: look again
 	// briefly before concluding that it never happened.
@@ -169,7 +237,7 @@ func (d *Deployer) recover(ctx context.Context, j Job, r *Report) error {
 			return fmt.Errorf("looking for the deployment an interrupted stage created: %w", err)
 		}
 		var err error
-		if dep, err = d.FindByRequestID(ctx, j.createSpec(reqID), since); err != nil {
+		if dep, err = d.FindByRequestID(ctx, spec, since); err != nil {
 			return fmt.Errorf("looking for the deployment an interrupted stage created: %w", err)
 		}
 		if dep != nil {

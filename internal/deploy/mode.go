@@ -74,6 +74,12 @@ func Modes() []Mode {
 	}
 }
 
+// Finishing is what post reads to finish a deployment the job started, whatever the mode says at
+// job end: the final state's inputs.
+func Finishing() Mode {
+	return Mode{Name: "finish at job end", Inputs: []string{"description", "environment-url", "log-url", "auto-inactive", "cancelled-state", "job-status", "job-check-run-id"}}
+}
+
 // LookupMode finds a mode by name.
 func LookupMode(name string) (Mode, bool) {
 	for _, m := range Modes() {

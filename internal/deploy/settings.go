@@ -17,6 +17,7 @@ type Settings struct {
 	Token                 ghapi.Token
 	Owner, Repo           string
 	Mode                  Mode
+	Enabled               bool
 	Environment           string
 	Ref                   string // "" means: resolve from the event
 	Task                  string

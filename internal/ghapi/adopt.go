@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"reflect"
 	"time"
 
@@ -38,19 +39,49 @@ func (c *Client) findCreatedDeployment(ctx context.Context, g *github.Client, ow
 			matches = append(matches, d)
 		}
 	}
-	switch len(matches) {
-	case 0:
-		return nil, nil
-	case 1:
-		return matches[0], nil
-	default:
-		ids := make([]int64, len(matches))
-		for i, d := range matches {
-			ids[i] = d.GetID()
-		}
-		return nil, permanent(fmt.Errorf("create deployment: the response was lost and %d deployments %v match the request; "+
-			"refusing to guess which one is ours (put a unique id into the payload to tell them apart)", len(ids), ids))
+	ids := make([]int64, len(matches))
+	for i, d := range matches {
+		ids[i] = d.GetID()
 	}
+	switch {
+	case len(matches) == 0:
+		return nil, nil
+	case len(matches) > 1:
+		return nil, permanent(&UnknownOutcomeError{Op: OpCreateDeployment, Candidates: ids})
+	case !identifiable(req.Payload):
+		// One match, but another job's identical request (a matrix leg, an earlier attempt of
+		// this run) would match too: adopting it could finish someone else's deployment.
+		return nil, permanent(&UnknownOutcomeError{Op: OpCreateDeployment, Candidates: ids, StringPayload: true})
+	}
+	return matches[0], nil
+}
+
+// identifiable reports a payload that can tell one request from another: an object, into which
+// callers put a unique id. A string (or no payload) is the same for identical requests.
+func identifiable(payload any) bool {
+	switch payload.(type) {
+	case map[string]any:
+		return true
+	}
+	return false
+}
+
+// UnknownOutcomeError means a create's answer was lost and the deployments that match the request
+// cannot be told apart from another caller's identical request: the client neither adopts one nor
+// creates a second.
+type UnknownOutcomeError struct {
+	Op            Op
+	Candidates    []int64 // the matching deployments, newest first
+	StringPayload bool    // the request had no object payload to carry a unique id
+}
+
+func (e *UnknownOutcomeError) Error() string {
+	if e.StringPayload {
+		return fmt.Sprintf("%s: the response was lost and deployment %v matches the request, but so would another job's identical request "+
+			"(the payload is not an object that could carry a unique id); refusing to adopt it or to create a second one", e.Op, e.Candidates)
+	}
+	return fmt.Sprintf("%s: the response was lost and %d deployments %v match the request; "+
+		"refusing to guess which one is ours (put a unique id into the payload to tell them apart)", e.Op, len(e.Candidates), e.Candidates)
 }
 
 // FindDeployments returns the deployments matching opts' filters created at or after since, less
@@ -110,13 +141,14 @@ func deploymentMatches(d *github.Deployment, req *github.DeploymentRequest, notB
 	return payloadEqual(req.Payload, d.Payload)
 }
 
-// payloadEqual compares the request payload with the one GitHub stored, as JSON values (key order
-// and number formatting do not matter). An omitted payload matches GitHub's empty forms.
+// payloadEqual compares the request payload with the one GitHub stored, as JSON values: key order
+// and number formatting do not matter, and numbers are compared exactly (an id above 2^53 is not
+// rounded). An omitted payload matches GitHub's empty forms.
 func payloadEqual(sent any, stored json.RawMessage) bool {
 	var got any
-	trimmed := bytes.TrimSpace(stored)
-	if len(trimmed) > 0 {
-		if err := json.Unmarshal(trimmed, &got); err != nil {
+	if trimmed := bytes.TrimSpace(stored); len(trimmed) > 0 {
+		var ok bool
+		if got, ok = decodeExact(trimmed); !ok {
 			return false
 		}
 	}
@@ -135,11 +167,38 @@ func payloadEqual(sent any, stored json.RawMessage) bool {
 	if err != nil {
 		return false
 	}
-	var want any
-	if err := json.Unmarshal(raw, &want); err != nil {
-		return false
+	want, ok := decodeExact(raw)
+	return ok && reflect.DeepEqual(want, got)
+}
+
+// decodeExact decodes JSON with every number as an exact rational in canonical form.
+func decodeExact(b []byte) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
 	}
-	return reflect.DeepEqual(want, got)
+	return canonicalNumbers(v), true
+}
+
+func canonicalNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if r, ok := new(big.Rat).SetString(x.String()); ok {
+			return r.RatString()
+		}
+		return x.String()
+	case map[string]any:
+		for k, e := range x {
+			x[k] = canonicalNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = canonicalNumbers(e)
+		}
+	}
+	return v
 }
 
 // findCreatedStatus returns the deployment's newest status when it is the one req asked for and

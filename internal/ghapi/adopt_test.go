@@ -75,6 +75,34 @@ func TestLostCreateWithTwoMatchesFails(t *testing.T) {
 	}
 }
 
+// TestLostCreateWithStringPayloadIsNeverAdopted: a string payload carries no unique id, so a
+// deployment that matches a lost create could be another job's identical request (a matrix leg,
+// an earlier attempt): the client neither adopts it nor creates a second one, and says so.
+func TestLostCreateWithStringPayloadIsNeverAdopted(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	c, logs := newClient(t, f, nil)
+	req := deployReq("")
+	req.Payload = "deploy eu"
+	f.on("create", dropConnection(true))
+	_, err := c.CreateDeployment(t.Context(), "o", "r", req)
+	noToken(t, err, logs)
+	var uo *UnknownOutcomeError
+	if !errors.As(err, &uo) || !uo.StringPayload || len(uo.Candidates) != 1 || KindOf(err) != KindUnknownOutcome {
+		t.Fatalf("err = %v, want an UnknownOutcomeError naming the one candidate", err)
+	}
+	if f.creates() != 1 || f.count("create") != 1 {
+		t.Errorf("deployments = %d, creates = %d: want the one lost create and no second", f.creates(), f.count("create"))
+	}
+	// Nothing matching: the lost create never happened, so sending it again is safe.
+	f.on("create", dropConnection(false))
+	req.Payload = "deploy us"
+	if _, err := c.CreateDeployment(t.Context(), "o", "r", req); err != nil {
+		t.Fatalf("a lost create that made nothing must be sent again: %v", err)
+	}
+}
+
 func TestLostCreateIgnoresOldDeploymentWithSamePayload(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
@@ -168,6 +196,10 @@ func TestPayloadEqual(t *testing.T) {
 	}{
 		{map[string]any{"a": 1, "b": "x"}, `{"b":"x","a":1.0}`, true},
 		{map[string]any{"a": 1}, `{"a":2}`, false},
+		// Exact numbers: these two differ by 1 but are the same float64.
+		{map[string]any{"id": json.Number("9007199254740993")}, `{"id":9007199254740993}`, true},
+		{map[string]any{"id": json.Number("9007199254740993")}, `{"id":9007199254740992}`, false},
+		{map[string]any{"n": json.Number("1e2")}, `{"n":100}`, true},
 		{"text payload", `"text payload"`, true},
 		{nil, `{}`, true},
 		{nil, `""`, true},

@@ -65,9 +65,13 @@ func New(opts Options) (*Client, error) {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	if opts.Token != "" {
-		rt = &oauth2.Transport{
-			Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: opts.Token}),
-			Base:   rt,
+		rt = &apiOnly{
+			origin: base.Scheme + "://" + strings.ToLower(base.Host),
+			auth: &oauth2.Transport{
+				Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: opts.Token}),
+				Base:   rt,
+			},
+			base: rt,
 		}
 	}
 	hc.Transport = rt
@@ -144,7 +148,32 @@ func (c *Client) gh() *github.Client {
 	return g
 }
 
-func (c *Client) finish(err error) error { return redact(c.token, err) }
+func (c *Client) finish(err error) error {
+	var api *APIError
+	if errors.As(err, &api) {
+		api.redact(c.token)
+	}
+	return redact(c.token, err)
+}
+
+// apiOnly sends the token to the API's own origin only. net/http follows redirects through the
+// transport, and the oauth2 transport adds Authorization to every request it sees, so a redirect
+// to another host would otherwise carry the token there.
+type apiOnly struct {
+	origin     string // scheme://host[:port] of the API, lower case
+	auth, base http.RoundTripper
+}
+
+func (t *apiOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme+"://"+strings.ToLower(req.URL.Host) == t.origin {
+		return t.auth.RoundTrip(req)
+	}
+	if req.Header.Get("Authorization") != "" {
+		req = req.Clone(req.Context())
+		req.Header.Del("Authorization")
+	}
+	return t.base.RoundTrip(req)
+}
 
 // GetDeployment fetches one deployment.
 func (c *Client) GetDeployment(ctx context.Context, owner, repo string, id int64) (*github.Deployment, error) {
@@ -173,11 +202,34 @@ func (c *Client) ListDeployments(ctx context.Context, owner, repo string, opts *
 // DeleteDeployment deletes a deployment (GitHub refuses active ones with 422 unless it is the
 // only one).
 func (c *Client) DeleteDeployment(ctx context.Context, owner, repo string, id int64) error {
-	err := c.do(ctx, OpDeleteDeployment, func(ctx context.Context, g *github.Client) error {
+	return c.deleteOnce(ctx, OpDeleteDeployment, false, func(ctx context.Context, g *github.Client) error {
 		_, err := g.Repositories.DeleteDeployment(ctx, owner, repo, id)
 		return err
 	})
+}
+
+// deleteOnce runs a DELETE whose retry may find the thing gone: a 404 after an attempt that may
+// have reached GitHub (its answer was lost) means the delete worked. goneIsDone makes any 404
+// success (an environment already deleted is what was asked for).
+func (c *Client) deleteOnce(ctx context.Context, op Op, goneIsDone bool, fn func(ctx context.Context, g *github.Client) error) error {
+	reached := false
+	err := c.do(ctx, op, func(ctx context.Context, g *github.Client) error {
+		err := fn(ctx, g)
+		if err != nil && (reached || goneIsDone) && isNotFoundAnswer(err) {
+			c.logf("%s: already gone (404)", op)
+			return nil
+		}
+		if err != nil && mayHaveReachedServer(err) {
+			reached = true
+		}
+		return err
+	})
 	return c.finish(err)
+}
+
+func isNotFoundAnswer(err error) bool {
+	var ere *github.ErrorResponse
+	return errors.As(err, &ere) && ere.Response != nil && ere.Response.StatusCode == http.StatusNotFound
 }
 
 // ListDeploymentStatuses returns one page of a deployment's statuses, newest first.
@@ -194,15 +246,15 @@ func (c *Client) ListDeploymentStatuses(ctx context.Context, owner, repo string,
 	return ss, page, c.finish(err)
 }
 
-// DeleteEnvironment deletes an environment with its deployments and settings.
+// DeleteEnvironment deletes an environment with its deployments and settings; one that does not
+// exist (any more) counts as deleted.
 func (c *Client) DeleteEnvironment(ctx context.Context, owner, repo, name string) error {
 	// go-github puts the name into the path unescaped; GitHub wants "/" in names as %2F.
 	escaped := url.PathEscape(name)
-	err := c.do(ctx, OpDeleteEnvironment, func(ctx context.Context, g *github.Client) error {
+	return c.deleteOnce(ctx, OpDeleteEnvironment, true, func(ctx context.Context, g *github.Client) error {
 		_, err := g.Repositories.DeleteEnvironment(ctx, owner, repo, escaped)
 		return err
 	})
-	return c.finish(err)
 }
 
 // CreateDeployment creates a deployment without ever creating two: when a create's outcome is

@@ -2,8 +2,11 @@ package ghapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-github/v62/github"
@@ -130,6 +133,44 @@ func TestTokenEchoedByServerIsRedacted(t *testing.T) {
 	if StatusCode(err) != 400 {
 		t.Error("typed error lost behind redaction")
 	}
+	// The typed error is what callers explain from: its fields are redacted too.
+	var api *APIError
+	if !errors.As(err, &api) || strings.Contains(api.Message, testToken) || !strings.Contains(api.Message, "Bearer ***") {
+		t.Errorf("APIError.Message = %q", api.Message)
+	}
+}
+
+// TestTokenNeverFollowsARedirectToAnotherHost: a redirect from the API to another host (a
+// misconfigured proxy, a hostile server) gets no Authorization header; the API host keeps it.
+func TestTokenNeverFollowsARedirectToAnotherHost(t *testing.T) {
+	t.Parallel()
+	var got []string
+	var mu sync.Mutex
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id": 7, "ref": "main"}`)
+	}))
+	defer other.Close()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	f.on("get", func(w http.ResponseWriter, r *http.Request, _ func()) bool {
+		http.Redirect(w, r, other.URL+"/elsewhere", http.StatusFound)
+		return true
+	})
+	c, logs := newClient(t, f, nil)
+	d, err := c.GetDeployment(t.Context(), "o", "r", 7)
+	noToken(t, err, logs)
+	if err != nil || d.GetID() != 7 {
+		t.Fatalf("deployment %v, err %v: the redirect should still be followed", d, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "" {
+		t.Errorf("Authorization sent to the other host: %q", got)
+	}
 }
 
 func TestPagination(t *testing.T) {
@@ -173,8 +214,36 @@ func TestDeleteEnvironmentEscapesName(t *testing.T) {
 	if uri != "/api/v3/repos/o/r/environments/review%2Fpr%201" {
 		t.Errorf("request URI = %q", uri)
 	}
+	// An environment that is already gone is what was asked for (a re-run of a clean-up, or one
+	// whose first answer was lost).
 	f.on("delete-env", respond(404, `{"message":"Not Found"}`))
-	if err := c.DeleteEnvironment(t.Context(), "o", "r", "gone"); !IsNotFound(err) {
-		t.Errorf("err = %v", err)
+	if err := c.DeleteEnvironment(t.Context(), "o", "r", "gone"); err != nil {
+		t.Errorf("err = %v, want none for an environment already gone", err)
 	}
+}
+
+// TestLostDeleteAnswerThen404IsDone: a DELETE whose answer was lost is retried; GitHub then
+// answers 404 because the first one worked, which is success, not a failed clean-up. A 404 on a
+// first attempt is still an error (a wrong id).
+func TestLostDeleteAnswerThen404IsDone(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	c, logs := newClient(t, f, nil)
+	d, err := c.CreateDeployment(t.Context(), "o", "r", deployReq("del"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.on("delete", dropConnection(true), respond(404, `{"message":"Not Found"}`))
+	if err := c.DeleteDeployment(t.Context(), "o", "r", d.GetID()); err != nil {
+		t.Fatalf("err = %v, want success: the lost attempt deleted it", err)
+	}
+	if f.count("delete") != 2 {
+		t.Errorf("delete requests = %d, want 2", f.count("delete"))
+	}
+	f.on("delete", respond(404, `{"message":"Not Found"}`))
+	if err := c.DeleteDeployment(t.Context(), "o", "r", 424242); !IsNotFound(err) {
+		t.Errorf("first-attempt 404: err = %v, want not found", err)
+	}
+	noToken(t, nil, logs)
 }

@@ -63,6 +63,23 @@ func (e *APIError) Error() string {
 
 func (e *APIError) Unwrap() error { return e.Err }
 
+// redact removes the token from everything GitHub's answer put into the error: a server (or a
+// proxy) that echoes the request's Authorization header must not get it printed.
+func (e *APIError) redact(token string) {
+	if token == "" {
+		return
+	}
+	r := strings.NewReplacer(token, "***")
+	e.Message, e.DocumentationURL = r.Replace(e.Message), r.Replace(e.DocumentationURL)
+	for i := range e.Errors {
+		fe := &e.Errors[i]
+		fe.Resource, fe.Field, fe.Code, fe.Message = r.Replace(fe.Resource), r.Replace(fe.Field), r.Replace(fe.Code), r.Replace(fe.Message)
+		for j := range fe.Contexts {
+			fe.Contexts[j].Context, fe.Contexts[j].State = r.Replace(fe.Contexts[j].Context), r.Replace(fe.Contexts[j].State)
+		}
+	}
+}
+
 // Contexts returns every context listed in the error's field errors (a 409 on create deployment
 // when required status checks are not green).
 func (e *APIError) Contexts() []ContextState {
@@ -117,6 +134,7 @@ const (
 	KindRateLimited              // a rate limit outlasted the call's budget
 	KindUnavailable              // 5xx, resets and timeouts until the budget ran out
 	KindCanceled                 // the caller's context ended
+	KindUnknownOutcome           // a create's answer was lost and its result cannot be identified
 )
 
 // KindOf classifies an error returned by the client.
@@ -124,9 +142,12 @@ func KindOf(err error) Kind {
 	var am *AutoMergedError
 	var rl *RateLimitError
 	var re *RetryError
+	var uo *UnknownOutcomeError
 	switch {
 	case err == nil:
 		return KindOther
+	case errors.As(err, &uo):
+		return KindUnknownOutcome
 	case errors.As(err, &am):
 		return KindAutoMerged
 	case errors.As(err, &rl):
@@ -161,7 +182,10 @@ func OpOf(err error) Op {
 	var ae *APIError
 	var rl *RateLimitError
 	var re *RetryError
+	var uo *UnknownOutcomeError
 	switch {
+	case errors.As(err, &uo):
+		return uo.Op
 	case errors.As(err, &rl):
 		return rl.Op
 	case errors.As(err, &re):

@@ -87,6 +87,10 @@ const jitter = 0.5
 // secondaryDefaultWait is GitHub's advice when a secondary limit names no time: wait a minute.
 const secondaryDefaultWait = time.Minute
 
+// secondaryFloor is the least wait after a secondary limit, whatever Retry-After says; each
+// further secondary limit within one call at least doubles the previous wait.
+const secondaryFloor = time.Second
+
 // resetBuffer is added to rate-limit reset times: the reset is whole seconds and clocks differ.
 const resetBuffer = time.Second
 
@@ -121,6 +125,7 @@ func (c *Client) do(ctx context.Context, op Op, fn func(ctx context.Context, g *
 	start := p.Now()
 	deadline := start.Add(p.MaxElapsed)
 	next := p.Initial // the backoff before jitter: Initial, then ×Multiplier up to Max
+	var lastSecondary time.Duration
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
@@ -148,6 +153,13 @@ func (c *Client) do(ctx context.Context, op Op, fn func(ctx context.Context, g *
 		case giveUp:
 			return d.err
 		case waitLimit:
+			if d.secondary {
+				// GitHub asks for growing waits while a secondary limit persists; a Retry-After of
+				// 0 must not turn into a burst of requests.
+				d.wait = max(d.wait, secondaryFloor, 2*lastSecondary)
+				d.until = now.Add(d.wait)
+				lastSecondary = d.wait
+			}
 			if now.Add(d.wait).After(deadline) {
 				return &RateLimitError{Op: op, Secondary: d.secondary, Reset: d.until.UTC(), Wait: d.until.Sub(now), Err: d.err}
 			}
@@ -226,7 +238,8 @@ func isTyped(err error) bool {
 	var a *AutoMergedError
 	var b *APIError
 	var r *RateLimitError
-	return errors.As(err, &a) || errors.As(err, &b) || errors.As(err, &r)
+	var u *UnknownOutcomeError
+	return errors.As(err, &a) || errors.As(err, &b) || errors.As(err, &r) || errors.As(err, &u)
 }
 
 func classifyHTTP(api *APIError, raw error, now time.Time) decision {

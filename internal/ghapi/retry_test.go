@@ -107,6 +107,24 @@ func TestSecondaryRateLimitWaitsRetryAfter(t *testing.T) {
 	}
 }
 
+// TestRepeatedSecondaryLimitsWaitLonger: Retry-After 0 gets a floor, and a secondary limit that
+// persists gets growing waits (GitHub's advice), not a burst of requests.
+func TestRepeatedSecondaryLimitsWaitLonger(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	f := newFakeGitHub(t, clock)
+	limited := respond(403, `{"message":"You have exceeded a secondary rate limit."}`, "Retry-After", "0")
+	f.on("list", limited, limited, limited, respond(403, `{"message":"You have exceeded a secondary rate limit."}`, "Retry-After", "3"))
+	c, _ := newClient(t, f, func(o *Options) { o.Retry.MaxElapsed = 2 * time.Minute })
+	if _, _, err := c.ListDeployments(t.Context(), "o", "r", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	if got := clock.Sleeps(); !slices.Equal(got, want) {
+		t.Errorf("sleeps = %v, want %v", got, want)
+	}
+}
+
 func TestSecondaryRateLimitOnCreateIsRetriedWithoutLookup(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()

@@ -72,6 +72,15 @@ func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[st
 	if err := os.WriteFile(env["GITHUB_EVENT_PATH"], []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The runner exports every declared input, with action.yml's default when not given (the
+	// expression defaults as the runner would evaluate them here).
+	for _, in := range testkit.Action(t).Inputs {
+		if !strings.Contains(in.Default, "${{") {
+			env[actionsim.InputEnvName(in.Name)] = in.Default
+		}
+	}
+	env[actionsim.InputEnvName("repository")] = env["GITHUB_REPOSITORY"]
+	env[actionsim.InputEnvName("job-status")] = "success"
 	for k, v := range inputs {
 		env[actionsim.InputEnvName(k)] = v
 	}
@@ -217,6 +226,7 @@ func TestSignals(t *testing.T) {
 		}
 		statusPath := fmt.Sprintf("/deployments/%s/statuses", id)
 		e.AddFault(emulator.Fault{Method: "POST", PathContains: statusPath, Kind: emulator.FaultLatency, Delay: 3 * time.Second})
+		state["main-ran"] = "1" // the job went on to the step (main) before ending
 		post := startStage(t, bin, "post", e.URL(), inputs, state)
 		waitFor(t, 10*time.Second, "the final status to reach the emulator", func() bool {
 			d := e.Deployments(owner, repoName)
@@ -257,6 +267,7 @@ func TestSignals(t *testing.T) {
 		state := pre.file(t, "GITHUB_STATE")
 		// GitHub does not answer the final status for 20 s: longer than any grace.
 		e.AddFault(emulator.Fault{Method: "POST", PathContains: "/statuses", Kind: emulator.FaultLatency, Delay: 20 * time.Second})
+		state["main-ran"] = "1" // the job went on to the step (main) before ending
 		post := startStage(t, bin, "post", e.URL(), inputs, state)
 		waitFor(t, 10*time.Second, "the final status to reach the emulator", func() bool {
 			d := e.Deployments(owner, repoName)
