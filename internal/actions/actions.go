@@ -30,7 +30,8 @@ type Runner struct {
 	out    io.Writer
 	rand   io.Reader // crypto/rand.Reader; replaced in tests to force a delimiter collision
 
-	mu sync.Mutex // serialises stdout lines and file appends
+	mu    sync.Mutex        // serialises stdout lines and file appends
+	saved map[string]string // state saved by this process, which State returns from then on
 }
 
 // New returns a Runner reading the environment through getenv and printing to stdout.
@@ -61,9 +62,19 @@ func (r *Runner) SetOutput(name, value string) error {
 	return r.fileCommand("GITHUB_OUTPUT", name, value)
 }
 
-// SaveState saves a value that later stages read with State (GITHUB_STATE → STATE_<name>).
+// SaveState saves a value that later stages read with State (GITHUB_STATE → STATE_<name>); this
+// stage reads it back too.
 func (r *Runner) SaveState(name, value string) error {
-	return r.fileCommand("GITHUB_STATE", name, value)
+	if err := r.fileCommand("GITHUB_STATE", name, value); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.saved == nil {
+		r.saved = map[string]string{}
+	}
+	r.saved[name] = value
+	return nil
 }
 
 // SetEnv exports a variable to later steps and stages (GITHUB_ENV).
@@ -71,8 +82,16 @@ func (r *Runner) SetEnv(name, value string) error {
 	return r.fileCommand("GITHUB_ENV", name, value)
 }
 
-// State returns what an earlier stage saved with SaveState ("" when nothing was saved).
-func (r *Runner) State(name string) string { return r.getenv("STATE_" + name) }
+// State returns what this or an earlier stage saved with SaveState ("" when nothing was saved).
+func (r *Runner) State(name string) string {
+	r.mu.Lock()
+	v, ok := r.saved[name]
+	r.mu.Unlock()
+	if ok {
+		return v
+	}
+	return r.getenv("STATE_" + name)
+}
 
 // fileCommand appends NAME<<DELIM\nVALUE\nDELIM to the file named by env. The delimiter is
 // random for every write (as actions/toolkit does): go-githubactions uses one fixed delimiter,

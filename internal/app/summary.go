@@ -25,10 +25,15 @@ func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string 
 		return b.String()
 	}
 	if stage == deploy.StagePost {
+		if rep.Retired {
+			fmt.Fprintf(&b, "Deployment %s to %s was removed: this step was skipped by its `if:`, which pre (at job start) does not see.\n",
+				link(fmt.Sprint(rep.DeploymentID), rep.Page), md(rep.Environment))
+			return b.String()
+		}
 		if rep.Recovered {
-			fmt.Fprintf(&b, "Deployment %s was recovered after an interrupted start and ", link(fmt.Sprint(rep.DeploymentID), rep.DeploymentURL))
+			fmt.Fprintf(&b, "Deployment %s was recovered after an interrupted start and ", link(fmt.Sprint(rep.DeploymentID), rep.Page))
 		} else {
-			fmt.Fprintf(&b, "Deployment %s ", link(fmt.Sprint(rep.DeploymentID), rep.DeploymentURL))
+			fmt.Fprintf(&b, "Deployment %s ", link(fmt.Sprint(rep.DeploymentID), rep.Page))
 		}
 		fmt.Fprintf(&b, "to %s finished: **%s**", md(rep.Environment), md(rep.State))
 		if rep.EnvironmentURL != "" {
@@ -44,12 +49,18 @@ func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string 
 		sha = sha[:7]
 	}
 	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", md(rep.Environment), code(rep.Ref), code(sha), md(rep.State),
-		link(fmt.Sprint(rep.DeploymentID), rep.DeploymentURL), link(rep.EnvironmentURL, rep.EnvironmentURL), link("job", rep.LogURL))
+		link(fmt.Sprint(rep.DeploymentID), rep.Page), link(rep.EnvironmentURL, rep.EnvironmentURL), link("job", rep.LogURL))
 	if rep.Rerun {
 		fmt.Fprintf(&b, "\nThis is attempt %s of the run: it has its own deployment; the earlier attempt's deployment is left as it ended.\n", md(rep.RunAttempt))
 	}
 	if rep.Recovered {
 		b.WriteString("\nThe deployment's create was interrupted; it was found and adopted instead of being created twice.\n")
+	}
+	if rp := rep.Replaced; rp != nil {
+		fmt.Fprintf(&b, "\nDeployment %d, created at job start, was removed: %s.\n", rp.ID, md(rp.Why))
+	}
+	if rep.Deferred != "" && rep.CreatedHere {
+		fmt.Fprintf(&b, "\nCreated at this step rather than at job start: %s (values from earlier steps are empty then).\n", md(rep.Deferred))
 	}
 	if s != nil && s.Mode.Name == "auto" {
 		b.WriteString("\nThe final state is set when the job ends.\n")
@@ -82,6 +93,6 @@ func link(text, target string) string {
 	if !strings.HasPrefix(target, "https://") && !strings.HasPrefix(target, "http://") {
 		return md(text)
 	}
-	t := strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C", "\n", "", "\r", "").Replace(target)
+	t := strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C", "\\", "%5C", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(target)
 	return "[" + md(text) + "](" + t + ")"
 }

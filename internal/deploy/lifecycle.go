@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -59,7 +60,8 @@ type Report struct {
 	Stage          Stage
 	Skipped        string // why the stage did nothing
 	DeploymentID   int64
-	DeploymentURL  string
+	DeploymentURL  string // the API's URL of the deployment
+	Page           string // the environment's deployments page on GitHub
 	Environment    string
 	Ref, SHA       string
 	EnvironmentURL string
@@ -103,7 +105,18 @@ func (d *Deployer) Stage(ctx context.Context, j Job) (*Report, error) {
 		r.Skipped = fmt.Sprintf("mode %s: nothing to do in %s", s.Mode.Name, j.Stage)
 		return r, nil
 	}
-	return r, f(d, ctx, j, r)
+	err := f(d, ctx, j, r)
+	r.Page = d.page(j.Run, r.Environment)
+	return r, err
+}
+
+// page is the environment's deployments page on GitHub (where people look at a deployment; the
+// API URL is JSON), or "" outside Actions.
+func (d *Deployer) page(run Run, environment string) string {
+	if run.ServerURL == "" || environment == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s/%s/deployments/%s", trimSlash(run.ServerURL), d.Owner, d.Repo, url.PathEscape(environment))
 }
 
 // post finishes what this job started for the job's end (state KeyFinish), with the post function
@@ -119,7 +132,9 @@ func (d *Deployer) post(ctx context.Context, j Job, r *Report) error {
 		return fmt.Errorf("state names mode %q, which has nothing to finish", name)
 	}
 	r.Mode = m.Name
-	return m.post(d, ctx, j, r)
+	err := m.post(d, ctx, j, r)
+	r.Page = d.page(j.Run, r.Environment)
+	return err
 }
 
 func (j Job) createSpec(requestID string) CreateSpec {

@@ -34,7 +34,7 @@ type leakScenario struct {
 	// setup prepares the emulator and may add inputs (such as a deployment id to finish).
 	setup func(t *testing.T, a *actionsim.Action, e *emulator.Emulator) map[string]string
 	// front, when set, is a handler in front of the emulator (to make GitHub answer oddly).
-	front     func(e *emulator.Emulator) http.Handler
+	front     func(t *testing.T, e *emulator.Emulator) http.Handler
 	eventName string
 	wantFail  bool
 }
@@ -51,7 +51,7 @@ func startDeployment(t *testing.T, a *actionsim.Action, e *emulator.Emulator) ma
 
 // apiErrorFront answers the deployment create with a 422 whose message carries the injection,
 // as a GHES or a proxy could; everything else goes to the emulator.
-func apiErrorFront(e *emulator.Emulator) http.Handler {
+func apiErrorFront(_ *testing.T, e *emulator.Emulator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/deployments") {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -69,7 +69,7 @@ func apiErrorFront(e *emulator.Emulator) http.Handler {
 
 // oddResponseFront lets the emulator create the deployment but puts the injection into the
 // environment and description it answers with: text from GitHub flows into outputs and summaries.
-func oddResponseFront(e *emulator.Emulator) http.Handler {
+func oddResponseFront(_ *testing.T, e *emulator.Emulator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/deployments") {
 			e.Handler().ServeHTTP(w, r)
@@ -94,6 +94,47 @@ func oddResponseFront(e *emulator.Emulator) http.Handler {
 		w.Header().Del("Content-Length")
 		w.WriteHeader(rec.Code)
 		w.Write(b.Bytes())
+	})
+}
+
+// echoFront answers the create with status and a message that quotes the request's
+// Authorization header, as a misbehaving proxy or server might.
+func echoFront(status int) func(*testing.T, *emulator.Emulator) http.Handler {
+	return func(_ *testing.T, e *emulator.Emulator) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/deployments") {
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.WriteHeader(status)
+				json.NewEncoder(w).Encode(map[string]any{
+					"message": "refused the request with " + r.Header.Get("Authorization"),
+					"errors":  []map[string]string{{"resource": "Deployment", "field": "ref", "code": "custom", "message": "token " + r.Header.Get("Authorization")}},
+				})
+				return
+			}
+			e.Handler().ServeHTTP(w, r)
+		})
+	}
+}
+
+// redirectFront redirects the create to another host (localhost instead of 127.0.0.1, so another
+// origin), which records the Authorization header it gets and refuses.
+func redirectFront(t *testing.T, e *emulator.Emulator) http.Handler {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get("Authorization"); a != "" {
+			t.Errorf("the other host received Authorization %q", a)
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"message":"Requires authentication"}`)
+	}))
+	t.Cleanup(other.Close)
+	target := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/deployments") {
+			http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect)
+			return
+		}
+		e.Handler().ServeHTTP(w, r)
 	})
 }
 
@@ -148,6 +189,13 @@ func leakScenarios() []leakScenario {
 		{name: "injection in task (rejected as input)", with: map[string]string{"task": "deploy" + injection}, wantFail: true},
 		{name: "injection in GitHub's error message", front: apiErrorFront, wantFail: true},
 		{name: "injection in GitHub's answer", front: oddResponseFront},
+		// A server that echoes the token in its error message, for each error the action explains.
+		{name: "token echoed in a 401", front: echoFront(401), wantFail: true},
+		{name: "token echoed in a 403", front: echoFront(403), wantFail: true},
+		{name: "token echoed in a 404", front: echoFront(404), wantFail: true},
+		{name: "token echoed in a 409", front: echoFront(409), wantFail: true},
+		{name: "token echoed in a 422", front: echoFront(422), wantFail: true},
+		{name: "cross-host redirect", front: redirectFront, wantFail: true},
 	}
 }
 
@@ -183,7 +231,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			e.ResetRequests()
 			url := e.URL()
 			if sc.front != nil {
-				srv := httptest.NewServer(sc.front(e))
+				srv := httptest.NewServer(sc.front(t, e))
 				t.Cleanup(srv.Close)
 				url = srv.URL
 			}
@@ -272,7 +320,7 @@ func TestBinaryOutputIsInert(t *testing.T) {
 	t.Parallel()
 	bin := buildStages(t)
 	e := emulatortest.Start(t, emulator.Config{Logf: quiet})
-	srv := httptest.NewServer(apiErrorFront(e))
+	srv := httptest.NewServer(apiErrorFront(t, e))
 	t.Cleanup(srv.Close)
 	for _, tc := range []struct {
 		name   string
