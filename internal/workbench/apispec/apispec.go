@@ -1,5 +1,7 @@
-// Package apispec validates HTTP exchanges against GitHub's official OpenAPI description of the
-// deployments endpoints (../shared/github/deployments.openapi.json), using kin-openapi.
+// Package apispec validates HTTP exchanges and webhook payloads against GitHub's official OpenAPI
+// description, using kin-openapi. The description is the repository's testdata/github/openapi.json
+// (a schema-only subset of GitHub's REST description with its real webhook schemas, regenerated
+// by `go run ./cmd/workbench reference`), so the checks run on any clone.
 //
 // A Validator is built once (Load) and is then safe for concurrent use: the document, its router
 // and the webhook schemas are read-only after Load, and every validation uses its own options.
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,16 +30,22 @@ import (
 
 // Environment variables that locate the reference material.
 const (
-	// EnvOpenAPI names the OpenAPI description explicitly.
+	// EnvOpenAPI names another OpenAPI description to validate against (an override; by default
+	// the repository's testdata/github/openapi.json).
 	EnvOpenAPI = "DEPLOYMENT_ACTION_OPENAPI"
-	// EnvShared names the shared reference directory (the one holding github/).
+	// EnvShared names the shared reference directory (the one holding github/), which only the
+	// PyGithub replay and the reference's staleness check read.
 	EnvShared = "DEPLOYMENT_ACTION_SHARED"
-	// EnvRequireShared, when non-empty (CI), turns a missing description into a test failure.
+	// EnvRequireShared, when non-empty (CI), turns a missing shared directory into a test failure.
 	EnvRequireShared = "DEPLOYMENT_ACTION_REQUIRE_SHARED"
 )
 
-// specRel is where the description lives inside the shared directory.
-var specRel = filepath.Join("github", "deployments.openapi.json")
+// ReferenceDir is where the conformance reference lives, relative to the repository root: the
+// description (openapi.json), hub4j's recordings and the webhook examples.
+const ReferenceDir = "testdata/github"
+
+// specRel is the description inside ReferenceDir.
+const specRel = "openapi.json"
 
 // ghesPrefix is the path prefix GitHub Enterprise Server puts before every REST route.
 const ghesPrefix = "/api/v3"
@@ -49,10 +58,12 @@ type Validator struct {
 	templates map[string]string
 	// basicError is components.schemas.basic-error, used for fault responses (see faultStatus).
 	basicError *openapi3.Schema
-	// webhooks maps an event name ("deployment", "deployment_status") and the x-webhooks key
-	// ("deployment-created", ...) to the payload schema.
-	webhooks map[string]webhookSchema
-	// webhookNames lists the accepted names, sorted, for error messages.
+	// webhooks maps the x-webhooks key ("deployment-created", "pull-request-opened", ...) to the
+	// payload schema; events maps an X-GitHub-Event name ("deployment", "pull_request") to the
+	// entries for its actions.
+	webhooks map[string]*webhookSchema
+	events   map[string][]*webhookSchema
+	// webhookNames lists the accepted names (keys and events), sorted, for error messages.
 	webhookNames []string
 }
 
@@ -68,7 +79,7 @@ func Load(path string) (*Validator, error) {
 	if err := doc.Validate(loader.Context, openapi3.DisableSchemaFormatValidation(), openapi3.DisableExamplesValidation()); err != nil {
 		return nil, fmt.Errorf("apispec: %s is not a valid OpenAPI description: %w", path, err)
 	}
-	v := &Validator{doc: doc, templates: map[string]string{}, webhooks: map[string]webhookSchema{}}
+	v := &Validator{doc: doc, templates: map[string]string{}, webhooks: map[string]*webhookSchema{}, events: map[string][]*webhookSchema{}}
 
 	// The router sees a copy of the document that has no servers (so any host and scheme match:
 	// the emulator runs on http://127.0.0.1:PORT, the spec says https://api.github.com) and in
@@ -107,6 +118,9 @@ func Load(path string) (*Validator, error) {
 
 // webhookSchema is the payload schema of one x-webhooks entry.
 type webhookSchema struct {
+	key    string // x-webhooks key: "deployment-status-created"
+	event  string // X-GitHub-Event: "deployment_status"
+	action string // the payload's action: "created" ("" for an event without one, such as ping)
 	name   string // components.schemas key
 	schema *openapi3.Schema
 }
@@ -134,7 +148,9 @@ func multiSegmentParams(item *openapi3.PathItem) []string {
 
 // loadWebhooks reads the x-webhooks extension (OpenAPI 3.0 has no webhooks field, so kin-openapi
 // keeps it as raw JSON) and resolves each entry's request body schema, which is a
-// #/components/schemas reference, against the loaded components.
+// #/components/schemas reference, against the loaded components. The event and action come from
+// the operationId ("deployment-status/created": event deployment_status, action created), or from
+// the X-GitHub-Event header's example where the description still has one.
 func (v *Validator) loadWebhooks() error {
 	raw, ok := v.doc.Extensions["x-webhooks"]
 	if !ok {
@@ -145,7 +161,8 @@ func (v *Validator) loadWebhooks() error {
 		return fmt.Errorf("x-webhooks: %w", err)
 	}
 	var hooks map[string]map[string]struct {
-		Parameters []struct {
+		OperationID string `json:"operationId"`
+		Parameters  []struct {
 			Name    string `json:"name"`
 			In      string `json:"in"`
 			Example any    `json:"example"`
@@ -161,8 +178,8 @@ func (v *Validator) loadWebhooks() error {
 	if err := json.Unmarshal(b, &hooks); err != nil {
 		return fmt.Errorf("x-webhooks: %w", err)
 	}
-	for key, ops := range hooks {
-		op, ok := ops["post"]
+	for _, key := range slices.Sorted(maps.Keys(hooks)) {
+		op, ok := hooks[key]["post"]
 		if !ok {
 			continue
 		}
@@ -175,48 +192,88 @@ func (v *Validator) loadWebhooks() error {
 		if s == nil || s.Value == nil {
 			return fmt.Errorf("x-webhooks %s: schema %q not found", key, name)
 		}
-		ws := webhookSchema{name: name, schema: s.Value}
-		v.webhooks[key] = ws
+		event, action, _ := strings.Cut(op.OperationID, "/")
+		event = strings.ReplaceAll(event, "-", "_")
 		for _, p := range op.Parameters {
-			if p.In == "header" && strings.EqualFold(p.Name, "X-GitHub-Event") {
-				if ev, ok := p.Example.(string); ok && ev != "" {
-					v.webhooks[ev] = ws
-				}
+			if ev, ok := p.Example.(string); ok && ev != "" && p.In == "header" && strings.EqualFold(p.Name, "X-GitHub-Event") {
+				event = ev
 			}
 		}
+		if event == "" {
+			return fmt.Errorf("x-webhooks %s: no operationId to tell the event from", key)
+		}
+		ws := &webhookSchema{key: key, event: event, action: action, name: name, schema: s.Value}
+		v.webhooks[key] = ws
+		v.events[event] = append(v.events[event], ws)
 	}
 	for k := range v.webhooks {
 		v.webhookNames = append(v.webhookNames, k)
+	}
+	for k := range v.events {
+		if _, dup := v.webhooks[k]; !dup {
+			v.webhookNames = append(v.webhookNames, k)
+		}
 	}
 	slices.Sort(v.webhookNames)
 	return nil
 }
 
-// SpecPath says where the description is: $DEPLOYMENT_ACTION_OPENAPI, else ../shared/github/... found
-// by walking up from the working directory. required is true when $DEPLOYMENT_ACTION_REQUIRE_SHARED
-// is set (CI), where a missing file must fail the tests instead of skipping.
+// SpecPath says where the description is: $DEPLOYMENT_ACTION_OPENAPI, else the repository's
+// testdata/github/openapi.json, the repository root being the nearest directory holding go.mod
+// from the working directory up. It returns "" when neither exists. required is always true: the
+// description is part of the repository, so a caller must fail, never skip, without it.
 func SpecPath() (path string, required bool) {
-	required = os.Getenv(EnvRequireShared) != ""
 	if p := os.Getenv(EnvOpenAPI); p != "" {
-		return p, required
+		return p, true
 	}
-	if p := os.Getenv(EnvShared); p != "" {
-		if f := filepath.Join(p, specRel); fileExists(f) {
-			return f, required
+	if dir, err := Reference(); err == nil {
+		if f := filepath.Join(dir, specRel); fileExists(f) {
+			return f, true
 		}
 	}
-	for _, shared := range sharedCandidates() {
-		if f := filepath.Join(shared, specRel); fileExists(f) {
-			return f, required
-		}
+	return "", true
+}
+
+// Reference returns the repository's testdata/github directory (found from the working
+// directory up), or an error saying where it looked.
+func Reference() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("apispec: %w", err)
 	}
-	return "", required
+	for dir := wd; ; {
+		if fileExists(filepath.Join(dir, "go.mod")) {
+			ref := filepath.Join(dir, filepath.FromSlash(ReferenceDir))
+			if fi, err := os.Stat(ref); err != nil || !fi.IsDir() {
+				return "", fmt.Errorf("apispec: the module root %s has no %s (regenerate it with `go run ./cmd/workbench reference`)", dir, ReferenceDir)
+			}
+			return ref, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("apispec: no go.mod in %s or above: run from inside the repository", wd)
+		}
+		dir = parent
+	}
+}
+
+// LoadDefault loads the description SpecPath names.
+func LoadDefault() (*Validator, error) {
+	path, _ := SpecPath()
+	if path == "" {
+		dir, err := Reference()
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("apispec: %s not found (regenerate it with `go run ./cmd/workbench reference`)", filepath.Join(dir, specRel))
+	}
+	return Load(path)
 }
 
 // SharedDir says where the shared reference directory is (the one holding github/recordings):
 // $DEPLOYMENT_ACTION_SHARED, else the ../shared beside the nearest directory holding go.mod,
-// walking up from the working directory. It returns "" when none is found; required is as for
-// SpecPath.
+// walking up from the working directory. It returns "" when none is found; required is true when
+// $DEPLOYMENT_ACTION_REQUIRE_SHARED is set (CI), where a test needing it must fail, not skip.
 func SharedDir() (dir string, required bool) {
 	required = os.Getenv(EnvRequireShared) != ""
 	if p := os.Getenv(EnvShared); p != "" {
@@ -429,43 +486,43 @@ func (v *Validator) checkBasicError(body []byte) []string {
 }
 
 // ValidateWebhook checks a webhook payload against the request body schema of the matching
-// x-webhooks entry. event is the X-GitHub-Event value ("deployment", "deployment_status") or an
-// x-webhooks key ("deployment-created", "deployment-status-created").
-//
-// The two payload schemas of the shared description are stand-ins converted from octokit/webhooks
-// (marked x-subset-substitution); they are used as they are.
+// x-webhooks entry (GitHub's real webhook schemas). event is an X-GitHub-Event value
+// ("deployment", "deployment_status", "pull_request"), the entry then being chosen by the
+// payload's action, or an x-webhooks key ("deployment-created", "pull-request-opened").
 func (v *Validator) ValidateWebhook(event string, payload []byte) error {
-	s, ok := v.webhooks[event]
-	if !ok {
-		return fmt.Errorf("webhook %q: no x-webhooks entry (known: %s)", event, strings.Join(v.webhookNames, ", "))
-	}
 	var value any
 	if err := json.Unmarshal(payload, &value); err != nil {
 		return fmt.Errorf("webhook %q: payload is not JSON: %w", event, err)
 	}
-	// The stand-ins come from JSON Schema with format assertion (ajv): some oneOf branches, such as
-	// environment_url's {string, format uri} | {enum [""]}, are told apart only by the "uri"
-	// format, so it is checked here (per validation; the REST schemas are left as kin-openapi
-	// checks them by default).
-	err := s.schema.VisitJSON(value, openapi3.MultiErrors(), openapi3.DisableSchemaErrorDetails(),
-		openapi3.WithStringFormatValidator("uri", uriFormat))
+	s, ok := v.webhooks[event]
+	if !ok {
+		candidates, known := v.events[event]
+		if !known {
+			return fmt.Errorf("webhook %q: no x-webhooks entry (known: %s)", event, strings.Join(v.webhookNames, ", "))
+		}
+		obj, _ := value.(map[string]any)
+		action, _ := obj["action"].(string)
+		var keys []string
+		for _, c := range candidates {
+			keys = append(keys, c.key)
+			// With one entry for the event, a payload without an action (ping; an old payload)
+			// is checked against it, and the schema says what is missing.
+			if c.action == action || (len(candidates) == 1 && action == "") {
+				s = c
+			}
+		}
+		if s == nil {
+			return fmt.Errorf("webhook %q: no x-webhooks entry for action %q (entries for this event: %s)", event, action, strings.Join(keys, ", "))
+		}
+	}
+	// Formats are not asserted, as for the REST schemas: GitHub's "uri" is loose (a real
+	// deployment_status payload carries environment_url "", typed string/uri).
+	err := s.schema.VisitJSON(value, openapi3.MultiErrors(), openapi3.DisableSchemaErrorDetails())
 	if err != nil {
-		return fmt.Errorf("webhook %q: payload does not match components.schemas.%s:\n  %s", event, s.name, strings.Join(flatten(err), "\n  "))
+		return fmt.Errorf("webhook %q: payload does not match components.schemas.%s (x-webhooks %s):\n  %s", event, s.name, s.key, strings.Join(flatten(err), "\n  "))
 	}
 	return nil
 }
-
-// uriFormat accepts an absolute URI (a scheme and something after it), as JSON Schema's "uri".
-var uriFormat = openapi3.NewCallbackValidator(func(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return fmt.Errorf("not a URI: %v", err)
-	}
-	if u.Scheme == "" || (u.Opaque == "" && u.Host == "" && u.Path == "") {
-		return errors.New("not an absolute URI")
-	}
-	return nil
-})
 
 // flatten turns kin-openapi's nested multi-errors into one message per violation.
 func flatten(err error) []string {

@@ -1,6 +1,8 @@
 package apispec_test
 
-// Readers for the recorded real GitHub exchanges in ../shared/github/recordings:
+// Readers for the recorded real GitHub exchanges: hub4j's in the repository's
+// testdata/github/recordings, PyGithub's (LGPL, kept out of the repository) in
+// ../shared/github/recordings:
 //   - pygithub/*.txt: per exchange, ten lines (protocol, method, host, port, path, request
 //     headers as a Python dict, request body or None, status, response headers as a Python list of
 //     pairs, response body), exchanges separated by a blank line;
@@ -34,12 +36,22 @@ type recorded struct {
 	RespBody   []byte
 }
 
-// sharedDir finds ../shared (or skips / fails, as SpecPath's rule says).
+// reference returns the repository's testdata/github.
+func reference(t testing.TB) string {
+	t.Helper()
+	dir, err := apispec.Reference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// sharedDir finds ../shared, or skips (fails when $DEPLOYMENT_ACTION_REQUIRE_SHARED is set).
 func sharedDir(t testing.TB) string {
 	t.Helper()
 	dir, required := apispec.SharedDir()
-	if dir == "" || !dirExists(filepath.Join(dir, "github", "recordings")) {
-		msg := fmt.Sprintf("shared reference directory not found (set $%s, or put shared/ beside the module root); recordings unavailable (dir=%q)", apispec.EnvShared, dir)
+	if dir == "" || !dirExists(filepath.Join(dir, "github", "recordings", "pygithub")) {
+		msg := fmt.Sprintf("shared reference directory not found (set $%s, or put shared/ beside the module root); the PyGithub recordings (LGPL, not in the repository) are unavailable (dir=%q)", apispec.EnvShared, dir)
 		if required {
 			t.Fatal(msg + " — and $" + apispec.EnvRequireShared + " is set")
 		}
@@ -261,21 +273,12 @@ type recordingSuite struct {
 	Exchanges []recorded
 }
 
-// loadRecordings reads every recording under shared/github/recordings, one suite per PyGithub
-// file and per hub4j test directory, sorted by name.
-func loadRecordings(t testing.TB, shared string) []recordingSuite {
+// hub4jSuites reads hub4j's recordings in the repository, one suite per test directory, sorted by
+// name ("hub4j/<Class>/wiremock/<test>").
+func hub4jSuites(t testing.TB) []recordingSuite {
 	t.Helper()
-	root := filepath.Join(shared, "github", "recordings")
+	root := filepath.Join(reference(t), "recordings")
 	var suites []recordingSuite
-	py, _ := filepath.Glob(filepath.Join(root, "pygithub", "*.txt"))
-	for _, f := range py {
-		rel, _ := filepath.Rel(root, f)
-		ex, err := readPyGithub(f, rel)
-		if err != nil {
-			t.Fatalf("read %s: %v", rel, err)
-		}
-		suites = append(suites, recordingSuite{Name: "pygithub/" + strings.TrimSuffix(filepath.Base(f), ".txt"), Exchanges: ex})
-	}
 	hub, _ := filepath.Glob(filepath.Join(root, "hub4j", "*", "wiremock", "*", "mappings"))
 	for _, m := range hub {
 		dir := filepath.Dir(m)
@@ -288,7 +291,29 @@ func loadRecordings(t testing.TB, shared string) []recordingSuite {
 	}
 	sort.Slice(suites, func(i, j int) bool { return suites[i].Name < suites[j].Name })
 	if len(suites) == 0 {
-		t.Fatalf("no recordings found under %s", root)
+		t.Fatalf("no hub4j recordings found under %s", root)
+	}
+	return suites
+}
+
+// pygithubSuites reads PyGithub's recordings from ../shared, one suite per file, sorted by name
+// ("pygithub/<Class>.<test>"); it skips when ../shared is absent (see sharedDir).
+func pygithubSuites(t testing.TB) []recordingSuite {
+	t.Helper()
+	root := filepath.Join(sharedDir(t), "github", "recordings")
+	var suites []recordingSuite
+	py, _ := filepath.Glob(filepath.Join(root, "pygithub", "*.txt"))
+	for _, f := range py {
+		rel, _ := filepath.Rel(root, f)
+		ex, err := readPyGithub(f, rel)
+		if err != nil {
+			t.Fatalf("read %s: %v", rel, err)
+		}
+		suites = append(suites, recordingSuite{Name: "pygithub/" + strings.TrimSuffix(filepath.Base(f), ".txt"), Exchanges: ex})
+	}
+	sort.Slice(suites, func(i, j int) bool { return suites[i].Name < suites[j].Name })
+	if len(suites) == 0 {
+		t.Fatalf("no PyGithub recordings found under %s", root)
 	}
 	return suites
 }

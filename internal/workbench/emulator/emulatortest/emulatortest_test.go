@@ -3,6 +3,7 @@ package emulatortest
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -49,9 +50,6 @@ func send(t *testing.T, base, method, path, body string) int {
 }
 
 func TestStartReportsViolationsAndCallsObserve(t *testing.T) {
-	if p, _ := apispec.SpecPath(); p == "" {
-		t.Skip("OpenAPI description not available")
-	}
 	ft := &fakeTB{TB: t}
 	var observed int
 	var mu sync.Mutex
@@ -102,32 +100,59 @@ func TestRelevant(t *testing.T) {
 	}
 }
 
-func TestStartWithoutDescription(t *testing.T) {
+// TestStartFailsWithoutDescription: the description is part of the repository, so Start fails
+// (never skips) when it cannot be found or read.
+func TestStartFailsWithoutDescription(t *testing.T) {
+	start := func() []string {
+		ft := &fakeTB{TB: t}
+		func() {
+			defer func() {
+				if r := recover(); r != nil && r != "fatal" {
+					panic(r)
+				}
+			}()
+			Start(ft, emulator.Config{})
+			t.Error("Start returned without a description")
+		}()
+		ft.runCleanups()
+		return ft.errs
+	}
+
+	t.Setenv(apispec.EnvOpenAPI, filepath.Join(t.TempDir(), "missing.json"))
+	if errs := start(); len(errs) != 1 || !strings.Contains(errs[0], "missing.json") {
+		t.Errorf("override naming a missing file: errors %q", errs)
+	}
+
 	t.Setenv(apispec.EnvOpenAPI, "")
-	t.Setenv(apispec.EnvShared, "")
-	t.Chdir(t.TempDir())
-
-	// Not required: runs without conformance checks.
-	t.Setenv(apispec.EnvRequireShared, "")
-	ft := &fakeTB{TB: t}
-	e := Start(ft, emulator.Config{})
-	if st := send(t, e.URL(), "GET", "/repos/octo-org/hello-world/deployments", ""); st != 200 {
-		t.Fatalf("status %d", st)
+	t.Chdir(t.TempDir()) // no go.mod above: the repository's testdata cannot be found
+	if errs := start(); len(errs) != 1 || !strings.Contains(errs[0], "OpenAPI description is required") || !strings.Contains(errs[0], "go.mod") {
+		t.Errorf("outside the repository: errors %q", errs)
 	}
-	ft.runCleanups()
-	if len(ft.errs) != 0 {
-		t.Errorf("errors %q", ft.errs)
-	}
+}
 
-	// Required (CI): a missing description fails the test.
-	t.Setenv(apispec.EnvRequireShared, "1")
-	ft = &fakeTB{TB: t}
-	func() {
-		defer func() { recover() }()
-		Start(ft, emulator.Config{})
-	}()
-	ft.runCleanups()
-	if len(ft.errs) != 1 || !strings.Contains(ft.errs[0], "required") {
-		t.Errorf("errors %q", ft.errs)
+func TestAllowed(t *testing.T) {
+	saved := apispec.KnownViolations
+	t.Cleanup(func() { apispec.KnownViolations = saved })
+	apispec.KnownViolations = []apispec.Known{{Where: "repos/get-deployment", Problem: `"/creator/login"`, Why: "test entry"}}
+
+	rep := "GET /repos/o/r/deployments/1 (GET /repos/{owner}/{repo}/deployments/{deployment_id}, repos/get-deployment):\n" +
+		`  response 200: Error at "/creator/login": property "login" is missing` + "\n" +
+		`  response 200: Error at "/sha": property "sha" is missing`
+	rest, tolerated := allowed(rep)
+	if len(tolerated) != 1 || !strings.Contains(tolerated[0], "/creator/login") || !strings.Contains(tolerated[0], "test entry") {
+		t.Errorf("tolerated %q", tolerated)
+	}
+	if !strings.Contains(rest, `"/sha"`) || strings.Contains(rest, "/creator/login") {
+		t.Errorf("rest %q", rest)
+	}
+	// Only listed problems go: the same problem on another operation stays.
+	other := strings.Replace(rep, "repos/get-deployment)", "repos/list-deployments)", 1)
+	if rest, tolerated := allowed(other); tolerated != nil || rest != other {
+		t.Errorf("other operation: rest %q tolerated %q", rest, tolerated)
+	}
+	// A report made only of known problems is no violation.
+	only := strings.Join(strings.Split(rep, "\n")[:2], "\n")
+	if rest, tolerated := allowed(only); rest != "" || len(tolerated) != 1 {
+		t.Errorf("only known: rest %q tolerated %q", rest, tolerated)
 	}
 }
