@@ -693,7 +693,7 @@ func newJob(t *testing.T, f *fixture, apiURL string) *job {
 	j := &job{t: t, f: f, action: a, apiURL: apiURL,
 		token: "ghs_" + randomHex(18), runID: "4242424242",
 		sha:  "6dcb09b5b57875f334f61aebed695e2e4193db5e",
-		dirs: map[string]string{}, state: map[string]string{}, with: map[string]string{}, outputs: map[string]string{}}
+		dirs: map[string]string{}, state: map[string]string{}, with: map[string]string{"environment": "production"}, outputs: map[string]string{}}
 	for _, c := range []string{"/github/workspace", "/github/home", "/github/workflow", "/github/file_commands", "/github/runner_temp"} {
 		h := filepath.Join(base, strings.TrimPrefix(strings.ReplaceAll(c, "/", "_"), "_"))
 		if err := os.MkdirAll(h, 0o755); err != nil {
