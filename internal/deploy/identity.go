@@ -154,14 +154,14 @@ func (d *Deployer) retire(ctx context.Context, id int64, description string) err
 
 // unrecognisable is post's answer to an interrupted create whose payload was a string: nothing
 // in such a deployment says which job made it, so the candidates are reported, not touched.
-func (d *Deployer) unrecognisable(ctx context.Context, j Job, r *Report, spec CreateSpec, since time.Time) error {
-	deps, err := d.API.FindDeployments(ctx, d.Owner, d.Repo, &github.DeploymentsListOptions{Ref: spec.Ref, Environment: spec.Environment, Task: spec.Task}, since)
+func (d *Deployer) unrecognisable(ctx context.Context, r *Report, id identity, since time.Time) error {
+	deps, err := d.API.FindDeployments(ctx, d.Owner, d.Repo, &github.DeploymentsListOptions{Ref: id.Ref, Environment: id.Environment, Task: id.Task}, since)
 	if err != nil {
 		return Fail(err, ghapi.OpListDeployments, "")
 	}
 	var ids []string
 	for _, dep := range deps {
-		if bytes.Equal(bytes.TrimSpace(dep.Payload), mustJSON(spec.Payload)) {
+		if bytes.Equal(bytes.TrimSpace(dep.Payload), id.Payload) {
 			ids = append(ids, strconv.FormatInt(dep.GetID(), 10))
 		}
 	}
@@ -171,14 +171,9 @@ func (d *Deployer) unrecognisable(ctx context.Context, j Job, r *Report, spec Cr
 	}
 	r.Warnings = append(r.Warnings, fmt.Sprintf("The create of this job's deployment was interrupted, and deployment %s of %s matches it; its payload is a string, "+
 		"which carries nothing that tells this job's deployment from another job's identical one, so it was left as it is. "+
-		"Check it on the environment's page; a JSON object payload lets the action recognise its own deployment.", strings.Join(ids, ", "), spec.Environment))
+		"Check it on the environment's page; a JSON object payload lets the action recognise its own deployment.", strings.Join(ids, ", "), id.Environment))
 	r.Skipped = "an interrupted create with a string payload cannot be recognised"
 	return nil
-}
-
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
 }
 
 func clipText(s string) string {

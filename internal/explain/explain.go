@@ -115,6 +115,21 @@ func Failure(d Dialect, f *deploy.Failure) string {
 		msg = api.Message
 	}
 	switch f.Kind {
+	case ghapi.KindUnknownOutcome:
+		var uo *ghapi.UnknownOutcomeError
+		if errors.As(f.Err, &uo) {
+			ids := make([]string, len(uo.Candidates))
+			for i, id := range uo.Candidates {
+				ids[i] = fmt.Sprint(id)
+			}
+			if uo.StringPayload {
+				return fmt.Sprintf("%s: GitHub's answer was lost, and deployment %s matches this request; with a string payload it could as well be another job's identical request "+
+					"(another matrix leg, an earlier attempt), so it was neither adopted nor created a second time. Check it on the environment's page; "+
+					"pass %s as a JSON object so the action can add its request id and recognise its own deployment", what, strings.Join(ids, ", "), d.Input("payload"))
+			}
+			return fmt.Sprintf("%s: GitHub's answer was lost, and deployments %s all match this request, so none was adopted and none created a second time. Check them on the environment's page",
+				what, strings.Join(ids, ", "))
+		}
 	case ghapi.KindAutoMerged:
 		return fmt.Sprintf("GitHub merged the default branch into %q instead of creating a deployment (HTTP 202; auto-merge is on), so no deployment exists: "+
 			"set %s (the default) or run again now that the branch is up to date", f.Value, d.Assign("auto-merge", "false"))

@@ -47,7 +47,7 @@ func (c *Client) findCreatedDeployment(ctx context.Context, g *github.Client, ow
 	case len(matches) == 0:
 		return nil, nil
 	case len(matches) > 1:
-		return nil, permanent(&UnknownOutcomeError{Op: OpCreateDeployment, Candidates: ids})
+		return nil, permanent(&UnknownOutcomeError{Op: OpCreateDeployment, Candidates: ids, StringPayload: !identifiable(req.Payload)})
 	case !identifiable(req.Payload):
 		// One match, but another job's identical request (a matrix leg, an earlier attempt of
 		// this run) would match too: adopting it could finish someone else's deployment.
@@ -77,8 +77,8 @@ type UnknownOutcomeError struct {
 
 func (e *UnknownOutcomeError) Error() string {
 	if e.StringPayload {
-		return fmt.Sprintf("%s: the response was lost and deployment %v matches the request, but so would another job's identical request "+
-			"(the payload is not an object that could carry a unique id); refusing to adopt it or to create a second one", e.Op, e.Candidates)
+		return fmt.Sprintf("%s: the response was lost and deployments %v match the request, but so would another job's identical request "+
+			"(the payload is not an object that could carry a unique id); refusing to adopt one or to create a second one", e.Op, e.Candidates)
 	}
 	return fmt.Sprintf("%s: the response was lost and %d deployments %v match the request; "+
 		"refusing to guess which one is ours (put a unique id into the payload to tell them apart)", e.Op, len(e.Candidates), e.Candidates)
