@@ -285,6 +285,27 @@ func TestExplicitModes(t *testing.T) {
 			t.Fatalf("after delete: %d deployments, errors %v", len(deps), res.StageErrors)
 		}
 	})
+	t.Run("delete whose answers are lost, and an environment already gone", func(t *testing.T) {
+		t.Parallel()
+		e := emulatortest.Start(t, emulator.Config{})
+		for i := 0; i < 3; i++ {
+			run(t, newJob(t, e, map[string]string{"mode": "trigger", "environment": "pr-8", "transient-environment": "true"}))
+		}
+		// Every DELETE is carried out, then its answer is lost: each retry finds the deployment
+		// gone (404), which means done; and the environment is already gone before it is deleted.
+		e.AddFault(emulator.Fault{Method: "DELETE", PathContains: "/deployments/", Kind: emulator.FaultLostResponse, Times: 3})
+		res := run(t, newJob(t, e, map[string]string{"mode": "delete", "environment": "pr-8", "delete-environment": "true"}))
+		if res.Failed() || len(e.Deployments(owner, repoName)) != 0 {
+			t.Fatalf("errors %v, %d deployments left", res.StageErrors, len(e.Deployments(owner, repoName)))
+		}
+		if !strings.Contains(res.Summaries["main"], "| 3 | 3 | 0 | 3 | 0 |") {
+			t.Errorf("summary %q, want 3 found, 3 made inactive, 3 deleted", res.Summaries["main"])
+		}
+		res = run(t, newJob(t, e, map[string]string{"mode": "delete", "environment": "pr-8", "delete-environment": "true"}))
+		if res.Failed() {
+			t.Errorf("a clean-up of an environment already gone failed: %v", res.StageErrors)
+		}
+	})
 }
 
 // TestErrorsNameTheFix checks the messages users get for GitHub's refusals.

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/deployment-action/deployment-action/internal/testkit"
+	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator/emulatortest"
 )
@@ -516,5 +518,84 @@ func TestAPIErrorsSpeakCLI(t *testing.T) {
 	res = run(t, env(e, "GH_TOKEN", "ghp_unknownUNKNOWN"), "trigger", "--ref", "main", "--environment", "qa")
 	if msg := errString(res.err); !strings.Contains(msg, "401") || strings.Contains(msg, "${{") {
 		t.Errorf("401: message %q; want no workflow expression in CLI advice", msg)
+	}
+}
+
+// hostileFront sits in front of the emulator: it injects workflow commands and terminal escapes
+// into the deployment and status text GitHub answers with, and answers a new status with a 422
+// that quotes the request's Authorization header.
+func hostileFront(t *testing.T, e *emulator.Emulator) string {
+	t.Helper()
+	const inject = "\n::error::pwned\n##[set-output name=x;]pwned\x1b[2J"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/statuses") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			json.NewEncoder(w).Encode(map[string]any{"message": "bad request from " + r.Header.Get("Authorization") + inject})
+			return
+		}
+		rec := httptest.NewRecorder()
+		e.Handler().ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		var v any
+		if json.Unmarshal(body, &v) == nil {
+			poison := func(m map[string]any) {
+				for _, k := range []string{"environment", "environment_url", "description", "ref"} {
+					if s, ok := m[k].(string); ok {
+						m[k] = s + inject
+					}
+				}
+			}
+			switch x := v.(type) {
+			case map[string]any:
+				poison(x)
+			case []any:
+				for _, e := range x {
+					if m, ok := e.(map[string]any); ok {
+						poison(m)
+					}
+				}
+			}
+			body, _ = json.Marshal(v)
+		}
+		for k, vs := range rec.Header() {
+			w.Header()[k] = vs
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestOutputIsInertAndTokenFree: what GitHub answers is printed (the CLI runs in run: steps too,
+// where a line starting with "::" is a workflow command): no command, no terminal escape, and
+// never the token, even when the server echoes it.
+func TestOutputIsInertAndTokenFree(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t, emulator.Config{})
+	created := mustRun(t, env(e), "create", "--ref", "main", "--environment", "qa")
+	id := regexp.MustCompile(`deployment (\d+)`).FindStringSubmatch(created)[1]
+	vars := env(nil, "GITHUB_API_URL", hostileFront(t, e))
+	for _, args := range [][]string{
+		{"list"},
+		{"finish", "--deployment-id", id},
+		{"status", "--deployment-id", id, "--state", "queued"},
+	} {
+		res := run(t, vars, args...) // run fails the test if the token shows anywhere
+		text := res.stdout + res.stderr + errString(res.err)
+		if !strings.Contains(text, "pwned") && args[0] == "list" {
+			t.Errorf("%v: the hostile text never reached the output: the case tests nothing", args)
+		}
+		for _, c := range actionsim.ParseCommands(text) {
+			t.Errorf("%v: a workflow command %q in the output (line %q)", args, c.Name, c.Line)
+		}
+		if strings.Contains(text, "\x1b") {
+			t.Errorf("%v: a terminal escape in the output", args)
+		}
+		if args[0] != "list" && (res.err == nil || !strings.Contains(errString(res.err), "Bearer ***")) {
+			t.Errorf("%v: err %v, want the 422 with the token redacted", args, res.err)
+		}
 	}
 }

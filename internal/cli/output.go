@@ -8,7 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
+	"github.com/deployment-action/deployment-action/internal/actions"
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/explain"
 )
@@ -91,20 +93,37 @@ func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report) error {
 	}
 	switch s.Mode.Name {
 	case "start", "trigger":
-		fmt.Fprintf(&b, "Created deployment %d of %s to %s in %s: %s\n", rep.DeploymentID, refSHA(rep.Ref, rep.SHA), rep.Environment, repo, state)
+		fmt.Fprintf(&b, "Created deployment %d of %s to %s in %s: %s\n", rep.DeploymentID, oneLine(refSHA(rep.Ref, rep.SHA)), oneLine(rep.Environment), repo, oneLine(state))
 	default:
-		fmt.Fprintf(&b, "Deployment %d to %s in %s is now %s\n", rep.DeploymentID, orDash(rep.Environment), repo, state)
+		fmt.Fprintf(&b, "Deployment %d to %s in %s is now %s\n", rep.DeploymentID, orDash(oneLine(rep.Environment)), repo, oneLine(state))
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  Deployment:\t%s\n", orDash(rep.DeploymentURL))
-	fmt.Fprintf(tw, "  Environment URL:\t%s\n", orDash(rep.EnvironmentURL))
-	fmt.Fprintf(tw, "  Log URL:\t%s\n", orDash(rep.LogURL))
+	fmt.Fprintf(tw, "  Deployment:\t%s\n", orDash(oneLine(rep.DeploymentURL)))
+	fmt.Fprintf(tw, "  Environment URL:\t%s\n", orDash(oneLine(rep.EnvironmentURL)))
+	fmt.Fprintf(tw, "  Log URL:\t%s\n", orDash(oneLine(rep.LogURL)))
 	_ = tw.Flush()
 	if s.Mode.Name == "start" && rep.State != "" {
 		fmt.Fprintf(&b, "Finish it with: %s finish -R %s --deployment-id %d --state success\n", Name, repo, rep.DeploymentID)
 	}
-	_, err := io.WriteString(r.stdout, b.String())
+	return r.writeText(b.String())
+}
+
+// writeText prints human output. Text in it comes from GitHub's answers (which anyone who can
+// create a deployment shapes): inside a workflow's run: step, a line starting with "::" would be
+// a workflow command, so the output is made inert as the action's own log is.
+func (r *runner) writeText(s string) error {
+	_, err := io.WriteString(r.stdout, inert(s))
 	return err
+}
+
+// oneLine keeps a value from GitHub on one line, without control characters (terminal escapes).
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func (r *runner) cleanupText(s *deploy.Settings, c *deploy.CleanupReport) error {
@@ -126,8 +145,7 @@ func (r *runner) cleanupText(s *deploy.Settings, c *deploy.CleanupReport) error 
 	if c.EnvironmentDeleted {
 		fmt.Fprintf(&b, "Deleted the environment %s\n", c.Environment)
 	}
-	_, err := io.WriteString(r.stdout, b.String())
-	return err
+	return r.writeText(b.String())
 }
 
 func (r *runner) printList(o *opts, s *deploy.Settings, ls []deploy.Listed) error {
@@ -144,13 +162,17 @@ func (r *runner) printList(o *opts, s *deploy.Settings, ls []deploy.Listed) erro
 		_, err := fmt.Fprintf(r.stdout, "No deployments found in %s/%s\n", s.Owner, s.Repo)
 		return err
 	}
-	tw := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', 0)
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tENVIRONMENT\tREF\tSHA\tSTATE\tCREATED")
 	now := r.now()
 	for _, l := range ls {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", l.ID, cell(l.Environment), cell(l.Ref), short(l.SHA), orDash(l.State), ago(now, l.CreatedAt))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", l.ID, cell(l.Environment), cell(l.Ref), cell(short(l.SHA)), cell(l.State), ago(now, l.CreatedAt))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return r.writeText(b.String())
 }
 
 // cell keeps a value from breaking the table: names come from whoever created the deployment.
@@ -228,7 +250,18 @@ func cliError(err error) error {
 	if errors.As(err, &ue) {
 		return err
 	}
-	return &explained{msg: explain.Error(cliWords{}, err), err: err}
+	return &explained{msg: inert(explain.Error(cliWords{}, err)), err: err}
+}
+
+// inert makes text that may quote GitHub's answers safe to print: no terminal escapes or other
+// control characters (line breaks kept), and no line a workflow runner would read as a command.
+func inert(s string) string {
+	return actions.SafeLine(strings.Map(func(r rune) rune {
+		if r != '\n' && unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s))
 }
 
 // explained is an error with its message in the CLI's words; it wraps the original.
