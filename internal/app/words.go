@@ -16,8 +16,6 @@ func (actionWords) Missing(input string) string {
 		return "set `repository: owner/name` (it defaults to the current repository)"
 	case "deployment-id":
 		return "pass `deployment-id: ${{ steps.<start step id>.outputs.deployment-id }}` (it defaults to the event's deployment only in workflows run `on: deployment`)"
-	case "environment":
-		return "set `environment:` to the one to clean up, for example `environment: pr-${{ github.event.pull_request.number }}` (it acts on every deployment of it, so it never defaults to production)"
 	}
 	return ""
 }

@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -52,6 +54,12 @@ type Inputs struct {
 	DeleteEnvironment     string      `env:"DELETE_ENVIRONMENT, default=false"`
 	JobStatus             string      `env:"JOB_STATUS"`
 	JobCheckRunID         string      `env:"JOB_CHECK_RUN_ID"`
+	SHA                   string      `env:"SHA"`
+	Creator               string      `env:"CREATOR"`
+	WaitTimeout           string      `env:"WAIT_TIMEOUT, default=10m"`
+	AppearTimeout         string      `env:"APPEAR_TIMEOUT"`
+	AllowNone             string      `env:"ALLOW_NONE, default=false"`
+	RequireDeployedIn     string      `env:"REQUIRE_DEPLOYED_IN"`
 }
 
 // Env is what the Actions runner (or a CI system, for the CLI) says about the run.
@@ -153,6 +161,7 @@ func (p Problems) Error() string {
 
 var (
 	repoRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
+	shaRE  = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
 	// finalStates are the states a job may leave a deployment in when cancelled.
 	cancelledStates = []string{"error", "failure", "inactive"}
 	initialStates   = []string{"in_progress", "queued", "pending"}
@@ -240,15 +249,55 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 			s.Environment = "production" // GitHub's own default
 		case in.Environment == "" && m.Cleans:
 			// Never default a clean-up to production: it acts on every deployment of the environment.
-			v.add(Problem{Input: "environment", Missing: true, Reason: "is empty", Fix: fmt.Sprintf("name the environment to clean up (%s acts on every deployment of it, so it never defaults to production)", m.Name), Example: "pr-123"})
-		case s.Environment == "" && (m.Creates || m.Cleans):
+			v.add(Problem{Input: "environment", Missing: true, Reason: "is empty", Fix: fmt.Sprintf("set it to the environment to clean up (%s acts on every deployment of it, so it never defaults to production)", m.Name), Example: "pr-123"})
+		case in.Environment == "" && m.NeedsEnvironment:
+			ex := "staging"
+			if m.Pattern {
+				ex = "preview/*"
+			}
+			v.add(Problem{Input: "environment", Missing: true, Reason: "is empty", Fix: fmt.Sprintf("set it to the environment %s reads (it never defaults to production)", m.Name), Example: ex})
+		case s.Environment == "" && (m.Creates || m.NeedsEnvironment):
 			v.add(Problem{Input: "environment", Reason: "is blank", Fix: "set it to the environment's name", Example: "production"})
 		case utf8.RuneCountInString(s.Environment) > 255:
 			v.add(Problem{Input: "environment", Reason: fmt.Sprintf("is %d characters long (GitHub allows at most 255)", utf8.RuneCountInString(s.Environment)), Fix: "use a shorter name"})
 		case strings.ContainsFunc(s.Environment, unicode.IsControl):
 			v.add(Problem{Input: "environment", Reason: "contains a control character (line break or tab)", Fix: "use a plain name"})
+		case m.Pattern:
+			if _, err := path.Match(s.Environment, ""); err != nil {
+				v.add(Problem{Input: "environment", Value: s.Environment, Reason: "is not a valid pattern", Fix: "use a name, or * and ? for any characters but / and [...] for a set, as in pr-* or preview/*"})
+			}
 		}
 	}
+	if v.reads("sha") {
+		s.SHA = strings.ToLower(strings.TrimSpace(in.SHA))
+		if s.SHA != "" && !shaRE.MatchString(s.SHA) {
+			v.add(Problem{Input: "sha", Value: in.SHA, Reason: "is not a commit SHA", Fix: "pass a commit's SHA (7 to 40 hexadecimal characters), or leave it empty for the run's commit"})
+		}
+	}
+	if v.reads("creator") {
+		s.Creator = strings.TrimSpace(in.Creator)
+		if strings.ContainsFunc(s.Creator, unicode.IsSpace) || strings.ContainsFunc(s.Creator, unicode.IsControl) {
+			v.add(Problem{Input: "creator", Value: in.Creator, Reason: "is not a login", Fix: "use the login of the user or app that creates the deployments", Example: "vercel[bot]"})
+		}
+	}
+	if v.reads("wait-timeout") {
+		s.WaitTimeout = v.duration("wait-timeout", in.WaitTimeout)
+	}
+	if v.reads("appear-timeout") {
+		if strings.TrimSpace(in.AppearTimeout) != "" {
+			s.AppearTimeout = v.duration("appear-timeout", in.AppearTimeout)
+			if s.WaitTimeout > 0 && s.AppearTimeout > s.WaitTimeout {
+				v.add(Problem{Input: "appear-timeout", Value: in.AppearTimeout, Reason: "is longer than wait-timeout", Fix: "use a shorter duration, or leave it empty to wait up to wait-timeout"})
+			}
+		}
+	}
+	if v.reads("require-deployed-in") {
+		s.RequireDeployedIn = strings.TrimSpace(in.RequireDeployedIn)
+		if strings.ContainsFunc(s.RequireDeployedIn, unicode.IsControl) || utf8.RuneCountInString(s.RequireDeployedIn) > 255 {
+			v.add(Problem{Input: "require-deployed-in", Value: in.RequireDeployedIn, Reason: "is not an environment name", Fix: "set it to the environment the commit must be live in first", Example: "staging"})
+		}
+	}
+	s.AllowNone = v.boolean("allow-none", in.AllowNone)
 
 	if v.reads("ref") {
 		s.Ref = strings.TrimSpace(in.Ref)
@@ -436,6 +485,24 @@ func (v *validator) boolean(name, val string) bool {
 	}
 	v.add(Problem{Input: name, Value: val, Reason: "is not a boolean", Fix: "use true or false"})
 	return false
+}
+
+// duration parses a positive duration: Go's form (90s, 10m, 1h30m) or a number of seconds.
+func (v *validator) duration(name, val string) time.Duration {
+	t := strings.TrimSpace(val)
+	d, err := time.ParseDuration(t)
+	if err != nil {
+		if n, nerr := strconv.ParseFloat(t, 64); nerr == nil {
+			d, err = time.Duration(n*float64(time.Second)), nil
+		}
+	}
+	switch {
+	case err != nil:
+		v.add(Problem{Input: name, Value: val, Reason: "is not a duration", Fix: "use a duration such as 90s, 10m or 1h, or a number of seconds"})
+	case d <= 0:
+		v.add(Problem{Input: name, Value: val, Reason: "is not positive", Fix: "use a duration above zero, such as 10m"})
+	}
+	return d
 }
 
 // oneOf parses an input that takes one of a few words ("" when the mode does not read it).

@@ -31,6 +31,14 @@ type Deployer struct {
 	// RecoverWaits are the pauses before each look-up for a create that was interrupted
 	// mid-request (nil: 0, 1 s, 2 s). Tests shorten them.
 	RecoverWaits []time.Duration
+	// Notef receives lines a user reads in the log (what wait sees change); may be nil.
+	Notef func(format string, args ...any)
+	// Poll is wait's schedule (zero: DefaultPoll). Now, Rand and Sleep replace the clock, the
+	// jitter's source and the pause between looks in tests; nil means the real ones.
+	Poll  PollSchedule
+	Now   func() time.Time
+	Rand  func() float64
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 func (d *Deployer) debugf(format string, args ...any) {

@@ -139,6 +139,15 @@ func (f *fakeAPI) ListDeploymentStatuses(_ context.Context, _, _ string, id int6
 	return []*github.DeploymentStatus{sts[len(sts)-1]}, ghapi.Page{}, nil
 }
 
+func (f *fakeAPI) CommitSHA(_ context.Context, _, _, ref string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("commit " + ref); err != nil {
+		return "", err
+	}
+	return "abc1234def", nil
+}
+
 func (f *fakeAPI) DeleteEnvironment(_ context.Context, _, _, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

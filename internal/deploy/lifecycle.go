@@ -51,6 +51,7 @@ type Job struct {
 	Settings *Settings
 	Run      Run
 	Ref      string     // resolved ref to deploy (settings.Ref or the event's)
+	SHA      string     // resolved commit to wait for (settings.SHA or the run's)
 	State    StateStore // never nil: the CLI passes an in-memory one
 }
 
@@ -73,6 +74,9 @@ type Report struct {
 	Retired        bool      // post removed a deployment whose step was skipped by its if:
 	Replaced       *Replaced // main removed pre's deployment: its inputs changed after job start
 	Deferred       string    // why pre left the create to main (an input not known at job start)
+	Creator        string
+	CreatedAt      time.Time
+	Wait           *WaitReport // what wait waited for
 	Rerun          bool
 	RunAttempt     string
 	Warnings       []string
@@ -156,6 +160,9 @@ func (d *Deployer) start(ctx context.Context, j Job, r *Report) error {
 // deployment's identity) before the call, and the deployment right after it, so a stage
 // interrupted at any point leaves post able to find and finish the deployment.
 func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
+	if err := d.gate(ctx, j); err != nil {
+		return err
+	}
 	reqID := NewRequestID()
 	save := map[string]string{KeyRequestID: reqID, KeyCreatedAt: time.Now().UTC().Format(time.RFC3339)}
 	if j.Settings.Mode.post != nil {

@@ -14,6 +14,10 @@ type Mode struct {
 	Cleans bool
 	// Existing: the mode acts on one existing deployment (deployment-id, or the event's).
 	Existing bool
+	// NeedsEnvironment: environment must be given (no production default); Cleans implies it.
+	NeedsEnvironment bool
+	// Pattern: environment may be a glob (path.Match syntax: pr-*, preview/*).
+	Pattern bool
 	// Inputs are the inputs the mode reads besides token, repository and mode; only these are
 	// validated for it.
 	Inputs []string
@@ -55,7 +59,8 @@ func (m Mode) Reads(input string) bool {
 // The inputs modes share.
 var (
 	createInputs = []string{"environment", "ref", "task", "payload", "description", "environment-url", "log-url",
-		"auto-merge", "required-contexts", "transient-environment", "production-environment", "auto-inactive", "job-check-run-id"}
+		"auto-merge", "required-contexts", "transient-environment", "production-environment", "auto-inactive", "job-check-run-id",
+		"require-deployed-in"}
 	statusInputs = []string{"deployment-id", "state", "description", "environment-url", "log-url", "auto-inactive", "job-check-run-id"}
 )
 
@@ -69,8 +74,10 @@ func Modes() []Mode {
 		{Name: "finish", Existing: true, Inputs: with(statusInputs, "job-status", "cancelled-state"), main: (*Deployer).mainStatus},
 		{Name: "status", Existing: true, Inputs: statusInputs, main: (*Deployer).mainStatus},
 		{Name: "trigger", Creates: true, Inputs: with(createInputs, "state"), main: (*Deployer).mainTrigger},
-		{Name: "deactivate", Cleans: true, Inputs: []string{"environment"}, main: (*Deployer).mainCleanup},
-		{Name: "delete", Cleans: true, Inputs: []string{"environment", "delete-environment"}, main: (*Deployer).mainCleanup},
+		{Name: "deactivate", Cleans: true, NeedsEnvironment: true, Inputs: []string{"environment"}, main: (*Deployer).mainCleanup},
+		{Name: "delete", Cleans: true, NeedsEnvironment: true, Inputs: []string{"environment", "delete-environment"}, main: (*Deployer).mainCleanup},
+		{Name: "wait", NeedsEnvironment: true, Pattern: true, Inputs: []string{"environment", "sha", "creator", "task", "wait-timeout", "appear-timeout"}, main: (*Deployer).mainWait},
+		{Name: "latest", NeedsEnvironment: true, Inputs: []string{"environment", "task", "allow-none"}, main: (*Deployer).mainLatest},
 	}
 }
 

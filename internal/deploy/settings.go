@@ -1,6 +1,10 @@
 package deploy
 
-import "github.com/deployment-action/deployment-action/internal/ghapi"
+import (
+	"time"
+
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
 
 // Stage is one of a container action's three stages.
 type Stage string
@@ -37,6 +41,14 @@ type Settings struct {
 	DeleteEnvironment     bool
 	JobStatus             string
 	JobCheckRunID         int64
+	// wait and latest
+	SHA           string        // the commit to wait for; "" means: the run's (resolved by the caller into Job.SHA)
+	Creator       string        // only deployments created by this login
+	WaitTimeout   time.Duration // the whole wait
+	AppearTimeout time.Duration // waiting for a matching deployment to appear at all
+	AllowNone     bool          // latest: no live deployment is an empty result, not a failure
+	// RequireDeployedIn is the promotion gate: the commit must be live there before a create.
+	RequireDeployedIn string
 }
 
 // RequiredContexts is the parsed required-contexts input.

@@ -31,6 +31,8 @@ type API interface {
 	// ListDeploymentStatuses returns one page, newest first; Page.Next is 0 on the last page.
 	ListDeploymentStatuses(ctx context.Context, owner, repo string, id int64, opts *github.ListOptions) ([]*github.DeploymentStatus, Page, error)
 	DeleteEnvironment(ctx context.Context, owner, repo, name string) error
+	// CommitSHA resolves a branch, tag or (short) SHA to the full commit SHA.
+	CommitSHA(ctx context.Context, owner, repo, ref string) (string, error)
 }
 
 // Page is the pagination cursor taken from the Link header.

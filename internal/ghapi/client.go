@@ -35,6 +35,10 @@ type Options struct {
 	WriteLimit WriteLimit
 	// Logf receives debug lines about retries and adoption. Optional.
 	Logf func(format string, args ...any)
+	// Conditional makes repeated GETs conditional requests (ETag, If-None-Match): for polling,
+	// where most answers are 304 Not Modified, which GitHub does not count against the primary
+	// rate limit.
+	Conditional bool
 }
 
 // Client is the go-github implementation of API. It is safe for concurrent use.
@@ -46,6 +50,7 @@ type Client struct {
 	retry     RetryPolicy
 	pace      *pacer
 	logf      func(format string, args ...any)
+	cond      *conditional // nil unless Options.Conditional
 }
 
 var _ API = (*Client)(nil)
@@ -63,6 +68,12 @@ func New(opts Options) (*Client, error) {
 	rt := hc.Transport
 	if rt == nil {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	var cond *conditional
+	if opts.Conditional {
+		// Below the token: the cache sees each request as sent, Authorization included.
+		cond = &conditional{base: rt, entries: map[string]*cached{}}
+		rt = cond
 	}
 	if opts.Token != "" {
 		rt = &apiOnly{
@@ -97,6 +108,7 @@ func New(opts Options) (*Client, error) {
 		retry:     opts.Retry.withDefaults(),
 		pace:      newPacer(opts.WriteLimit),
 		logf:      logf,
+		cond:      cond,
 	}, nil
 }
 
@@ -255,6 +267,17 @@ func (c *Client) DeleteEnvironment(ctx context.Context, owner, repo, name string
 		_, err := g.Repositories.DeleteEnvironment(ctx, owner, repo, escaped)
 		return err
 	})
+}
+
+// CommitSHA resolves a branch, tag or (short) SHA to the full commit SHA.
+func (c *Client) CommitSHA(ctx context.Context, owner, repo, ref string) (string, error) {
+	var sha string
+	err := c.do(ctx, OpGetCommit, func(ctx context.Context, g *github.Client) error {
+		rc, _, err := g.Repositories.GetCommit(ctx, owner, repo, ref, &github.ListOptions{PerPage: 1})
+		sha = rc.GetSHA()
+		return err
+	})
+	return sha, c.finish(err)
 }
 
 // CreateDeployment creates a deployment without ever creating two: when a create's outcome is

@@ -124,17 +124,17 @@ type Kind int
 
 // Failure kinds.
 const (
-	KindOther        Kind = iota // anything else (a transport failure that was not retried, a bug)
-	KindUnauthorized             // 401: the token was rejected
-	KindForbidden                // 403 that is not a rate limit: a missing permission
-	KindNotFound                 // 404: missing, or not visible to the token
-	KindConflict                 // 409: merge conflict or failing required contexts
-	KindValidation               // 422 (or another 4xx): GitHub refused a field
-	KindAutoMerged               // 202 on create deployment: merged instead of created
-	KindRateLimited              // a rate limit outlasted the call's budget
-	KindUnavailable              // 5xx, resets and timeouts until the budget ran out
-	KindCanceled                 // the caller's context ended
-	KindUnknownOutcome           // a create's answer was lost and its result cannot be identified
+	KindOther          Kind = iota // anything else (a transport failure that was not retried, a bug)
+	KindUnauthorized               // 401: the token was rejected
+	KindForbidden                  // 403 that is not a rate limit: a missing permission
+	KindNotFound                   // 404: missing, or not visible to the token
+	KindConflict                   // 409: merge conflict or failing required contexts
+	KindValidation                 // 422 (or another 4xx): GitHub refused a field
+	KindAutoMerged                 // 202 on create deployment: merged instead of created
+	KindRateLimited                // a rate limit outlasted the call's budget
+	KindUnavailable                // 5xx, resets and timeouts until the budget ran out
+	KindCanceled                   // the caller's context ended
+	KindUnknownOutcome             // a create's answer was lost and its result cannot be identified
 )
 
 // KindOf classifies an error returned by the client.

@@ -13,6 +13,7 @@ const (
 	OpCreateDeploymentStatus
 	OpListDeploymentStatuses
 	OpDeleteEnvironment
+	OpGetCommit
 )
 
 // opNames are what errors and debug lines call each operation.
@@ -24,6 +25,7 @@ var opNames = [...]string{
 	OpCreateDeploymentStatus: "create deployment status",
 	OpListDeploymentStatuses: "list deployment statuses",
 	OpDeleteEnvironment:      "delete environment",
+	OpGetCommit:              "get commit",
 }
 
 func (o Op) String() string {

@@ -45,7 +45,9 @@ func legs(t *testing.T, e *emulator.Emulator, n int, with map[string]string, ctx
 	return out
 }
 
-func background(int) (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }
+func background(int) (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
 
 // legOf is the leg whose job page a status links to, or -1.
 func legOf(s emulator.Status) int {

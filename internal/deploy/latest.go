@@ -1,0 +1,116 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
+
+// latest: main finds the deployment live in an environment now.
+
+// overlap is how long a deployment may run: one created this long before the newest success is
+// taken to have finished before it. GitHub-hosted jobs run at most 6 h; deploys that overlap are
+// usually minutes apart, so an hour keeps the look-up short without missing them.
+const overlap = time.Hour
+
+// Live returns the deployment live in environment: the one whose latest status is success and
+// came last (deployments may finish out of order: a newer one can succeed before an older one
+// does). Inactive, failed and unfinished deployments are not live. It reads deployments newest
+// first, one status request each, and stops once older ones could not have finished later.
+// reads counts those status requests. No live deployment is (nil, n, nil).
+func (d *Deployer) Live(ctx context.Context, environment, task string) (live *Listed, reads int, err error) {
+	opts := &github.DeploymentsListOptions{Environment: environment, Task: task, ListOptions: github.ListOptions{PerPage: 30}}
+	for {
+		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
+		if err != nil {
+			return nil, reads, Fail(err, ghapi.OpListDeployments, "")
+		}
+		for _, dep := range page {
+			if live != nil && dep.GetCreatedAt().Before(live.StatusAt.Add(-overlap)) {
+				return live, reads, nil
+			}
+			l := listedFrom(dep)
+			reads++
+			if err := d.latest(ctx, &l); err != nil {
+				return nil, reads, err
+			}
+			if l.State == "success" && (live == nil || l.StatusAt.After(live.StatusAt)) {
+				live = &l
+			}
+		}
+		if next.Next == 0 || len(page) == 0 {
+			return live, reads, nil
+		}
+		opts.Page, opts.PerPage = next.Next, 100
+	}
+}
+
+func (d *Deployer) mainLatest(ctx context.Context, j Job, r *Report) error {
+	s := j.Settings
+	live, _, err := d.Live(ctx, s.Environment, s.Task)
+	if err != nil {
+		return err
+	}
+	if live == nil {
+		if s.AllowNone {
+			r.Skipped = fmt.Sprintf("no deployment is live in %s", s.Environment)
+			return nil
+		}
+		return &NotLiveError{Environment: s.Environment}
+	}
+	r.fromListed(live)
+	return nil
+}
+
+// NotLiveError: no deployment of the environment has success as its latest status.
+type NotLiveError struct{ Environment string }
+
+func (e *NotLiveError) Error() string {
+	return fmt.Sprintf("no deployment is live in %s (none has success as its latest status)", e.Environment)
+}
+
+// GateError is the promotion gate's refusal: the commit to deploy is not the one live in the
+// environment it must come from.
+type GateError struct {
+	Environment string // require-deployed-in
+	Ref, SHA    string // what was to be deployed
+	Live        *Listed
+}
+
+func (e *GateError) Error() string {
+	if e.Live == nil {
+		return fmt.Sprintf("%s (%s) is not live in %s: nothing is live there", e.Ref, short(e.SHA), e.Environment)
+	}
+	return fmt.Sprintf("%s (%s) is not live in %s: deployment %d of %s is", e.Ref, short(e.SHA), e.Environment, e.Live.ID, short(e.Live.SHA))
+}
+
+// gate refuses a create unless the commit to deploy is live in s.RequireDeployedIn.
+func (d *Deployer) gate(ctx context.Context, j Job) error {
+	env := j.Settings.RequireDeployedIn
+	if env == "" {
+		return nil
+	}
+	sha, err := d.API.CommitSHA(ctx, d.Owner, d.Repo, j.Ref)
+	if err != nil {
+		return Fail(err, ghapi.OpGetCommit, j.Ref)
+	}
+	live, _, err := d.Live(ctx, env, j.Settings.Task)
+	if err != nil {
+		return err
+	}
+	if live == nil || live.SHA != sha {
+		return &GateError{Environment: env, Ref: j.Ref, SHA: sha, Live: live}
+	}
+	d.notef("%s (%s) is live in %s (deployment %d): promotion allowed", j.Ref, short(sha), env, live.ID)
+	return nil
+}
+
+func (r *Report) fromListed(l *Listed) {
+	r.DeploymentID, r.DeploymentURL, r.Environment = l.ID, l.URL, l.Environment
+	r.Ref, r.SHA, r.Creator, r.CreatedAt = l.Ref, l.SHA, l.Creator, l.CreatedAt
+	r.State, r.StatusID, r.EnvironmentURL, r.LogURL = l.State, l.StatusID, l.EnvironmentURL, l.LogURL
+}

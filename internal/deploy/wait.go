@@ -1,0 +1,296 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
+
+// wait: main waits for a deployment of environment (a name or a glob) for a commit, made by anyone
+// or by creator, until its latest status is success. It fails fast, without waiting out the
+// timeout, when that deployment fails, errors, goes inactive, or is superseded by a newer
+// deployment to its environment for another commit.
+
+// PollSchedule is how often wait polls: Initial, then ×Factor up to Max, each ±Jitter.
+type PollSchedule struct {
+	Initial, Max time.Duration
+	Factor       float64
+	Jitter       float64 // 0.2 = ±20%
+}
+
+// DefaultPoll is the schedule wait uses: a first look after 5 s (deploys take tens of seconds to
+// minutes), growing ×1.5 to one look every 30 s, ±20% so that many jobs waiting at once spread
+// out. With conditional requests most looks cost no primary rate limit.
+func DefaultPoll() PollSchedule {
+	return PollSchedule{Initial: 5 * time.Second, Max: 30 * time.Second, Factor: 1.5, Jitter: 0.2}
+}
+
+func (p PollSchedule) next(cur time.Duration, rnd func() float64) (wait, grown time.Duration) {
+	wait = time.Duration(float64(cur) * (1 + p.Jitter*(2*rnd()-1)))
+	grown = min(time.Duration(float64(cur)*p.Factor), p.Max)
+	return wait, grown
+}
+
+// WaitReason is how a wait ended without success.
+type WaitReason int
+
+// Why a wait failed.
+const (
+	WaitFailed          WaitReason = iota + 1 // the deployment's latest status is failure or error
+	WaitInactive                              // the deployment went inactive (replaced or torn down)
+	WaitSuperseded                            // a newer deployment to its environment, for another commit
+	WaitNothingAppeared                       // no matching deployment within the time allowed
+	WaitTimedOut                              // a deployment appeared but did not succeed in time
+)
+
+// WaitError is a wait that ended without a successful deployment.
+type WaitError struct {
+	Reason      WaitReason
+	Environment string // the pattern waited for
+	SHA         string
+	Creator     string
+	Waited      time.Duration
+	Deployment  *Listed // the deployment waited on, when one appeared
+	Newer       *Listed // for WaitSuperseded: the deployment that replaced it
+}
+
+func (e *WaitError) Error() string {
+	what := fmt.Sprintf("a deployment of %s to %s", short(e.SHA), e.Environment)
+	if e.Creator != "" {
+		what += " by " + e.Creator
+	}
+	d := e.Deployment
+	switch e.Reason {
+	case WaitFailed:
+		return fmt.Sprintf("%s: deployment %d ended %s after %s (log: %s)", what, d.ID, d.State, e.Waited.Round(time.Second), orNone(d.LogURL))
+	case WaitInactive:
+		return fmt.Sprintf("%s: deployment %d went inactive (replaced or torn down) after %s", what, d.ID, e.Waited.Round(time.Second))
+	case WaitSuperseded:
+		return fmt.Sprintf("%s: deployment %d was superseded by deployment %d of %s before it succeeded (after %s)", what, d.ID, e.Newer.ID, short(e.Newer.SHA), e.Waited.Round(time.Second))
+	case WaitNothingAppeared:
+		return fmt.Sprintf("waited %s for %s: none appeared", e.Waited.Round(time.Second), what)
+	}
+	return fmt.Sprintf("waited %s for %s: deployment %d is still %s", e.Waited.Round(time.Second), what, d.ID, orNone(d.State))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "without a status"
+	}
+	return s
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// WaitReport is what a wait did, for the summary.
+type WaitReport struct {
+	Environment string // the pattern
+	SHA         string
+	Creator     string
+	Waited      time.Duration
+	Polls       int
+}
+
+func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
+	s := j.Settings
+	sha := j.SHA
+	if len(sha) < 40 {
+		full, err := d.API.CommitSHA(ctx, d.Owner, d.Repo, sha)
+		if err != nil {
+			return Fail(err, ghapi.OpGetCommit, sha)
+		}
+		sha = full
+	}
+	start := d.now()
+	wr := &WaitReport{Environment: s.Environment, SHA: sha, Creator: s.Creator}
+	r.Wait = wr
+	defer func() { wr.Waited = d.now().Sub(start) }()
+	appear := s.AppearTimeout
+	if appear <= 0 {
+		appear = s.WaitTimeout
+	}
+	deadline, appearBy := start.Add(s.WaitTimeout), start.Add(appear)
+	poll := d.Poll
+	if poll.Initial <= 0 {
+		poll = DefaultPoll()
+	}
+	interval := poll.Initial
+	seen := ""
+	var cur *Listed
+	fail := func(reason WaitReason, newer *Listed) error {
+		return &WaitError{Reason: reason, Environment: s.Environment, SHA: sha, Creator: s.Creator, Waited: d.now().Sub(start), Deployment: cur, Newer: newer}
+	}
+	for {
+		wr.Polls++
+		dep, err := d.newestMatching(ctx, s, sha)
+		if err == nil && dep != nil {
+			l := listedFrom(dep)
+			if err = d.latest(ctx, &l); err == nil {
+				cur = &l
+			}
+		}
+		var rl *ghapi.RateLimitError
+		switch {
+		case errors.As(err, &rl) && rl.Reset.Before(deadline):
+			// GitHub asks to pause longer than one call may wait, but the wait has time left.
+			d.notef("GitHub's rate limit pauses the wait until %s", rl.Reset.UTC().Format("15:04:05 UTC"))
+			if err := d.sleep(ctx, rl.Reset.Sub(d.now())); err != nil {
+				return fmt.Errorf("waiting for %s: %w", s.Environment, err)
+			}
+			continue
+		case err != nil:
+			return err
+		}
+		if cur != nil {
+			if now := fmt.Sprintf("%d %s", cur.ID, cur.State); now != seen {
+				seen = now
+				d.notef("deployment %d of %s to %s by %s: %s", cur.ID, short(cur.SHA), cur.Environment, cur.Creator, orNone(cur.State))
+			}
+			switch cur.State {
+			case "success":
+				r.fromListed(cur)
+				return nil
+			case "failure", "error":
+				return fail(WaitFailed, nil)
+			case "inactive":
+				return fail(WaitInactive, nil)
+			}
+			newer, err := d.newerInEnvironment(ctx, s, cur)
+			if err != nil {
+				return err
+			}
+			if newer != nil {
+				return fail(WaitSuperseded, newer)
+			}
+		} else if seen == "" {
+			seen = "none"
+			d.notef("no deployment of %s to %s yet", short(sha), s.Environment)
+		}
+		now := d.now()
+		switch {
+		case cur == nil && !now.Before(appearBy):
+			return fail(WaitNothingAppeared, nil)
+		case !now.Before(deadline):
+			return fail(WaitTimedOut, nil)
+		}
+		var sleep time.Duration
+		sleep, interval = poll.next(interval, d.rand)
+		limit := deadline
+		if cur == nil && appearBy.Before(limit) {
+			limit = appearBy
+		}
+		if until := limit.Sub(now); sleep > until {
+			sleep = until
+		}
+		if err := d.sleep(ctx, sleep); err != nil {
+			return fmt.Errorf("waiting for %s: %w", s.Environment, err)
+		}
+	}
+}
+
+// newestMatching is the newest deployment for sha whose environment matches the pattern and whose
+// creator is s.Creator (if set), or nil.
+func (d *Deployer) newestMatching(ctx context.Context, s *Settings, sha string) (*github.Deployment, error) {
+	opts := &github.DeploymentsListOptions{SHA: sha, Task: s.Task, ListOptions: github.ListOptions{PerPage: 100}}
+	if !isPattern(s.Environment) {
+		opts.Environment = s.Environment
+	}
+	var best *github.Deployment
+	for {
+		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
+		if err != nil {
+			return nil, Fail(err, ghapi.OpListDeployments, "")
+		}
+		for _, dep := range page {
+			if !matchEnvironment(s.Environment, dep.GetEnvironment()) || dep.GetSHA() != sha {
+				continue
+			}
+			if s.Creator != "" && !strings.EqualFold(dep.GetCreator().GetLogin(), s.Creator) {
+				continue
+			}
+			if best == nil || newerDeployment(dep, best) {
+				best = dep
+			}
+		}
+		if next.Next == 0 || len(page) == 0 {
+			return best, nil
+		}
+		opts.Page = next.Next
+	}
+}
+
+// newerInEnvironment is the newest deployment to cur's environment when it is for another commit
+// and newer than cur: cur will not go live.
+func (d *Deployer) newerInEnvironment(ctx context.Context, s *Settings, cur *Listed) (*Listed, error) {
+	opts := &github.DeploymentsListOptions{Environment: cur.Environment, Task: s.Task, ListOptions: github.ListOptions{PerPage: 1}}
+	page, _, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
+	if err != nil {
+		return nil, Fail(err, ghapi.OpListDeployments, "")
+	}
+	if len(page) == 0 {
+		return nil, nil
+	}
+	n := page[0]
+	if n.GetID() == cur.ID || n.GetSHA() == cur.SHA || !n.GetCreatedAt().After(cur.CreatedAt) {
+		return nil, nil
+	}
+	l := listedFrom(n)
+	return &l, nil
+}
+
+func newerDeployment(a, b *github.Deployment) bool {
+	at, bt := a.GetCreatedAt().Time, b.GetCreatedAt().Time
+	if !at.Equal(bt) {
+		return at.After(bt)
+	}
+	return a.GetID() > b.GetID()
+}
+
+func isPattern(s string) bool { return strings.ContainsAny(s, "*?[\\") }
+
+// matchEnvironment matches an environment name against a name or pattern; environment names are
+// not case sensitive on GitHub.
+func matchEnvironment(pattern, name string) bool {
+	ok, err := path.Match(strings.ToLower(pattern), strings.ToLower(name))
+	return err == nil && ok
+}
+
+func (d *Deployer) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Deployer) rand() float64 {
+	if d.Rand != nil {
+		return d.Rand()
+	}
+	return rand.Float64()
+}
+
+func (d *Deployer) sleep(ctx context.Context, dur time.Duration) error {
+	if d.Sleep != nil {
+		return d.Sleep(ctx, dur)
+	}
+	return ghapi.Sleep(ctx, dur)
+}
+
+func (d *Deployer) notef(format string, args ...any) {
+	if d.Notef != nil {
+		d.Notef(format, args...)
+	}
+}
