@@ -71,7 +71,7 @@ type repo struct {
 	commitStatus map[string][]*commitStatus // sha -> oldest first
 
 	ownerUser   *user
-	parent      *repo // the repository this one is a fork of
+	parent      *repo                  // the repository this one is a fork of
 	roles       map[string]string      // lower-case login -> role
 	commitMeta  map[string]*commitInfo // commits made by Push and merges
 	pushes      int                    // makes derived shas unique

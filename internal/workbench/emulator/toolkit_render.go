@@ -294,7 +294,7 @@ func (r *repo) commentJSON(base string, c *comment) obj {
 	return obj{
 		"id": c.id, "node_id": nodeID("IssueComment", c.id), "url": u,
 		"html_url": r.issueHTML(base, c.issue) + "#issuecomment-" + strconv.FormatInt(c.id, 10),
-		"body": c.body, "user": c.user.json(base), "created_at": ts(c.createdAt), "updated_at": ts(c.updatedAt),
+		"body":     c.body, "user": c.user.json(base), "created_at": ts(c.createdAt), "updated_at": ts(c.updatedAt),
 		"issue_url": r.issueURL(base, c.issue.number), "author_association": r.authorAssociation(c.user),
 		"performed_via_github_app": nil, "reactions": reactionRollup(u+"/reactions", c.reactions),
 	}
