@@ -87,6 +87,7 @@ func New(cfg Config) *Emulator {
 		users:      map[string]*user{strings.ToLower(botLogin): actionsBot},
 		tokenUsers: map[string]*user{},
 		scripts:    map[*Script]struct{}{},
+		apps:       map[string]*app{},
 		wake:       make(chan struct{}, 1),
 		hookStop:   make(chan struct{}),
 		client:     &http.Client{Timeout: 10 * time.Second},
