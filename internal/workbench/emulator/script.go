@@ -17,10 +17,13 @@ import (
 var ErrClosed = errors.New("emulator: script stopped before its last step")
 
 // Step is one step of a Script: after waiting After (real time, from the end of the previous
-// step), Do runs. A step that returns an error ends the script.
+// step) and, when Gate is non-nil, for a receive from Gate (or its close), Do runs. A step that
+// returns an error ends the script. Gate lets a test pace a script exactly (release the next
+// step once it has seen the previous one) instead of relying on timing.
 type Step struct {
 	Name  string
 	After time.Duration
+	Gate  <-chan struct{}
 	Do    func() error
 }
 
@@ -81,7 +84,15 @@ func (s *Script) run(ctx context.Context, e *Emulator, steps []Step) error {
 				t.Stop()
 				return ErrClosed
 			}
-		} else if ctx.Err() != nil {
+		}
+		if st.Gate != nil {
+			select {
+			case <-st.Gate:
+			case <-ctx.Done():
+				return ErrClosed
+			}
+		}
+		if ctx.Err() != nil {
 			return ErrClosed
 		}
 		var err error
@@ -164,15 +175,18 @@ type Deployer struct {
 	// "production".
 	Transient  bool
 	Production *bool
-	// After is the wait before the deployment is created.
+	// After (and Gate, when non-nil) is the wait before the deployment is created, as in Step.
 	After time.Duration
+	Gate  <-chan struct{}
 	// Statuses are set one after another, each after its own wait.
 	Statuses []DeployerStatus
 }
 
 // DeployerStatus is one status a Deployer sets.
 type DeployerStatus struct {
-	After          time.Duration
+	After time.Duration   // wait, as in Step
+	Gate  <-chan struct{} // wait, as in Step
+
 	State          string // error, failure, inactive, in_progress, queued, pending, success
 	EnvironmentURL string
 	LogURL         string
@@ -233,7 +247,7 @@ func (e *Emulator) StartDeployer(d Deployer) (*DeployerRun, error) {
 
 	run := &DeployerRun{}
 	var dep *deployment
-	steps := []Step{{Name: "create deployment", After: d.After, Do: func() error {
+	steps := []Step{{Name: "create deployment", After: d.After, Gate: d.Gate, Do: func() error {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		r := e.repoLocked(d.Owner, d.Name)
@@ -259,7 +273,7 @@ func (e *Emulator) StartDeployer(d Deployer) (*DeployerRun, error) {
 		return nil
 	}}}
 	for _, st := range d.Statuses {
-		steps = append(steps, Step{Name: "status " + st.State, After: st.After, Do: func() error {
+		steps = append(steps, Step{Name: "status " + st.State, After: st.After, Gate: st.Gate, Do: func() error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			r := e.repoLocked(d.Owner, d.Name)
