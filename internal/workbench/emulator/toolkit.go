@@ -156,7 +156,9 @@ type Commit struct {
 	SHA string
 	// Message is the commit message; "" = "Update <branch>".
 	Message string
-	// Author is the login of the commit's GitHub author; "" = none (author null in the API).
+	// Author is the login of the commit's GitHub author; "" = none (author null in the API; the
+	// pull_request synchronize events it causes are then sent by the repository's owner if a
+	// user, else octocat).
 	Author string
 }
 
@@ -215,7 +217,7 @@ func (e *Emulator) pushLocked(owner, name, branch string, c Commit) (string, []s
 	var evs []synced
 	sender := ci.author
 	if sender == nil {
-		sender = r.ownerUser
+		sender = e.actorLocked(r)
 	}
 	for _, base := range e.sortedReposLocked() {
 		for _, is := range base.sortedIssues() {
@@ -335,7 +337,7 @@ type PullRequest struct {
 	ID     int64
 	// Title and Body; Title "" = "Update <Head>".
 	Title, Body string
-	// User is the author's login; "" = the head repository's owner.
+	// User is the author's login; "" = the head repository's owner if a user, else octocat.
 	User string
 	// Head is the head branch. When it does not exist in the head repository it is created by a
 	// push of a new commit (at HeadSHA when given).
@@ -400,7 +402,7 @@ func (e *Emulator) OpenPullRequest(owner, name string, pr PullRequest) (PullRequ
 			return PullRequest{}, Event{}, err
 		}
 	}
-	author := head.ownerUser
+	author := e.actorLocked(head)
 	if pr.User != "" {
 		author = e.userLocked(pr.User)
 	}
@@ -423,6 +425,17 @@ func (e *Emulator) OpenPullRequest(owner, name string, pr PullRequest) (PullRequ
 		"action": "opened", "number": is.number, "pull_request": base.pullJSON(e.baseLocked(), is, true),
 	}, author)
 	return base.pullSnapshot(is), ev, nil
+}
+
+// defaultActor is who acts when a scripting call names nobody: the repository's owner when that
+// is a user, else octocat.
+const defaultActor = "octocat"
+
+func (e *Emulator) actorLocked(r *repo) *user {
+	if r.ownerUser.typ != "Organization" {
+		return r.ownerUser
+	}
+	return e.userLocked(defaultActor)
 }
 
 func (r *repo) nextNumber() int {
@@ -478,7 +491,8 @@ func (e *Emulator) ClosePullRequest(owner, name string, number int, by string) (
 
 // MergePullRequest merges pull request number: the base branch moves to a new merge commit
 // (parents: the old base head and the pull request's head) and the "closed" event (merged
-// true) is returned. by is the login of who merged it ("" = the base repository's owner).
+// true) is returned. by is the login of who merged it ("" = the base repository's owner if a
+// user, else octocat).
 func (e *Emulator) MergePullRequest(owner, name string, number int, by string) (Event, error) {
 	return e.closePull(owner, name, number, by, true)
 }
@@ -495,7 +509,7 @@ func (e *Emulator) closePull(owner, name string, number int, by string, merge bo
 	}
 	actor := is.user
 	if merge {
-		actor = r.ownerUser
+		actor = e.actorLocked(r)
 	}
 	if by != "" {
 		actor = e.userLocked(by)
@@ -546,8 +560,8 @@ func (r *repo) pullSnapshot(is *issue) PullRequest {
 	return out
 }
 
-// OpenIssue opens a plain issue (not a pull request) by login ("" = the repository owner) and
-// returns its number.
+// OpenIssue opens a plain issue (not a pull request) by login ("" = the repository's owner if a
+// user, else octocat) and returns its number.
 func (e *Emulator) OpenIssue(owner, name, login, title, body string) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -555,7 +569,7 @@ func (e *Emulator) OpenIssue(owner, name, login, title, body string) (int, error
 	if r == nil {
 		return 0, fmt.Errorf("emulator: no repository %s/%s", owner, name)
 	}
-	u := r.ownerUser
+	u := e.actorLocked(r)
 	if login != "" {
 		u = e.userLocked(login)
 	}

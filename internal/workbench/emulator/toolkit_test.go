@@ -416,7 +416,10 @@ func TestIssueCommentsAndReactions(t *testing.T) {
 	eq(t, "unknown issue", ghErrStatus(err), 404)
 
 	// someone else's comment (Go API), then list: oldest first
-	theirs, _, err := e.AddComment(owner, repo, pr.Number, "octo-org", "/deploy staging")
+	if err := e.SetRole(owner, repo, "mia", emulator.RoleMaintain); err != nil {
+		t.Fatal(err)
+	}
+	theirs, _, err := e.AddComment(owner, repo, pr.Number, "mia", "/deploy staging")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +430,7 @@ func TestIssueCommentsAndReactions(t *testing.T) {
 	if len(list) != 2 || list[0].GetID() != c.GetID() || list[1].GetBody() != "/deploy staging" {
 		t.Fatalf("list %v", list)
 	}
-	eq(t, "owner association", list[1].GetAuthorAssociation(), "OWNER")
+	eq(t, "collaborator association", list[1].GetAuthorAssociation(), "COLLABORATOR")
 
 	// edit and delete
 	edited, _, err := gh.Issues.EditComment(ctx, owner, repo, c.GetID(), &github.IssueComment{Body: github.String("Deployed ✓")})
@@ -519,6 +522,15 @@ func TestCollaboratorPermission(t *testing.T) {
 		t.Fatal(err)
 	}
 	eq(t, "owner", a.do("GET", "/repos/alice/"+repo+"/collaborators/alice/permission", nil).must(t, 200).obj()["role_name"], any("admin"))
+	n := must(a.e.OpenIssue("alice", repo, "", "todo", ""))(t)
+	c := must3(a.e.AddComment("alice", repo, n, "alice", "mine"))(t)
+	got := a.do("GET", "/repos/alice/"+repo+"/issues/comments/"+jsonNum(c.ID), nil).must(t, 200).obj()
+	eq(t, "owner association", got["author_association"], any("OWNER"))
+	is, _ := a.e.Issue("alice", repo, n)
+	eq(t, "issue author defaults to the owner (a user)", is.User, "alice")
+	n = must(a.e.OpenIssue(owner, repo, "", "todo", ""))(t)
+	is, _ = a.e.Issue(owner, repo, n)
+	eq(t, "issue author of an organization's repository", is.User, "octocat")
 	if err := a.e.SetRole(owner, repo, "x", "owner"); err == nil {
 		t.Errorf("unknown role accepted")
 	}
