@@ -894,9 +894,24 @@ func (e *Emulator) appBotLocked(a *app) *user {
 }
 
 // UpdateCheckRun moves check run id to status (queued, in_progress, completed) with conclusion
-// (required for completed) and returns its snapshot; completing it delivers check_run
-// "completed", whose payload the second result holds (nil otherwise).
+// (required for completed; a conclusion alone means completed) and returns its snapshot;
+// completing it delivers check_run "completed", whose payload the second result holds (nil
+// otherwise). A completed run's conclusion may be changed (no new event), as on GitHub.
 func (e *Emulator) UpdateCheckRun(owner, name string, id int64, status, conclusion string) (CheckRun, *Event, error) {
+	return e.updateCheckRun(owner, name, id, status, conclusion, false)
+}
+
+// CompleteCheckRun completes check run id with conclusion and returns the check_run
+// "completed" event; a run already completed is an error (and left as it is).
+func (e *Emulator) CompleteCheckRun(owner, name string, id int64, conclusion string) (Event, error) {
+	_, ev, err := e.updateCheckRun(owner, name, id, "completed", conclusion, true)
+	if err != nil {
+		return Event{}, err
+	}
+	return *ev, nil
+}
+
+func (e *Emulator) updateCheckRun(owner, name string, id int64, status, conclusion string, once bool) (CheckRun, *Event, error) {
 	if status == "" && conclusion != "" {
 		status = "completed"
 	}
@@ -913,21 +928,11 @@ func (e *Emulator) UpdateCheckRun(owner, name string, id int64, status, conclusi
 	if run == nil {
 		return CheckRun{}, nil, fmt.Errorf("emulator: %s/%s has no check run %d", owner, name, id)
 	}
+	if once && run.status == "completed" {
+		return CheckRun{}, nil, fmt.Errorf("emulator: check run %d was already completed (%s)", id, run.conclusion)
+	}
 	ev := e.setCheckStatusLocked(r, run, status, conclusion, time.Time{}, nil, e.baseLocked())
 	return run.snapshot(), ev, nil
-}
-
-// CompleteCheckRun completes check run id with conclusion and returns the check_run
-// "completed" event.
-func (e *Emulator) CompleteCheckRun(owner, name string, id int64, conclusion string) (Event, error) {
-	_, ev, err := e.UpdateCheckRun(owner, name, id, "completed", conclusion)
-	if err != nil {
-		return Event{}, err
-	}
-	if ev == nil {
-		return Event{}, fmt.Errorf("emulator: check run %d was already completed", id)
-	}
-	return *ev, nil
 }
 
 // CheckRuns returns owner/name's check runs for a commit (sha, prefix, branch or tag), oldest

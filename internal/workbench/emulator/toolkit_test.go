@@ -536,3 +536,116 @@ func TestCollaboratorPermission(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// TestScriptingAPI covers the snapshot and helper methods tests use besides the HTTP routes.
+func TestScriptingAPI(t *testing.T) {
+	a := startToolkit(t, emulator.Config{})
+	e := a.e
+
+	// commit statuses by another system, visible in the combined status with their creator
+	id := must(e.AddCommitStatus(owner, repo, emulator.CommitStatus{SHA: "main", Context: "Vercel", State: "pending",
+		TargetURL: "https://vercel.example/1", Description: "Building", Creator: "vercel[bot]"}))(t)
+	if id == 0 {
+		t.Errorf("no id")
+	}
+	st := a.do("GET", repoURL+"/commits/main/statuses", nil).must(t, 200).arr()
+	eq(t, "status creator", get(st[0], "creator.login"), any("vercel[bot]"))
+	eq(t, "status target_url", get(st[0], "target_url"), any("https://vercel.example/1"))
+	must(e.AddCommitStatus(owner, repo, emulator.CommitStatus{SHA: seed.Branches["main"][:8], Context: "Vercel", State: "success"}))(t)
+	eq(t, "combined", a.do("GET", repoURL+"/commits/main/status", nil).must(t, 200).obj()["state"], any("success"))
+	if _, err := e.AddCommitStatus(owner, repo, emulator.CommitStatus{SHA: "main", State: "done"}); err == nil {
+		t.Errorf("bad state accepted")
+	}
+	if _, err := e.AddCommitStatus(owner, repo, emulator.CommitStatus{SHA: "nope", State: "success"}); err == nil {
+		t.Errorf("unknown commit accepted")
+	}
+
+	// reactions by people; the same one twice is kept once
+	pr := must3(e.OpenPullRequest(owner, repo, emulator.PullRequest{Head: "feature-x", Title: "X", Body: "body"}))(t)
+	c := must3(e.AddComment(owner, repo, pr.Number, "alice", "/deploy"))(t)
+	r1 := must(e.React(owner, repo, c.ID, "bob", "+1"))(t)
+	r2 := must(e.React(owner, repo, c.ID, "bob", "+1"))(t)
+	eq(t, "same reaction", r2.ID, r1.ID)
+	if _, err := e.React(owner, repo, c.ID, "bob", "tada"); err == nil {
+		t.Errorf("bad content accepted")
+	}
+	eq(t, "reactions", len(e.Comments(owner, repo, pr.Number)[0].Reactions), 1)
+
+	// snapshots
+	prs := e.PullRequests(owner, repo)
+	if len(prs) != 1 || prs[0].Title != "X" || prs[0].Body != "body" || prs[0].State != "open" || prs[0].Head != "feature-x" ||
+		prs[0].HeadSHA != seed.Branches["feature-x"] || prs[0].BaseSHA != seed.Branches["main"] || prs[0].User != "octocat" {
+		t.Errorf("pull requests %+v", prs)
+	}
+	is, ok := e.Issue(owner, repo, pr.Number)
+	if !ok || is.PullRequest == nil || len(is.Comments) != 1 {
+		t.Errorf("issue %+v", is)
+	}
+	if _, ok := e.Issue(owner, repo, 99); ok {
+		t.Errorf("issue 99 exists")
+	}
+	logins := map[string]string{}
+	for _, u := range e.Users() {
+		logins[u.Login] = u.Type
+	}
+	for login, typ := range map[string]string{"github-actions[bot]": "Bot", "octo-org": "Organization", "alice": "User", "vercel[bot]": "Bot"} {
+		eq(t, "user "+login, logins[login], typ)
+	}
+
+	// check runs: update back and forth, completion only once
+	run := must(e.CreateCheckRun(owner, repo, emulator.CheckRun{Name: "build", HeadSHA: "feature-x", Title: "Build", Summary: "running"}))(t)
+	upd, ev, err := e.UpdateCheckRun(owner, repo, run.ID, "in_progress", "")
+	if err != nil || ev != nil || upd.Status != "in_progress" {
+		t.Errorf("in_progress: %+v %v %v", upd, ev, err)
+	}
+	if _, err := e.CompleteCheckRun(owner, repo, run.ID, "failure"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CompleteCheckRun(owner, repo, run.ID, "success"); err == nil {
+		t.Errorf("completing a completed run accepted")
+	}
+	runs := e.CheckRuns(owner, repo, "feature-x")
+	if len(runs) != 1 || runs[0].Summary != "running" || runs[0].AppID != 15368 || runs[0].CompletedAt.IsZero() {
+		t.Errorf("check runs %+v", runs)
+	}
+	// the REST list shows the pull request the run belongs to
+	list := a.do("GET", repoURL+"/commits/feature-x/check-runs", nil).must(t, 200).obj()["check_runs"].([]any)
+	eq(t, "pull_requests", get(list[0].(map[string]any)["pull_requests"].([]any)[0], "number"), any(float64(pr.Number)))
+	suites := a.do("GET", repoURL+"/commits/feature-x/check-suites?check_name=build&app_id=15368", nil).must(t, 200).obj()
+	eq(t, "suite", suites["total_count"], any(1.0))
+	eq(t, "suite conclusion", get(suites["check_suites"].([]any)[0], "conclusion"), any("failure"))
+	eq(t, "no suite", a.do("GET", repoURL+"/commits/feature-x/check-suites?check_name=lint", nil).must(t, 200).obj()["total_count"], any(0.0))
+
+	// refusals
+	for name, err := range map[string]error{
+		"no head":         second(e.OpenPullRequest(owner, repo, emulator.PullRequest{})),
+		"unknown base":    second(e.OpenPullRequest(owner, repo, emulator.PullRequest{Head: "x", Base: "develop"})),
+		"head is base":    second(e.OpenPullRequest(owner, repo, emulator.PullRequest{Head: "main"})),
+		"bad head repo":   second(e.OpenPullRequest(owner, repo, emulator.PullRequest{Head: "x", HeadRepo: "alice"})),
+		"renamed fork":    second(e.OpenPullRequest(owner, repo, emulator.PullRequest{Head: "x", HeadRepo: "alice/other"})),
+		"closed push":     pushClosed(t, e),
+		"unknown pull":    second2(e.ClosePullRequest(owner, repo, 99, "")),
+		"bad sha":         second2(e.Push(owner, repo, "main", emulator.Commit{SHA: "xyz"})),
+		"unknown repo":    second2(e.Push(owner, "nope", "main", emulator.Commit{})),
+		"unknown role":    e.SetRole(owner, repo, "bob", "owner"),
+		"unknown comment": second3(e.EditComment(owner, repo, 1, "x")),
+	} {
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func second[A, B any](_ A, _ B, err error) error  { return err }
+func second2[A any](_ A, err error) error         { return err }
+func second3[A, B any](_ A, _ B, err error) error { return err }
+
+func pushClosed(t *testing.T, e *emulator.Emulator) error {
+	pr := must3(e.OpenPullRequest(owner, repo, emulator.PullRequest{Head: "to-close"}))(t)
+	must(e.ClosePullRequest(owner, repo, pr.Number, ""))(t)
+	if _, err := e.ClosePullRequest(owner, repo, pr.Number, ""); err == nil {
+		t.Errorf("closing twice accepted")
+	}
+	_, err := e.PushPullRequest(owner, repo, pr.Number, emulator.Commit{})
+	return err
+}
