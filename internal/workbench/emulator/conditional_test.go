@@ -12,7 +12,7 @@ var strongETag = regexp.MustCompile(`^"[0-9a-f]{64}"$`)
 
 func TestConditionalRequests(t *testing.T) {
 	clk := newClock()
-	a := startToolkit(t, emulator.Config{Now: clk.now})
+	a := start(t, emulator.Config{Now: clk.now})
 	pr, _, err := a.e.OpenPullRequest(owner, repo, emulator.PullRequest{Head: "feature-x", Title: "X"})
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 // from GITHUB_EVENT_PATH, and reach subscribed webhooks in order.
 func TestEventPayloads(t *testing.T) {
 	v := webhookSpec(t)
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	e := a.e
 	all := newReceiver(t)
 	deploymentsOnly := newReceiver(t)

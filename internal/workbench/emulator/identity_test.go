@@ -10,7 +10,7 @@ import (
 )
 
 func TestTokenActsAsUser(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	rc := newReceiver(t)
 	a.e.AddHook(rc.srv.URL, "")
 	a.e.SetTokenUser("vercel-token", "vercel[bot]")
@@ -63,7 +63,7 @@ func TestTokenActsAsUser(t *testing.T) {
 // TestScopedPermissions: the toolkit scopes refuse like GitHub (403 "Resource not accessible
 // by integration"), and Permissions literals without them keep their meaning.
 func TestScopedPermissions(t *testing.T) {
-	a := startToolkit(t, emulator.Config{Tokens: map[string]emulator.Permissions{
+	a := start(t, emulator.Config{Tokens: map[string]emulator.Permissions{
 		"reader":   {DeploymentsRead: true},
 		"writer":   {DeploymentsWrite: true, DeploymentsRead: true},
 		"none":     {},

@@ -25,7 +25,7 @@ func waitCtx(t testing.TB) context.Context {
 // poller (the future wait mode) sees each state in turn. Gates pace the script, so nothing
 // depends on timing.
 func TestDeployer(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	rc := newReceiver(t)
 	a.e.AddHook(rc.srv.URL, "")
 	gates := []chan struct{}{make(chan struct{}), make(chan struct{})}
@@ -190,7 +190,7 @@ func TestScriptEnds(t *testing.T) {
 // "/deploy staging" comment by a triage user (its event written for the runner), the head's
 // check run completed later by a script, and vercel[bot] deploying the head.
 func TestChatOpsScenario(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	e := a.e
 	ctx := waitCtx(t)
 
@@ -238,7 +238,7 @@ func TestChatOpsScenario(t *testing.T) {
 // TestScriptsAndClientsConcurrently runs a deployer and check-run scripts while clients poll
 // with conditional requests (for the race detector).
 func TestScriptsAndClientsConcurrently(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	e := a.e
 	ctx := waitCtx(t)
 	var scripts []*emulator.Script

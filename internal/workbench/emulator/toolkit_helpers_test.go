@@ -5,44 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/deployment-action/deployment-action/internal/workbench/apispec"
-	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
 )
-
-// toolkitSpec is GitHub's description of the toolkit endpoints, with the real webhook schemas.
-func toolkitSpec() string {
-	if p := os.Getenv(apispec.EnvOpenAPI); strings.HasSuffix(p, "toolkit.openapi.json") {
-		return p
-	}
-	dir, _ := apispec.SharedDir()
-	if dir == "" {
-		return ""
-	}
-	p := filepath.Join(dir, "github", "toolkit.openapi.json")
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
-}
-
-// startToolkit starts an emulator whose exchanges are checked against toolkit.openapi.json (the
-// deployments description does not document the toolkit endpoints), unless the environment
-// names a description explicitly.
-func startToolkit(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *api {
-	t.Helper()
-	if os.Getenv(apispec.EnvOpenAPI) == "" {
-		if p := toolkitSpec(); p != "" {
-			t.Setenv(apispec.EnvOpenAPI, p)
-		}
-	}
-	return start(t, cfg, repos...)
-}
 
 var (
 	hookSpecOnce sync.Once
@@ -50,18 +18,11 @@ var (
 	hookSpecErr  error
 )
 
-// webhookSpec loads toolkit.openapi.json for its x-webhooks schemas; it skips when the file is
-// absent (fresh clone) and fails when $DEPLOYMENT_ACTION_REQUIRE_SHARED is set.
+// webhookSpec loads the description (testdata/github/openapi.json, or $DEPLOYMENT_ACTION_OPENAPI)
+// for its x-webhooks schemas, GitHub's real ones.
 func webhookSpec(t testing.TB) *apispec.Validator {
 	t.Helper()
-	p := toolkitSpec()
-	if p == "" {
-		if os.Getenv(apispec.EnvRequireShared) != "" {
-			t.Fatal("toolkit.openapi.json not found (../shared/github) and $" + apispec.EnvRequireShared + " is set")
-		}
-		t.Skip("toolkit.openapi.json not found (../shared/github): webhook schemas not checked")
-	}
-	hookSpecOnce.Do(func() { hookSpec, hookSpecErr = apispec.Load(p) })
+	hookSpecOnce.Do(func() { hookSpec, hookSpecErr = apispec.LoadDefault() })
 	if hookSpecErr != nil {
 		t.Fatal(hookSpecErr)
 	}

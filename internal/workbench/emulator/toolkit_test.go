@@ -21,7 +21,7 @@ func ghErrStatus(err error) int {
 }
 
 func TestRepository(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	gh := ghClient(t, a, false)
 	ctx := context.Background()
 
@@ -68,7 +68,7 @@ func TestRepository(t *testing.T) {
 }
 
 func TestGetCommit(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	gh := ghClient(t, a, false)
 	ctx := context.Background()
 	main := seed.Branches["main"]
@@ -108,7 +108,7 @@ func TestGetCommit(t *testing.T) {
 }
 
 func TestCheckRuns(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	gh := ghClient(t, a, false)
 	ctx := context.Background()
 	main := seed.Branches["main"]
@@ -253,7 +253,7 @@ func TestCheckRunValidation(t *testing.T) {
 }
 
 func TestPullRequests(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	gh := ghClient(t, a, false)
 	ctx := context.Background()
 	e := a.e
@@ -389,7 +389,7 @@ func TestPullRequestFromDeletedFork(t *testing.T) {
 }
 
 func TestIssueCommentsAndReactions(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	gh := ghClient(t, a, false)
 	ctx := context.Background()
 	e := a.e
@@ -485,7 +485,7 @@ func TestIssueCommentsAndReactions(t *testing.T) {
 }
 
 func TestCollaboratorPermission(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	gh := ghClient(t, a, false)
 	ctx := context.Background()
 	for _, c := range []struct{ role, permission, roleName string }{
@@ -539,7 +539,7 @@ func TestCollaboratorPermission(t *testing.T) {
 
 // TestScriptingAPI covers the snapshot and helper methods tests use besides the HTTP routes.
 func TestScriptingAPI(t *testing.T) {
-	a := startToolkit(t, emulator.Config{})
+	a := start(t, emulator.Config{})
 	e := a.e
 
 	// commit statuses by another system, visible in the combined status with their creator
