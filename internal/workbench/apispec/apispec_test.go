@@ -526,3 +526,21 @@ func TestWebhookByAction(t *testing.T) {
 		t.Errorf("ping: %v", err)
 	}
 }
+
+// TestNotModified: a 304 answers a conditional GET on any operation (GitHub sends validators on
+// most GETs; the description lists 304 on a few only), with no body; an unconditional request
+// or a 304 with a body is still reported.
+func TestNotModified(t *testing.T) {
+	v := validator(t)
+	cond := newReq("GET", "/repos/o/r/deployments/7")
+	cond.Header.Set("If-None-Match", `"abc"`)
+	if err := v.ValidateExchange(cond, nil, 304, http.Header{"Etag": {`"abc"`}}, nil); err != nil {
+		t.Errorf("conditional 304 rejected:\n%v", err)
+	}
+	if err := v.ValidateExchange(cond, nil, 304, http.Header{}, []byte(`{"x":1}`)); err == nil || !strings.Contains(err.Error(), "no body") {
+		t.Errorf("304 with a body: %v", err)
+	}
+	if err := v.ValidateExchange(newReq("GET", "/repos/o/r/deployments/7"), nil, 304, http.Header{}, nil); err == nil || !strings.Contains(err.Error(), "status 304 is not documented") {
+		t.Errorf("unconditional 304: %v", err)
+	}
+}

@@ -3,6 +3,19 @@
 // combined status, and rate limits, plus the deployment and deployment_status webhooks. The
 // end-to-end tests, the local demo and the benchmarks run against it over real HTTP.
 //
+// It also serves the "toolkit" endpoints that waiting for other deployers and ChatOps need
+// (../shared/notes/toolkit-facts.md): the repository, a commit, check runs and check suites,
+// pull requests, issue comments and their reactions, and a collaborator's permission, with
+// conditional requests (ETag/Last-Modified, 304) on every GET. Tests script what people and
+// other systems do through Go methods: users and roles (AddUser, SetRole, SetTokenUser), pushes
+// and forks (Push, Fork, DeleteRepo), pull requests and issues (OpenPullRequest,
+// PushPullRequest, ClosePullRequest, MergePullRequest, OpenIssue), comments and reactions
+// (AddComment, EditComment, DeleteComment, React), check runs and commit statuses
+// (CreateCheckRun, UpdateCheckRun, CompleteCheckRun, AddCommitStatus), timed or gated steps
+// (Run) and a third-party deployer (StartDeployer). Methods that cause a webhook event return it
+// (Event: the payload as GitHub sends it, for GITHUB_EVENT_PATH) and deliver it to the hooks
+// subscribed to it.
+//
 // What it reproduces (see ../shared/notes/api-facts.md §3) and how it is checked: every response
 // is shaped after GitHub's OpenAPI description, and emulatortest.Start validates each exchange
 // against that description while a test runs. Routes are also served under /api/v3 (GitHub
@@ -11,16 +24,33 @@
 //
 // # Deliberate deviations from GitHub
 //
-//   - Identity: every token acts as one user, github-actions[bot] (id 41898282), which appears as
-//     creator and webhook sender. Tokens are never recorded; rate-limit buckets are keyed by a
-//     hash of the token.
+//   - Identity: a token acts as github-actions[bot] (id 41898282) unless SetTokenUser names
+//     another user; that user is the creator of deployments, statuses and commit statuses, the
+//     author of comments and reactions, and the webhook sender. Tokens are never recorded; the
+//     token-to-user map and rate-limit buckets are keyed by a hash of the token. User ids are
+//     derived from the login unless given. A repository's owner is an Organization unless a
+//     user of that login was added first; a fork's owner is a User.
 //   - Authentication is required on every route, /rate_limit included (GitHub answers that one
 //     anonymously). There is no anonymous 60-per-hour budget; unauthenticated answers carry
 //     limit 60 headers only for shape.
-//   - Permissions are the three booleans of Permissions: reads need DeploymentsRead or
-//     DeploymentsWrite; every write (including commit statuses) needs DeploymentsWrite; PUT and
-//     DELETE of an environment need Administration. An unknown repository is 404 before any
-//     permission check.
+//   - Permissions: deployment and environment reads need DeploymentsRead or DeploymentsWrite,
+//     their writes DeploymentsWrite; PUT and DELETE of an environment need Administration. The
+//     toolkit scopes (Contents, Checks, Statuses, PullRequests, Issues) take the deployment
+//     rights' level when unset, so older literals keep their meaning (commit statuses still
+//     follow DeploymentsRead/Write). Metadata (the repository, a collaborator's permission) is
+//     always readable. Issue-comment and reaction endpoints accept issues access, or
+//     pull_requests access for a pull request's conversation. Refusals are 403 "Resource not
+//     accessible by integration". An unknown repository is 404 before any permission check.
+//     Anyone may edit or delete any comment (GitHub limits that to the author and to writers);
+//     only a Bot token may create or update check runs (else 403 "You must authenticate via a
+//     GitHub App."), as the app named by its login ("x[bot]" → app "x"), and any app may update
+//     any run.
+//   - Conditional requests: every 200 answer to a GET carries a strong ETag (a hash of the
+//     token and the body, so another token never matches), Cache-Control and Vary as GitHub's,
+//     and Last-Modified when the body is one object with updated_at. If-None-Match (weak
+//     comparison, lists and * accepted) or, without it, If-Modified-Since answers 304 with no
+//     body and gives back the primary rate-limit unit. A token at its limit is refused before
+//     its validators are looked at.
 //   - Auto-merge (RepoSeed.Behind) answers 202 once and then marks the branch up to date
 //     without changing its sha (GitHub would create a merge commit with a new sha). Conflicts
 //     (RepoSeed.Conflicts) answer 409 "Conflict merging <default> into <ref>.".
@@ -49,7 +79,47 @@
 //     2026-03-10 /rate_limit omits "rate".
 //   - Error bodies carry message, documentation_url, errors where GitHub sends them, and the
 //     "status" string (e.g. "404") newer GitHub responses add.
-//   - Deployment, status, environment and commit-status ids come from one increasing counter.
+//   - Deployment, status, environment and commit-status ids come from one increasing counter
+//     (so do those of issues, pull requests, comments, reactions, check runs and suites).
+//   - Commits: GET .../commits/{ref} resolves like the status routes and answers 422 "No commit
+//     found for SHA: <ref>" for an unknown or ambiguous ref. No files or stats (0) are emulated;
+//     seeded commits have a synthetic message, the repository's creation date and no parents;
+//     Push and merges record message, author (null unless given), date and parents.
+//     verification is always unsigned.
+//   - Check runs: filter=latest keeps the most recently created run of each name and app (the
+//     description speaks of completed_at; a re-run in progress thus hides an older failure);
+//     lists are newest first; an unknown ref is 404 "No commit found for SHA: <ref>". A check
+//     suite exists per commit and app, its status and conclusion aggregated from its runs (the
+//     most severe conclusion; only neutral/skipped gives success). Annotations, actions and
+//     images are not kept, check_suite webhooks and check_run created/rerequested events are
+//     not sent (only completed), and stale is accepted on create though the response schema
+//     lacks it.
+//   - Pull requests: mergeable is true with mergeable_state clean while open (draft for a
+//     draft; false/dirty when the same-repository head branch is in RepoSeed.Conflicts) and
+//     null/unknown once closed; base.sha is the base branch's current head; commits counts
+//     along first parents of emulator-made commits (at least 1); additions, deletions and
+//     changed_files are 0; labels, assignees, reviewers, milestones, auto_merge and review
+//     comments are not emulated. sort=long-running sorts like created. A merge makes a merge
+//     commit (parents: base head, pull request head) and moves the base branch. A fork's head
+//     commit becomes a known commit of the base repository (refs/pull/N/head); after the fork
+//     is deleted (DeleteRepo) head.repo is null, as on GitHub though the description says
+//     non-null.
+//   - author_association is OWNER (the repository's owner), COLLABORATOR (any role),
+//     CONTRIBUTOR (author of a merged pull request) or NONE; MEMBER and the FIRST_TIME_ values
+//     are never given.
+//   - Collaborator permission: a known user without a role answers permission none and
+//     role_name none (GitHub reportedly says read on public repositories); an unknown login or
+//     an organization is 404. The owner of a user's repository is admin.
+//   - Reactions exist on issue comments only.
+//   - URLs in the new bodies are absolute, but only those of emulated routes can be followed
+//     (issue_url, commits_url, check suite urls, html_url and the like answer 404).
+//   - Events returned by the scripting methods are built with the started server's URL (no
+//     /api/v3 prefix); REST-caused ones with the request's. Payloads carry no installation,
+//     organization or enterprise. toolkit.openapi.json has schemas for issue_comment created,
+//     pull_request opened/closed/synchronize and check_run completed; issue_comment edited
+//     (with changes.body.from) and deleted are shaped like created.
+//   - Scripts (Run, StartDeployer) use real timers and optional gates; their steps run one at a
+//     time on their own goroutine, and Close stops them (ErrClosed).
 //   - Webhooks are delivered once each, in order, by one worker; failures are recorded in
 //     Deliveries and never retried. Payloads carry action, deployment, deployment_status (for
 //     status events), repository, sender, and workflow/workflow_run null for deployment events;

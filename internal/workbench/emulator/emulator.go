@@ -17,9 +17,6 @@ import (
 	"time"
 )
 
-// Permissions is what a token may do.
-type Permissions struct{ DeploymentsWrite, DeploymentsRead, Administration bool }
-
 // Config configures an Emulator.
 type Config struct {
 	// Tokens maps accepted tokens to their rights. nil/empty: any non-empty token is accepted
@@ -63,6 +60,12 @@ type Emulator struct {
 	delivered []Delivery
 	closed    bool
 
+	users      map[string]*user // lower-case login
+	tokenUsers map[string]*user // key: hash of token
+	apps       map[string]*app  // by slug
+	scripts    map[*Script]struct{}
+	scriptWG   sync.WaitGroup
+
 	srv      *http.Server
 	url      string
 	done     chan struct{}
@@ -77,13 +80,17 @@ func New(cfg Config) *Emulator {
 		cfg.PrimaryLimit = 5000
 	}
 	e := &Emulator{
-		cfg:      cfg,
-		repos:    map[string]*repo{},
-		nextID:   1000,
-		buckets:  map[string]*bucket{},
-		wake:     make(chan struct{}, 1),
-		hookStop: make(chan struct{}),
-		client:   &http.Client{Timeout: 10 * time.Second},
+		cfg:        cfg,
+		repos:      map[string]*repo{},
+		nextID:     1000,
+		buckets:    map[string]*bucket{},
+		users:      map[string]*user{strings.ToLower(botLogin): actionsBot},
+		tokenUsers: map[string]*user{},
+		scripts:    map[*Script]struct{}{},
+		apps:       map[string]*app{},
+		wake:       make(chan struct{}, 1),
+		hookStop:   make(chan struct{}),
+		client:     &http.Client{Timeout: 10 * time.Second},
 	}
 	e.idle = make(chan struct{})
 	close(e.idle)
@@ -155,8 +162,8 @@ func (e *Emulator) URL() string {
 	return e.url
 }
 
-// Close stops the server and the webhook worker. Queued deliveries that have not started are
-// dropped.
+// Close stops the server, the running scripts (their Err is then ErrClosed) and the webhook
+// worker. Queued deliveries that have not started are dropped.
 func (e *Emulator) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -167,6 +174,7 @@ func (e *Emulator) Close() error {
 	srv, done := e.srv, e.done
 	e.hookQueue = nil
 	e.mu.Unlock()
+	e.stopScripts()
 	close(e.hookStop)
 	var err error
 	if srv != nil {
@@ -252,6 +260,7 @@ type reqInfo struct {
 	base  string // scheme://host[/api/v3]
 	token string // empty when unauthenticated
 	perms Permissions
+	user  *user // who the token acts as
 	body  []byte
 	resp  *response
 }
@@ -350,8 +359,8 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // handle runs auth, limits and routing, and returns the complete response.
-func (e *Emulator) handle(r *http.Request, ri *reqInfo) *response {
-	resp := e.authAndLimit(r, ri)
+func (e *Emulator) handle(r *http.Request, ri *reqInfo) (resp *response) {
+	resp = e.authAndLimit(r, ri)
 	if resp == nil {
 		rw := &bufWriter{h: http.Header{}}
 		ri.resp = nil
@@ -370,6 +379,7 @@ func (e *Emulator) handle(r *http.Request, ri *reqInfo) *response {
 				resp = &response{status: st, header: rw.h, body: rw.buf.Bytes()}
 			}
 		}
+		resp = e.conditional(r, ri, resp, r.URL.Path != "/rate_limit")
 	}
 	e.withRateHeaders(r, ri, resp)
 	return resp
@@ -496,7 +506,7 @@ func (e *Emulator) authAndLimit(r *http.Request, ri *reqInfo) *response {
 	if !ok {
 		return jsonResponse(http.StatusUnauthorized, basicError("Bad credentials", docRoot+"/rest"))
 	}
-	perms := Permissions{DeploymentsWrite: true, DeploymentsRead: true, Administration: true}
+	perms := fullPermissions
 	if len(e.cfg.Tokens) > 0 {
 		p, found := e.cfg.Tokens[tok]
 		if !found {
@@ -510,12 +520,13 @@ func (e *Emulator) authAndLimit(r *http.Request, ri *reqInfo) *response {
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	ri.user = e.tokenUserLocked(tok)
 	b := e.bucketLocked(tok, now)
 	isRateLimit := r.URL.Path == "/rate_limit"
 	if !isRateLimit {
 		if b.used >= e.cfg.PrimaryLimit {
 			return jsonResponse(http.StatusForbidden, basicError(
-				"API rate limit exceeded for user ID "+strconv.Itoa(botUserID)+". If you reach out to GitHub Support for help, please include the request ID "+ri.id+".",
+				"API rate limit exceeded for user ID "+strconv.FormatInt(ri.user.id, 10)+". If you reach out to GitHub Support for help, please include the request ID "+ri.id+".",
 				docRoot+"/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit"))
 		}
 	}
@@ -593,7 +604,7 @@ func (e *Emulator) withRateHeaders(r *http.Request, ri *reqInfo, resp *response)
 		h.Set("X-GitHub-Api-Version-Selected", v)
 	}
 	h.Set("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Poll-Interval, X-GitHub-Media-Type, X-GitHub-SSO, X-GitHub-Request-Id, Deprecation, Sunset")
-	if h.Get("Content-Type") == "" && resp.status != http.StatusNoContent {
+	if h.Get("Content-Type") == "" && resp.status != http.StatusNoContent && resp.status != http.StatusNotModified {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 	}
 }

@@ -11,14 +11,6 @@ import (
 	"unicode/utf8"
 )
 
-type need int
-
-const (
-	needRead need = iota
-	needWrite
-	needAdmin
-)
-
 // hctx is what a repository handler gets; the emulator's mutex is held while it runs.
 type hctx struct {
 	e    *Emulator
@@ -33,22 +25,31 @@ func (e *Emulator) routes() {
 		ri := info(r)
 		ri.resp = e.rateLimitHandler(r, ri)
 	})
-	e.repoRoute("GET /repos/{owner}/{repo}/deployments", needRead, (*hctx).listDeployments)
-	e.repoRoute("POST /repos/{owner}/{repo}/deployments", needWrite, (*hctx).createDeployment)
-	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}", needRead, (*hctx).getDeployment)
-	e.repoRoute("DELETE /repos/{owner}/{repo}/deployments/{id}", needWrite, (*hctx).deleteDeployment)
-	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}/statuses", needRead, (*hctx).listStatuses)
-	e.repoRoute("POST /repos/{owner}/{repo}/deployments/{id}/statuses", needWrite, (*hctx).createStatus)
-	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}/statuses/{sid}", needRead, (*hctx).getStatus)
-	e.repoRoute("GET /repos/{owner}/{repo}/environments", needRead, (*hctx).listEnvironments)
-	e.repoRoute("GET /repos/{owner}/{repo}/environments/{name...}", needRead, (*hctx).getEnvironment)
-	e.repoRoute("PUT /repos/{owner}/{repo}/environments/{name...}", needAdmin, (*hctx).putEnvironment)
-	e.repoRoute("DELETE /repos/{owner}/{repo}/environments/{name...}", needAdmin, (*hctx).deleteEnvironment)
-	e.repoRoute("POST /repos/{owner}/{repo}/statuses/{sha...}", needWrite, (*hctx).createCommitStatus)
-	e.repoRoute("GET /repos/{owner}/{repo}/commits/{ref...}", needRead, (*hctx).commitStatuses)
+	const (
+		dep   = scopeDeployments
+		admin = scopeAdministration
+		read  = AccessRead
+		write = AccessWrite
+	)
+	e.repoRoute("GET /repos/{owner}/{repo}/deployments", dep, read, (*hctx).listDeployments)
+	e.repoRoute("POST /repos/{owner}/{repo}/deployments", dep, write, (*hctx).createDeployment)
+	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}", dep, read, (*hctx).getDeployment)
+	e.repoRoute("DELETE /repos/{owner}/{repo}/deployments/{id}", dep, write, (*hctx).deleteDeployment)
+	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}/statuses", dep, read, (*hctx).listStatuses)
+	e.repoRoute("POST /repos/{owner}/{repo}/deployments/{id}/statuses", dep, write, (*hctx).createStatus)
+	e.repoRoute("GET /repos/{owner}/{repo}/deployments/{id}/statuses/{sid}", dep, read, (*hctx).getStatus)
+	e.repoRoute("GET /repos/{owner}/{repo}/environments", dep, read, (*hctx).listEnvironments)
+	e.repoRoute("GET /repos/{owner}/{repo}/environments/{name...}", dep, read, (*hctx).getEnvironment)
+	e.repoRoute("PUT /repos/{owner}/{repo}/environments/{name...}", admin, write, (*hctx).putEnvironment)
+	e.repoRoute("DELETE /repos/{owner}/{repo}/environments/{name...}", admin, write, (*hctx).deleteEnvironment)
+	e.repoRoute("POST /repos/{owner}/{repo}/statuses/{sha...}", scopeStatuses, write, (*hctx).createCommitStatus)
+	// commits/{ref...} serves the commit, its statuses, combined status, check runs and check
+	// suites (a ref may contain "/"); the handler checks the scope of each.
+	e.repoRoute("GET /repos/{owner}/{repo}/commits/{ref...}", scopeMetadata, read, (*hctx).commitsDispatch)
+	e.toolkitRoutes()
 }
 
-func (e *Emulator) repoRoute(pattern string, n need, h func(*hctx) *response) {
+func (e *Emulator) repoRoute(pattern string, sc scope, lvl Access, h func(*hctx) *response) {
 	e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		ri := info(r)
 		e.mu.Lock()
@@ -58,21 +59,25 @@ func (e *Emulator) repoRoute(pattern string, n need, h func(*hctx) *response) {
 			ri.resp = notFound()
 			return
 		}
-		ok := false
-		switch n {
-		case needRead:
-			ok = ri.perms.DeploymentsRead || ri.perms.DeploymentsWrite
-		case needWrite:
-			ok = ri.perms.DeploymentsWrite
-		case needAdmin:
-			ok = ri.perms.Administration
-		}
-		if !ok {
-			ri.resp = jsonResponse(http.StatusForbidden, basicError("Resource not accessible by integration", docRoot+"/rest"))
+		c := &hctx{e: e, r: r, ri: ri, repo: rp, base: ri.base}
+		if bad := c.require(sc, lvl); bad != nil {
+			ri.resp = bad
 			return
 		}
-		ri.resp = h(&hctx{e: e, r: r, ri: ri, repo: rp, base: ri.base})
+		ri.resp = h(c)
 	})
+}
+
+// require answers 403 as GitHub does for an integration token without the scope.
+func (c *hctx) require(sc scope, lvl Access) *response {
+	if c.ri.perms.level(sc).atLeast(lvl) {
+		return nil
+	}
+	return forbidden()
+}
+
+func forbidden() *response {
+	return jsonResponse(http.StatusForbidden, basicError("Resource not accessible by integration", docRoot+"/rest"))
 }
 
 func notFound() *response {
@@ -313,21 +318,75 @@ func (c *hctx) createDeployment() *response {
 		})
 	}
 
-	now := c.e.now().UTC()
 	d := &deployment{
-		id: c.e.newID(), ref: ref, sha: sha, task: task, environment: env, origEnv: env,
+		ref: ref, sha: sha, task: task, environment: env, origEnv: env,
 		description: desc, payload: payload, transient: transient, production: production,
-		createdAt: now, updatedAt: now,
 	}
-	c.repo.deployments = append(c.repo.deployments, d)
-	c.e.ensureEnvLocked(c.repo, env)
-	body := c.repo.deploymentJSON(c.base, d)
-	c.e.enqueueLocked(c.repo, "deployment", c.base, obj{
-		"action": "created", "deployment": body, "workflow": nil, "workflow_run": nil,
-	})
+	body := c.e.addDeploymentLocked(c.repo, c.base, c.ri.user, d)
 	resp := jsonResponse(http.StatusCreated, body)
 	resp.header.Set("Location", c.repo.deploymentURL(c.base, d))
 	return resp
+}
+
+// addDeploymentLocked stores a new deployment d (ref, sha, ... filled in) made by creator,
+// creates its environment and delivers the deployment webhook; it returns the deployment's body.
+func (e *Emulator) addDeploymentLocked(r *repo, base string, creator *user, d *deployment) obj {
+	now := e.now().UTC()
+	d.id, d.createdAt, d.updatedAt, d.creator = e.newID(), now, now, creator
+	r.deployments = append(r.deployments, d)
+	e.ensureEnvLocked(r, d.environment)
+	body := r.deploymentJSON(base, d)
+	e.enqueueLocked(r, "deployment", base, obj{
+		"action": "created", "deployment": body, "workflow": nil, "workflow_run": nil, "sender": creator.json(base),
+	})
+	return body
+}
+
+// addDeploymentStatusLocked adds status s (state, urls, description, environment filled in;
+// environment "" = the deployment's) to d, delivers the deployment_status webhook (not for
+// inactive), applies auto_inactive, and returns the status's body.
+func (e *Emulator) addDeploymentStatusLocked(r *repo, base string, creator *user, d *deployment, s *depStatus, autoInactive bool) obj {
+	if s.logURL != "" {
+		s.targetURL = s.logURL
+	} else if s.targetURL != "" {
+		s.logURL = s.targetURL
+	}
+	if s.environment == "" {
+		s.environment = d.effectiveEnv()
+	}
+	env := s.environment
+	now := e.now().UTC()
+	s.id, s.createdAt, s.creator = e.newID(), now, creator
+	d.statuses = append(d.statuses, s)
+	d.updatedAt = now
+	// A status may move the deployment to another environment ("which can be changed when
+	// setting a deploy status"); original_environment keeps the one it was created for.
+	d.environment = env
+	e.ensureEnvLocked(r, env)
+	body := r.statusJSON(base, d, s)
+	if s.state != "inactive" {
+		hookStatus := r.statusJSON(base, d, s)
+		if s.logURL == "" {
+			delete(hookStatus, "log_url") // as in GitHub's example payloads
+		}
+		e.enqueueLocked(r, "deployment_status", base, obj{
+			"action": "created", "deployment_status": hookStatus, "deployment": r.deploymentJSON(base, d),
+			"sender": creator.json(base),
+		})
+	}
+	if s.state == "success" && autoInactive {
+		for _, o := range r.deployments {
+			if o.id >= d.id {
+				break
+			}
+			if o.transient || o.production || o.effectiveEnv() != env || o.latestState() != "success" {
+				continue
+			}
+			o.statuses = append(o.statuses, &depStatus{id: e.newID(), state: "inactive", environment: o.effectiveEnv(), createdAt: now})
+			o.updatedAt = now
+		}
+	}
+	return body
 }
 
 func (c *hctx) listDeployments() *response {
@@ -450,45 +509,9 @@ func (c *hctx) createStatus() *response {
 			})
 		}
 	}
-	if logURL != "" {
-		targetURL = logURL
-	} else if targetURL != "" {
-		logURL = targetURL
-	}
-	if env == "" {
-		env = d.effectiveEnv()
-	}
-	now := c.e.now().UTC()
-	s := &depStatus{id: c.e.newID(), state: state, description: desc, environment: env,
-		targetURL: targetURL, logURL: logURL, environmentURL: envURL, createdAt: now}
-	d.statuses = append(d.statuses, s)
-	d.updatedAt = now
-	// A status may move the deployment to another environment ("which can be changed when
-	// setting a deploy status"); original_environment keeps the one it was created for.
-	d.environment = env
-	c.e.ensureEnvLocked(c.repo, env)
-	body := c.repo.statusJSON(c.base, d, s)
-	if state != "inactive" {
-		hookStatus := c.repo.statusJSON(c.base, d, s)
-		if logURL == "" {
-			delete(hookStatus, "log_url") // as in GitHub's example payloads
-		}
-		c.e.enqueueLocked(c.repo, "deployment_status", c.base, obj{
-			"action": "created", "deployment_status": hookStatus, "deployment": c.repo.deploymentJSON(c.base, d),
-		})
-	}
-	if state == "success" && autoInactive {
-		for _, o := range c.repo.deployments {
-			if o.id >= d.id {
-				break
-			}
-			if o.transient || o.production || o.effectiveEnv() != env || o.latestState() != "success" {
-				continue
-			}
-			o.statuses = append(o.statuses, &depStatus{id: c.e.newID(), state: "inactive", environment: o.effectiveEnv(), createdAt: now})
-			o.updatedAt = now
-		}
-	}
+	st := &depStatus{state: state, description: desc, environment: env,
+		targetURL: targetURL, logURL: logURL, environmentURL: envURL}
+	body := c.e.addDeploymentStatusLocked(c.repo, c.base, c.ri.user, d, st, autoInactive)
 	resp := jsonResponse(http.StatusCreated, body)
 	resp.header.Set("Location", body["url"].(string))
 	return resp
@@ -659,7 +682,7 @@ func (c *hctx) createCommitStatus() *response {
 	if !commitStates[state] {
 		return invalidRequest(fmt.Sprintf("For 'properties/state', %q is not one of [\"error\", \"failure\", \"pending\", \"success\"].", state), doc)
 	}
-	cs := &commitStatus{id: c.e.newID(), state: state, createdAt: c.e.now().UTC()}
+	cs := &commitStatus{id: c.e.newID(), state: state, createdAt: c.e.now().UTC(), creator: c.ri.user}
 	ctxName, has, bad := f.str("context", doc)
 	if bad != nil {
 		return bad
@@ -694,18 +717,32 @@ func (c *hctx) createCommitStatus() *response {
 	return resp
 }
 
-func (c *hctx) commitStatuses() *response {
+func (c *hctx) commitsDispatch() *response {
 	rest := c.r.PathValue("ref")
-	var combined bool
-	switch {
-	case strings.HasSuffix(rest, "/status"):
-		combined = true
-		rest = strings.TrimSuffix(rest, "/status")
-	case strings.HasSuffix(rest, "/statuses"):
-		rest = strings.TrimSuffix(rest, "/statuses")
-	default:
-		return notFound()
+	for _, sub := range []struct {
+		suffix string
+		sc     scope
+		h      func(*hctx, string) *response
+	}{
+		{"/status", scopeStatuses, func(c *hctx, ref string) *response { return c.commitStatuses(ref, true) }},
+		{"/statuses", scopeStatuses, func(c *hctx, ref string) *response { return c.commitStatuses(ref, false) }},
+		{"/check-runs", scopeChecks, (*hctx).listCheckRunsForRef},
+		{"/check-suites", scopeChecks, (*hctx).listCheckSuitesForRef},
+	} {
+		if ref, ok := strings.CutSuffix(rest, sub.suffix); ok && ref != "" {
+			if bad := c.require(sub.sc, AccessRead); bad != nil {
+				return bad
+			}
+			return sub.h(c, ref)
+		}
 	}
+	if bad := c.require(scopeContents, AccessRead); bad != nil {
+		return bad
+	}
+	return c.getCommit(rest)
+}
+
+func (c *hctx) commitStatuses(rest string, combined bool) *response {
 	sha, _, ok := c.repo.resolveRef(rest)
 	if !ok {
 		return jsonResponse(http.StatusNotFound, obj{"message": "No commit found for SHA: " + rest,

@@ -69,6 +69,17 @@ type repo struct {
 	envs         map[string]*environment
 	envOrder     []string
 	commitStatus map[string][]*commitStatus // sha -> oldest first
+
+	ownerUser   *user
+	parent      *repo                  // the repository this one is a fork of
+	roles       map[string]string      // lower-case login -> role
+	commitMeta  map[string]*commitInfo // commits made by Push and merges
+	pushes      int                    // makes derived shas unique
+	issues      map[int]*issue         // number -> issue or pull request
+	lastNumber  int
+	comments    []*comment // oldest first
+	checkRuns   []*checkRun
+	checkSuites []*checkSuite
 }
 
 type deployment struct {
@@ -80,6 +91,7 @@ type deployment struct {
 	transient, production bool
 	createdAt, updatedAt  time.Time
 	statuses              []*depStatus // oldest first
+	creator               *user
 }
 
 type depStatus struct {
@@ -87,6 +99,7 @@ type depStatus struct {
 	state, description, environment   string
 	targetURL, logURL, environmentURL string
 	createdAt                         time.Time
+	creator                           *user
 }
 
 type environment struct {
@@ -107,6 +120,7 @@ type commitStatus struct {
 	state, context         string
 	description, targetURL *string
 	createdAt              time.Time
+	creator                *user
 }
 
 func repoKey(owner, name string) string { return strings.ToLower(owner + "/" + name) }
@@ -122,6 +136,7 @@ func (e *Emulator) AddRepo(s RepoSeed) {
 		conflicts: map[string]bool{}, commits: map[string]bool{},
 		envs: map[string]*environment{}, commitStatus: map[string][]*commitStatus{},
 		createdAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		roles:     map[string]string{}, commitMeta: map[string]*commitInfo{}, issues: map[int]*issue{},
 	}
 	if r.id == 0 {
 		h := sha1.Sum([]byte(repoKey(s.Owner, s.Name)))
@@ -152,7 +167,15 @@ func (e *Emulator) AddRepo(s RepoSeed) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.repos[repoKey(s.Owner, s.Name)] = r
+	e.addRepoLocked(r)
+}
+
+// addRepoLocked stores r; its owner becomes a known account (an Organization unless a user of
+// that login was added before).
+func (e *Emulator) addRepoLocked(r *repo) {
+	r.ownerUser = e.addUserLocked(User{Login: r.owner, Type: "Organization"})
+	r.owner = r.ownerUser.login
+	e.repos[repoKey(r.owner, r.name)] = r
 }
 
 func (e *Emulator) repoLocked(owner, name string) *repo { return e.repos[repoKey(owner, name)] }
@@ -277,6 +300,7 @@ type Status struct {
 	ID                                                      int64
 	State, Environment, EnvironmentURL, LogURL, Description string
 	CreatedAt                                               time.Time
+	Creator                                                 string // login
 }
 
 // Deployment is a snapshot of a deployment.
@@ -288,6 +312,7 @@ type Deployment struct {
 	Transient, Production                    bool
 	Statuses                                 []Status // oldest first
 	CreatedAt                                time.Time
+	Creator                                  string // login of the user whose token created it
 }
 
 // Deployments returns the repository's deployments, oldest first (deep copies).
@@ -303,13 +328,14 @@ func (e *Emulator) Deployments(owner, name string) []Deployment {
 		var p any
 		_ = json.Unmarshal(d.payload, &p)
 		dd := Deployment{ID: d.id, Ref: d.ref, SHA: d.sha, Task: d.task, Environment: d.environment, OriginalEnvironment: d.origEnv,
-			Payload: p, Transient: d.transient, Production: d.production, CreatedAt: d.createdAt}
+			Payload: p, Transient: d.transient, Production: d.production, CreatedAt: d.createdAt, Creator: d.creatorUser().login}
 		if d.description != nil {
 			dd.Description = *d.description
 		}
 		for _, s := range d.statuses {
 			dd.Statuses = append(dd.Statuses, Status{ID: s.id, State: s.state, Environment: s.environment,
-				EnvironmentURL: s.environmentURL, LogURL: s.logURL, Description: s.description, CreatedAt: s.createdAt})
+				EnvironmentURL: s.environmentURL, LogURL: s.logURL, Description: s.description, CreatedAt: s.createdAt,
+				Creator: s.creatorUser().login})
 		}
 		out = append(out, dd)
 	}
@@ -348,4 +374,25 @@ func (e *Emulator) SetCommitStatus(owner, name, sha, context, state string) {
 		context = "default"
 	}
 	r.commitStatus[sha] = append(r.commitStatus[sha], &commitStatus{id: e.newID(), state: state, context: context, createdAt: e.now().UTC()})
+}
+
+func (d *deployment) creatorUser() *user {
+	if d.creator == nil {
+		return actionsBot
+	}
+	return d.creator
+}
+
+func (s *depStatus) creatorUser() *user {
+	if s.creator == nil {
+		return actionsBot
+	}
+	return s.creator
+}
+
+func (s *commitStatus) creatorUser() *user {
+	if s.creator == nil {
+		return actionsBot
+	}
+	return s.creator
 }

@@ -29,30 +29,6 @@ func webHost(base string) string {
 	return u.Scheme + "://" + u.Host
 }
 
-func userJSON(base string) obj {
-	u := base + "/users/" + url.PathEscape(botLogin)
-	return obj{
-		"login":               botLogin,
-		"id":                  botUserID,
-		"node_id":             "MDM6Qm90NDE4OTgyODI=",
-		"avatar_url":          webHost(base) + "/avatars/u/41898282?v=4",
-		"gravatar_id":         "",
-		"url":                 u,
-		"html_url":            webHost(base) + "/apps/github-actions",
-		"followers_url":       u + "/followers",
-		"following_url":       u + "/following{/other_user}",
-		"gists_url":           u + "/gists{/gist_id}",
-		"starred_url":         u + "/starred{/owner}{/repo}",
-		"subscriptions_url":   u + "/subscriptions",
-		"organizations_url":   u + "/orgs",
-		"repos_url":           u + "/repos",
-		"events_url":          u + "/events{/privacy}",
-		"received_events_url": u + "/received_events",
-		"type":                "Bot",
-		"site_admin":          false,
-	}
-}
-
 func ownerJSON(base, login string, id int64) obj {
 	u := base + "/users/" + url.PathEscape(login)
 	return obj{
@@ -82,8 +58,8 @@ func (r *repo) repoJSON(base string) obj {
 	}
 	return obj{
 		"id": r.id, "node_id": nodeID("Repository", r.id), "name": r.name, "full_name": r.owner + "/" + r.name,
-		"private": r.private, "owner": ownerJSON(base, r.owner, r.id/7+1), "html_url": html,
-		"description": nil, "fork": false, "url": u,
+		"private": r.private, "owner": r.ownerUser.json(base), "html_url": html,
+		"description": nil, "fork": r.parent != nil, "url": u,
 		"forks_url": u + "/forks", "keys_url": u + "/keys{/key_id}", "collaborators_url": u + "/collaborators{/collaborator}",
 		"teams_url": u + "/teams", "hooks_url": u + "/hooks", "issue_events_url": u + "/issues/events{/number}",
 		"events_url": u + "/events", "assignees_url": u + "/assignees{/user}", "branches_url": u + "/branches{/branch}",
@@ -131,7 +107,7 @@ func (r *repo) deploymentJSON(base string, d *deployment) obj {
 	return obj{
 		"url": u, "id": d.id, "node_id": nodeID("Deployment", d.id), "sha": d.sha, "ref": d.ref, "task": d.task,
 		"payload": json.RawMessage(d.payload), "original_environment": d.origEnv, "environment": d.environment,
-		"description": desc, "creator": userJSON(base), "created_at": ts(d.createdAt), "updated_at": ts(d.updatedAt),
+		"description": desc, "creator": d.creatorUser().json(base), "created_at": ts(d.createdAt), "updated_at": ts(d.updatedAt),
 		"statuses_url": u + "/statuses", "repository_url": r.apiURL(base),
 		"transient_environment": d.transient, "production_environment": d.production,
 		"performed_via_github_app": nil,
@@ -142,7 +118,7 @@ func (r *repo) statusJSON(base string, d *deployment, s *depStatus) obj {
 	du := r.deploymentURL(base, d)
 	return obj{
 		"url": du + "/statuses/" + strconv.FormatInt(s.id, 10), "id": s.id, "node_id": nodeID("DeploymentStatus", s.id),
-		"state": s.state, "creator": userJSON(base), "description": s.description, "environment": s.environment,
+		"state": s.state, "creator": s.creatorUser().json(base), "description": s.description, "environment": s.environment,
 		"target_url": s.targetURL, "created_at": ts(s.createdAt), "updated_at": ts(s.createdAt),
 		"deployment_url": du, "repository_url": r.apiURL(base), "environment_url": s.environmentURL,
 		"log_url": s.logURL, "performed_via_github_app": nil,
@@ -200,13 +176,13 @@ func reviewerJSON(base string, rv map[string]any) obj {
 
 func (r *repo) commitStatusJSON(base, sha string, s *commitStatus, simple bool) obj {
 	o := obj{
-		"url": r.apiURL(base) + "/statuses/" + sha, "avatar_url": webHost(base) + "/avatars/u/41898282?v=4",
+		"url": r.apiURL(base) + "/statuses/" + sha, "avatar_url": s.creatorUser().json(base)["avatar_url"],
 		"id": s.id, "node_id": nodeID("StatusContext", s.id), "state": s.state,
 		"description": s.description, "target_url": s.targetURL, "context": s.context,
 		"created_at": ts(s.createdAt), "updated_at": ts(s.createdAt),
 	}
 	if !simple {
-		o["creator"] = userJSON(base)
+		o["creator"] = s.creatorUser().json(base)
 	}
 	return o
 }

@@ -37,7 +37,8 @@ type Delivery struct {
 	HookURL   string
 }
 
-// AddHook subscribes url to events ("deployment", "deployment_status"; none = both). When
+// AddHook subscribes url to events ("deployment", "deployment_status", "issue_comment",
+// "pull_request", "check_run", or "*" for all; none = deployment and deployment_status). When
 // secret is non-empty deliveries carry X-Hub-Signature-256 (and the legacy X-Hub-Signature).
 func (e *Emulator) AddHook(url, secret string, events ...string) {
 	if len(events) == 0 {
@@ -68,32 +69,54 @@ func signSHA1(secret string, body []byte) string {
 
 // enqueueLocked queues a webhook event for every subscribed hook (e.mu held).
 func (e *Emulator) enqueueLocked(r *repo, event, base string, payload obj) {
-	if e.closed {
+	if e.closed || !e.subscribedLocked(event) {
 		return
 	}
-	var subs []*hook
-	for _, h := range e.hooks {
-		if h.events[event] {
-			subs = append(subs, h)
-		}
+	if _, ok := payload["repository"]; !ok {
+		payload["repository"] = r.repoJSON(base)
 	}
-	if len(subs) == 0 {
-		return
+	if _, ok := payload["sender"]; !ok {
+		payload["sender"] = actionsBot.json(base)
 	}
-	payload["repository"] = r.repoJSON(base)
-	payload["sender"] = userJSON(base)
 	b, err := json.Marshal(payload)
 	if err != nil {
 		e.logf("emulator: webhook payload: %v", err)
 		return
 	}
-	for _, h := range subs {
+	e.enqueueRawLocked(r, event, b)
+}
+
+func (h *hook) wants(event string) bool { return h.events[event] || h.events["*"] }
+
+func (e *Emulator) subscribedLocked(event string) bool {
+	for _, h := range e.hooks {
+		if h.wants(event) {
+			return true
+		}
+	}
+	return false
+}
+
+// enqueueRawLocked queues an encoded payload for every hook subscribed to event.
+func (e *Emulator) enqueueRawLocked(r *repo, event string, b []byte) {
+	if e.closed {
+		return
+	}
+	queued := false
+	for _, h := range e.hooks {
+		if !h.wants(event) {
+			continue
+		}
+		queued = true
 		e.hookQueue = append(e.hookQueue, delivery{hook: h, event: event, id: newGUID(), payload: b, targetID: r.id})
 		select {
 		case <-e.idle: // was idle: open a new wait
 			e.idle = make(chan struct{})
 		default:
 		}
+	}
+	if !queued {
+		return
 	}
 	select {
 	case e.wake <- struct{}{}:
