@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -128,6 +130,9 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 		UserAgent: "deployment-action/" + version,
 		Logf:      r.Debugf,
 		Retry:     ghapi.RetryPolicy{MaxElapsed: budget(stage, s)},
+		// Modes that look at the same resources again and again (waiting, the promotion gate)
+		// send conditional requests: answers that did not change cost no primary rate limit.
+		Conditional: s.Mode.Polls || s.RequireDeployedIn != "",
 	}
 	if s.Mode.Cleans {
 		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it.
@@ -137,10 +142,18 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf}
+	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: pollSchedule(cfg.Env)}
 	run := deploy.Run{ServerURL: cfg.Env.ServerURL, Repository: cfg.Env.Repository, RunID: cfg.Env.RunID,
 		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID}
-	rep, err := d.Stage(ctx, deploy.Job{Stage: stage, Settings: s, Run: run, Ref: ref, State: r})
+	sha := s.SHA
+	if sha == "" {
+		sha = event.headSHA(cfg.Env)
+	}
+	rep, err := d.Stage(ctx, deploy.Job{Stage: stage, Settings: s, Run: run, Ref: ref, SHA: sha, State: r})
+	if rep != nil {
+		st := api.Stats()
+		rep.Requests, rep.NotModified = st.Requests, st.NotModified
+	}
 	if rep != nil {
 		for _, w := range rep.Warnings {
 			r.Warningf("%s", w)
@@ -236,10 +249,14 @@ func writeResults(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report, r 
 	}
 	var errs []error
 	if stage == deploy.StageMain {
-		outputs := map[string]string{"environment": rep.Environment, "state": rep.State, "environment-url": rep.EnvironmentURL, "log-url": rep.LogURL}
+		outputs := map[string]string{"environment": rep.Environment, "state": rep.State, "environment-url": rep.EnvironmentURL, "log-url": rep.LogURL,
+			"sha": rep.SHA, "ref": rep.Ref, "creator": rep.Creator}
 		if rep.DeploymentID != 0 {
 			outputs["deployment-id"] = strconv.FormatInt(rep.DeploymentID, 10)
 			outputs["deployment-url"] = rep.DeploymentURL
+		}
+		if !rep.CreatedAt.IsZero() {
+			outputs["created-at"] = rep.CreatedAt.UTC().Format(time.RFC3339)
 		}
 		if rep.StatusID != 0 {
 			outputs["status-id"] = strconv.FormatInt(rep.StatusID, 10)
@@ -257,7 +274,8 @@ func writeResults(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report, r 
 }
 
 // outputNames is the order outputs are written in; the same names as action.yml's outputs.
-var outputNames = []string{"deployment-id", "deployment-url", "environment-url", "log-url", "status-id", "environment", "state"}
+var outputNames = []string{"deployment-id", "deployment-url", "environment-url", "log-url", "status-id", "environment", "state",
+	"sha", "ref", "creator", "created-at"}
 
 // event is the subset of the triggering event's payload the action uses.
 type event struct {
@@ -274,6 +292,42 @@ type event struct {
 			} `json:"repo"`
 		} `json:"head"`
 	} `json:"pull_request"`
+}
+
+// headSHA is the commit a run is about: the pull request's head for pull_request events (GITHUB_SHA
+// is then the test merge commit), else GITHUB_SHA.
+func (e *event) headSHA(env config.Env) string {
+	if e.PullRequest != nil && e.PullRequest.Head.SHA != "" {
+		return e.PullRequest.Head.SHA
+	}
+	return env.SHA
+}
+
+// pollSchedule is wait's schedule: the default, or DEPLOYMENT_ACTION_POLL_INTERVAL's first interval
+// (for tests and demos). Below a second it is honoured only against an API on this machine, so it
+// can never hammer GitHub.
+func pollSchedule(env config.Env) deploy.PollSchedule {
+	p := deploy.DefaultPoll()
+	d, err := time.ParseDuration(strings.TrimSpace(env.PollInterval))
+	if err != nil || d <= 0 {
+		return p
+	}
+	if d < time.Second {
+		u, err := url.Parse(env.APIURL)
+		if err != nil || !loopback(u.Hostname()) {
+			return p
+		}
+	}
+	p.Initial, p.Max = d, 6*d
+	return p
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (e *event) deploymentID() int64 {

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/deployment-action/deployment-action/internal/deploy"
 )
@@ -24,6 +25,9 @@ func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string 
 		}
 		return b.String()
 	}
+	if rep.Mode == "wait" || rep.Mode == "latest" {
+		return lookupSummary(rep)
+	}
 	if stage == deploy.StagePost {
 		if rep.Retired {
 			fmt.Fprintf(&b, "Deployment %s to %s was removed: this step was skipped by its `if:`, which pre (at job start) does not see.\n",
@@ -44,10 +48,7 @@ func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string 
 	}
 	fmt.Fprintf(&b, "### Deployment to %s\n\n", md(rep.Environment))
 	b.WriteString("| Environment | Ref | Commit | State | Deployment | Environment URL | Logs |\n|---|---|---|---|---|---|---|\n")
-	sha := rep.SHA
-	if len(sha) > 7 {
-		sha = sha[:7]
-	}
+	sha := short(rep.SHA)
 	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", md(rep.Environment), code(rep.Ref), code(sha), md(rep.State),
 		link(fmt.Sprint(rep.DeploymentID), rep.Page), link(rep.EnvironmentURL, rep.EnvironmentURL), link("job", rep.LogURL))
 	if rep.Rerun {
@@ -95,4 +96,37 @@ func link(text, target string) string {
 	}
 	t := strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C", "\\", "%5C", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(target)
 	return "[" + md(text) + "](" + t + ")"
+}
+
+// lookupSummary is wait's and latest's summary: what was looked for, what was found, with links,
+// and (wait) for how long and at what cost.
+func lookupSummary(rep *deploy.Report) string {
+	var b strings.Builder
+	if w := rep.Wait; w != nil {
+		who := ""
+		if w.Creator != "" {
+			who = " by " + md(w.Creator)
+		}
+		fmt.Fprintf(&b, "### Waited for a deployment of %s to %s%s\n\n", code(short(w.SHA)), md(w.Environment), who)
+	} else {
+		fmt.Fprintf(&b, "### Live in %s\n\n", md(rep.Environment))
+	}
+	if rep.DeploymentID == 0 {
+		b.WriteString("No deployment found.\n")
+	} else {
+		b.WriteString("| Environment | Ref | Commit | Creator | State | Deployment | Environment URL | Logs |\n|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", md(rep.Environment), code(rep.Ref), code(short(rep.SHA)), md(rep.Creator), md(rep.State),
+			link(fmt.Sprint(rep.DeploymentID), rep.Page), link(rep.EnvironmentURL, rep.EnvironmentURL), link("log", rep.LogURL))
+	}
+	if w := rep.Wait; w != nil {
+		fmt.Fprintf(&b, "\nWaited %s: %d looks, %d requests, %d of them answered \"not modified\" (free of rate limit).\n", w.Waited.Round(time.Second), w.Polls, rep.Requests, rep.NotModified)
+	}
+	return b.String()
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
 }

@@ -78,6 +78,8 @@ type Env struct {
 	HeadRef    string `env:"GITHUB_HEAD_REF"`
 	SHA        string `env:"GITHUB_SHA"`
 	Actor      string `env:"GITHUB_ACTOR"`
+	// PollInterval overrides wait's first poll interval (tests, demos; see app).
+	PollInterval string `env:"DEPLOYMENT_ACTION_POLL_INTERVAL"`
 }
 
 // Config is the whole configuration of one stage or CLI command.

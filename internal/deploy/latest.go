@@ -38,7 +38,7 @@ func (d *Deployer) Live(ctx context.Context, environment, task string) (live *Li
 			if err := d.latest(ctx, &l); err != nil {
 				return nil, reads, err
 			}
-			if l.State == "success" && (live == nil || l.StatusAt.After(live.StatusAt)) {
+			if l.State == "success" && (live == nil || succeededLater(&l, live)) {
 				live = &l
 			}
 		}
@@ -47,6 +47,15 @@ func (d *Deployer) Live(ctx context.Context, environment, task string) (live *Li
 		}
 		opts.Page, opts.PerPage = next.Next, 100
 	}
+}
+
+// succeededLater orders successes by time; timestamps have whole seconds, so status ids (which
+// only grow) break ties.
+func succeededLater(a, b *Listed) bool {
+	if !a.StatusAt.Equal(b.StatusAt) {
+		return a.StatusAt.After(b.StatusAt)
+	}
+	return a.StatusID > b.StatusID
 }
 
 func (d *Deployer) mainLatest(ctx context.Context, j Job, r *Report) error {

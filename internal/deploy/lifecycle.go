@@ -77,10 +77,13 @@ type Report struct {
 	Creator        string
 	CreatedAt      time.Time
 	Wait           *WaitReport // what wait waited for
-	Rerun          bool
-	RunAttempt     string
-	Warnings       []string
-	Cleanup        *CleanupReport
+	// Requests and NotModified count the stage's HTTP requests and the 304s among them, when its
+	// client sent conditional requests (filled in by the caller).
+	Requests, NotModified int64
+	Rerun                 bool
+	RunAttempt            string
+	Warnings              []string
+	Cleanup               *CleanupReport
 }
 
 // Stage runs one stage of the action. Post acts on what the job started (the state), whatever the

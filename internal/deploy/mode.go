@@ -18,6 +18,8 @@ type Mode struct {
 	NeedsEnvironment bool
 	// Pattern: environment may be a glob (path.Match syntax: pr-*, preview/*).
 	Pattern bool
+	// Polls: the mode reads the same resources repeatedly (its client sends conditional requests).
+	Polls bool
 	// Inputs are the inputs the mode reads besides token, repository and mode; only these are
 	// validated for it.
 	Inputs []string
@@ -76,8 +78,8 @@ func Modes() []Mode {
 		{Name: "trigger", Creates: true, Inputs: with(createInputs, "state"), main: (*Deployer).mainTrigger},
 		{Name: "deactivate", Cleans: true, NeedsEnvironment: true, Inputs: []string{"environment"}, main: (*Deployer).mainCleanup},
 		{Name: "delete", Cleans: true, NeedsEnvironment: true, Inputs: []string{"environment", "delete-environment"}, main: (*Deployer).mainCleanup},
-		{Name: "wait", NeedsEnvironment: true, Pattern: true, Inputs: []string{"environment", "sha", "creator", "task", "wait-timeout", "appear-timeout"}, main: (*Deployer).mainWait},
-		{Name: "latest", NeedsEnvironment: true, Inputs: []string{"environment", "task", "allow-none"}, main: (*Deployer).mainLatest},
+		{Name: "wait", NeedsEnvironment: true, Pattern: true, Polls: true, Inputs: []string{"environment", "sha", "creator", "task", "wait-timeout", "appear-timeout"}, main: (*Deployer).mainWait},
+		{Name: "latest", NeedsEnvironment: true, Polls: true, Inputs: []string{"environment", "task", "allow-none"}, main: (*Deployer).mainLatest},
 	}
 }
 

@@ -131,6 +131,9 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 	seen := ""
 	var cur *Listed
 	fail := func(reason WaitReason, newer *Listed) error {
+		if cur != nil {
+			r.fromListed(cur) // the outputs and the summary show what was found
+		}
 		return &WaitError{Reason: reason, Environment: s.Environment, SHA: sha, Creator: s.Creator, Waited: d.now().Sub(start), Deployment: cur, Newer: newer}
 	}
 	for {
@@ -244,7 +247,10 @@ func (d *Deployer) newerInEnvironment(ctx context.Context, s *Settings, cur *Lis
 		return nil, nil
 	}
 	n := page[0]
-	if n.GetID() == cur.ID || n.GetSHA() == cur.SHA || !n.GetCreatedAt().After(cur.CreatedAt) {
+	// Timestamps have whole seconds: ids break ties (they only grow).
+	at := n.GetCreatedAt().Time
+	later := at.After(cur.CreatedAt) || at.Equal(cur.CreatedAt) && n.GetID() > cur.ID
+	if n.GetID() == cur.ID || n.GetSHA() == cur.SHA || !later {
 		return nil, nil
 	}
 	l := listedFrom(n)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
@@ -47,6 +48,21 @@ func Error(d Dialect, err error) string {
 		return Failure(d, e)
 	case *deploy.ItemError:
 		return fmt.Sprintf("deployment %d: %s", e.ID, Error(d, e.Err))
+	case *deploy.WaitError:
+		return wait(d, e)
+	case *deploy.NotLiveError:
+		return fmt.Sprintf("no deployment is live in %s (none has success as its latest status): deploy there first, or set %s to get empty outputs instead",
+			e.Environment, d.Assign("allow-none", "true"))
+	case *deploy.GateError:
+		live := "nothing is live there"
+		if e.Live != nil {
+			live = fmt.Sprintf("it runs %s (deployment %d, %s)", short(e.Live.SHA), e.Live.ID, e.Live.Ref)
+		}
+		return fmt.Sprintf("refusing to deploy %s (%s): it is not live in %s, and %s requires it: %s. Deploy this commit to %s first, or deploy the commit that is live there",
+			e.Ref, short(e.SHA), e.Environment, d.Input("require-deployed-in"), live, e.Environment)
+	case *deploy.Unfinished:
+		return fmt.Sprintf("%s; deployment %d to %s is left %s: set its state with %s and %s",
+			Error(d, e.Err), e.ID, e.Environment, leftState(e.State), d.Mode("status"), d.Assign("deployment-id", fmt.Sprint(e.ID)))
 	case *deploy.CleanupError:
 		parts := make([]string, len(e.Errs))
 		for i, x := range e.Errs {
@@ -212,4 +228,48 @@ func detail(e *ghapi.APIError) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, "; ") + ")."
+}
+
+func leftState(s string) string {
+	if s == "" {
+		return "without a final state"
+	}
+	return s
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// wait explains how a wait ended without success, and what to change.
+func wait(d Dialect, e *deploy.WaitError) string {
+	what := fmt.Sprintf("a deployment of %s to %s", short(e.SHA), e.Environment)
+	if e.Creator != "" {
+		what += " by " + e.Creator
+	}
+	waited := e.Waited.Round(time.Second)
+	dep := e.Deployment
+	switch e.Reason {
+	case deploy.WaitFailed:
+		return fmt.Sprintf("%s ended %s: deployment %d (log: %s), after %s", what, dep.State, dep.ID, orDash(dep.LogURL), waited)
+	case deploy.WaitInactive:
+		return fmt.Sprintf("%s went inactive before it succeeded: deployment %d was replaced or torn down, after %s", what, dep.ID, waited)
+	case deploy.WaitSuperseded:
+		return fmt.Sprintf("%s was superseded: deployment %d of %s to %s is newer, so deployment %d will not go live (after %s)",
+			what, e.Newer.ID, short(e.Newer.SHA), e.Newer.Environment, dep.ID, waited)
+	case deploy.WaitNothingAppeared:
+		return fmt.Sprintf("no %s appeared within %s: check %s (a name or a pattern), %s, %s and %s, or allow more time with %s",
+			what, waited, d.Input("environment"), d.Input("sha"), d.Input("creator"), d.Input("task"), d.Input("appear-timeout"))
+	}
+	return fmt.Sprintf("%s did not finish within %s: deployment %d is still %s; allow more time with %s", what, waited, dep.ID, leftState(dep.State), d.Input("wait-timeout"))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
