@@ -20,7 +20,7 @@ import (
 
 var (
 	faultSeed       = flag.Uint64("fault.seed", 20260425, "seed of the fault-injection suite (each lifecycle i uses PCG(seed, i))")
-	faultLifecycles = flag.Int("fault.lifecycles", 200, "lifecycles in the fault-injection suite (50 with -short unless set; 2000 with -fault.long unless set)")
+	faultLifecycles = flag.Int("fault.lifecycles", 200, "lifecycles in the fault-injection suite (20 with -short unless set; 2000 with -fault.long unless set)")
 	faultLong       = flag.Bool("fault.long", false, "long fault-injection run (also DEPLOYMENT_ACTION_FAULT_LONG=1)")
 )
 
@@ -251,7 +251,7 @@ func TestFaultInjection(t *testing.T) {
 	case long:
 		n = 2000
 	case testing.Short():
-		n = 50
+		n = 20
 	}
 	seed := *faultSeed
 	t.Logf("fault-injection: seed=%d lifecycles=%d (rerun with -fault.seed=%d -fault.lifecycles=%d)", seed, n, seed, n)
