@@ -47,6 +47,7 @@ func buildBinary(tb testing.TB) (dir string, size int64) {
 const floorProgram = `package main
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -77,7 +78,6 @@ const rssWrapProgram = `package main
 import (
 	"os"
 	"os/exec"
-	"path"
 	"strconv"
 	"syscall"
 )
