@@ -1,10 +1,11 @@
 // Package container tests the real Dockerfile: it builds the image with podman (from a builder
 // image assembled from the host's Go toolchain, because no registry is reachable in tests), then
-// runs the pre, main and post stages the way the Actions runner does (same docker-run flags,
-// mounts, environment and file commands) against the API emulator running in this process.
+// runs jobs through the runner simulation (internal/workbench/actionsim: inputs, environment,
+// state, file commands) with each stage in a container started as the runner starts it (same
+// docker-run flags and mounts), against the API emulator running in this process.
 //
 // The test needs podman and runc. Without them it skips, unless DEPLOYMENT_ACTION_REQUIRE_TOOLS=1
-// (CI), where a missing tool is a failure.
+// (CI), where a missing tool is a failure. -short skips it.
 package container
 
 import (
@@ -680,7 +681,9 @@ func newJob(t *testing.T, f *fixture, apiURL string) *job {
 		t.Fatalf("action.yml runs: using %q image %q, want docker + Dockerfile", a.Runs.Using, a.Runs.Image)
 	}
 	token := "ghs_" + randomHex(18)
-	aj := testkit.NewJob(nil, a, apiURL, token, nil)
+	// The step names its environment: an empty one at job start is taken for a value a later
+	// step gives, and pre then leaves the create to main.
+	aj := testkit.NewJob(nil, a, apiURL, token, map[string]string{"environment": "production"})
 	aj.Env["GITHUB_ACTION_REPOSITORY"] = "deployment-action/deployment-action"
 	aj.Env["GITHUB_ACTION_REF"] = "v1"
 	aj.Event = map[string]any{
