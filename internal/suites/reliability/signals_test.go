@@ -50,7 +50,8 @@ type stageProc struct {
 	stdout, stderr bytes.Buffer
 	files          map[string]string // GITHUB_STATE etc.
 	started        time.Time
-	done           chan error
+	exited         chan struct{} // closed once the process has exited and its output is complete
+	err            error         // cmd.Wait's result, once exited is closed
 }
 
 func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[string]string) *stageProc {
@@ -63,7 +64,7 @@ func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[st
 	env["GITHUB_EVENT_PATH"] = filepath.Join(work, "event.json")
 	env["HOME"] = work
 	env["PATH"] = os.Getenv("PATH")
-	p := &stageProc{files: map[string]string{}, done: make(chan error, 1)}
+	p := &stageProc{files: map[string]string{}, exited: make(chan struct{})}
 	for _, name := range []string{"GITHUB_STATE", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY"} {
 		f := filepath.Join(work, strings.ToLower(name))
 		if err := os.WriteFile(f, nil, 0o644); err != nil {
@@ -98,11 +99,16 @@ func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[st
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
+		select {
+		case <-p.exited:
+		default:
 			p.cmd.Process.Kill()
-			<-p.done
+			<-p.exited
 		}
 	})
 	return p
@@ -111,19 +117,21 @@ func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[st
 // wait returns the exit code, or fails the test if the stage is still running after d.
 func (p *stageProc) wait(t *testing.T, d time.Duration) int {
 	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
 	select {
-	case err := <-p.done:
+	case <-p.exited:
 		var ee *exec.ExitError
-		if errors.As(err, &ee) {
+		if errors.As(p.err, &ee) {
 			return ee.ExitCode()
 		}
-		if err != nil {
-			t.Fatalf("stage: %v", err)
+		if p.err != nil {
+			t.Fatalf("stage: %v", p.err)
 		}
 		return 0
-	case <-time.After(d):
+	case <-timer.C:
 		p.cmd.Process.Kill()
-		<-p.done
+		<-p.exited
 		t.Fatalf("the stage was still running %s later; stdout:\n%s\nstderr:\n%s", d, p.stdout.String(), p.stderr.String())
 		return -1
 	}
@@ -186,13 +194,15 @@ func holdAnswers(t *testing.T, e *emulator.Emulator, match func(*http.Request) b
 	return srv.URL, made
 }
 
-// await waits for ch to close; d only bounds a test that went wrong.
-func await(t *testing.T, ch <-chan struct{}, d time.Duration, what string) {
+// await waits for ch to close while the stage p runs; d only bounds a test that went wrong.
+func await(t *testing.T, p *stageProc, ch <-chan struct{}, d time.Duration, what string) {
 	t.Helper()
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-ch:
+	case <-p.exited:
+		t.Fatalf("the stage ended (%v) before %s; stdout:\n%s\nstderr:\n%s", p.err, what, p.stdout.String(), p.stderr.String())
 	case <-timer.C:
 		t.Fatalf("timed out after %s waiting for %s", d, what)
 	}
@@ -219,7 +229,7 @@ func TestSignals(t *testing.T) {
 		// The create is made at once; its answer comes 10 s later: the signal arrives in between.
 		url, made := holdAnswers(t, e, isCreate, 10*time.Second)
 		pre := startStage(t, bin, "pre", url, inputs, nil)
-		await(t, made, 10*time.Second, "the create to be made")
+		await(t, pre, made, 10*time.Second, "the create to be made")
 		sent := time.Now()
 		if err := pre.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
@@ -277,7 +287,7 @@ func TestSignals(t *testing.T) {
 		e.AddFault(emulator.Fault{Method: "POST", PathContains: statusPath, Match: arrived, Kind: emulator.FaultLatency, Delay: 3 * time.Second})
 		state["main-ran"] = "1" // the job went on to the step (main) before ending
 		post := startStage(t, bin, "post", e.URL(), inputs, state)
-		await(t, reached, 10*time.Second, "the final status to reach the emulator")
+		await(t, post, reached, 10*time.Second, "the final status to reach the emulator")
 		if err := post.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +325,7 @@ func TestSignals(t *testing.T) {
 		e.AddFault(emulator.Fault{Method: "POST", PathContains: "/statuses", Match: arrived, Kind: emulator.FaultLatency, Delay: 20 * time.Second})
 		state["main-ran"] = "1" // the job went on to the step (main) before ending
 		post := startStage(t, bin, "post", e.URL(), inputs, state)
-		await(t, reached, 10*time.Second, "the final status to reach the emulator")
+		await(t, post, reached, 10*time.Second, "the final status to reach the emulator")
 		sent := time.Now()
 		if err := post.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
