@@ -29,8 +29,13 @@ COPY go.mod go.sum ./
 RUN go mod download
 
 COPY . .
+# VERSION is what `deployment-action version` and the User-Agent report: the release passes the
+# tag (`--build-arg VERSION=v1.2.3`); the build context has no .git to take it from.
+ARG VERSION=dev
 RUN GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o /out/action/deployment-action . \
+    go build -trimpath -buildvcs=false \
+      -ldflags="-s -w -buildid= -X github.com/deployment-action/deployment-action/internal/version.version=${VERSION}" \
+      -o /out/action/deployment-action . \
  && ln -s deployment-action /out/action/pre \
  && ln -s deployment-action /out/action/main \
  && ln -s deployment-action /out/action/post

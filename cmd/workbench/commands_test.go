@@ -121,7 +121,49 @@ func TestDemoMissingActionYML(t *testing.T) {
 	}
 }
 
-// lockedBuffer lets the test read what the emulator command printed while it still runs.
+// lineWatcher is the emulator command's stdout: it keeps everything written and sends the first
+// submatch of re, from the first line that has it, on found.
+type lineWatcher struct {
+	re    *regexp.Regexp
+	found chan string // buffered: one value
+
+	mu      sync.Mutex
+	all     bytes.Buffer
+	partial []byte // the line being written
+	sent    bool
+}
+
+func newLineWatcher(re *regexp.Regexp) *lineWatcher {
+	return &lineWatcher{re: re, found: make(chan string, 1)}
+}
+
+func (l *lineWatcher) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.all.Write(p)
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := l.partial[:i]
+		l.partial = l.partial[i+1:]
+		if m := l.re.FindSubmatch(line); m != nil && !l.sent {
+			l.sent = true
+			l.found <- string(m[1])
+		}
+	}
+	return len(p), nil
+}
+
+func (l *lineWatcher) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.all.String()
+}
+
+// lockedBuffer lets the test read what the emulator command printed to stderr while it runs.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -142,20 +184,19 @@ func (l *lockedBuffer) String() string {
 func TestEmulatorCommandServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var out, errOut lockedBuffer
+	out := newLineWatcher(regexp.MustCompile(`GITHUB_API_URL=(http://127\.0\.0\.1:\d+)`))
+	var errOut lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runEmulator(ctx, []string{"--addr", "127.0.0.1:0", "--token", "t0ken"}, func(string) string { return "" }, &out, &errOut)
+		done <- runEmulator(ctx, []string{"--addr", "127.0.0.1:0", "--token", "t0ken"}, func(string) string { return "" }, out, &errOut)
 	}()
 
-	urlRE := regexp.MustCompile(`GITHUB_API_URL=(http://127\.0\.0\.1:\d+)`)
 	var base string
-	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
+	select {
+	case base = <-out.found:
+	case err := <-done:
+		t.Fatalf("the emulator command returned %v before printing its GITHUB_API_URL line; stdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	case <-time.After(5 * time.Second):
 		t.Fatalf("no GITHUB_API_URL line printed; stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 	}
 

@@ -10,13 +10,8 @@ import (
 
 	"github.com/deployment-action/deployment-action/internal/cli"
 	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/version"
 )
-
-// version is set at build time with -ldflags "-X .../internal/app.version=v1.2.3".
-var version = "dev"
-
-// Version reports the build's version.
-func Version() string { return version }
 
 // Run is what main calls, with the process environment injected so tests and the runner
 // simulation can run many stages in parallel in one process.
@@ -40,7 +35,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return RunStage(ctx, deploy.Stage(args[2]), getenv, stdout)
 	case "version", "--version":
-		_, err := fmt.Fprintf(stdout, "deployment-action %s\n", version)
+		_, err := fmt.Fprintf(stdout, "deployment-action %s\n", version.Version())
 		return err
 	}
 	return cli.Run(ctx, args[1:], getenv, stdout, stderr)

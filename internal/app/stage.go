@@ -18,6 +18,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/explain"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/version"
 )
 
 // Budgets. A call may wait out GitHub's secondary rate limit, whose Retry-After is often 60 s
@@ -127,7 +128,7 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	opts := ghapi.Options{
 		Token:     s.Token.Value(),
 		APIURL:    cfg.Env.APIURL,
-		UserAgent: "deployment-action/" + version,
+		UserAgent: version.UserAgent(),
 		Logf:      r.Debugf,
 		Retry:     ghapi.RetryPolicy{MaxElapsed: budget(stage, s)},
 		// Modes that look at the same resources again and again (waiting, the promotion gate)

@@ -29,8 +29,10 @@ func Action(tb testing.TB) *actionsim.Action {
 	return a
 }
 
-// NewJob is one job using the action (its stages run by entry, normally app.Run) against apiURL with the step's `with:`, as the runner would
-// run it: github.token is token, job.check_run_id is 314, the commit is main's.
+// NewJob is one job using the action against apiURL with the step's `with:`, as the runner would
+// run it: github.token is token, job.check_run_id is 314, the commit is main's. entry runs the
+// stages in-process (normally app.Run); it may be nil when the caller sets the job's Exec (a
+// container, a child process) instead.
 func NewJob(entry actionsim.EntryFunc, a *actionsim.Action, apiURL, token string, with map[string]string) *actionsim.Job {
 	env := actionsim.DefaultEnv(apiURL)
 	env["GITHUB_REPOSITORY"] = Owner + "/" + Repo

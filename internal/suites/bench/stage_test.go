@@ -3,16 +3,15 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/testkit"
 	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
@@ -154,30 +153,6 @@ type stageRun struct {
 	wrapped    bool
 }
 
-// envNames lists every variable the runner may give a stage: the job's environment, the
-// inputs, the state the action saves, the runner's file commands and paths, and the CA bundle.
-func envNames(act *actionsim.Action, j *actionsim.Job) []string {
-	var names []string
-	for k := range j.Env {
-		names = append(names, k)
-	}
-	for _, in := range act.Inputs {
-		names = append(names, actionsim.InputEnvName(in.Name))
-	}
-	for _, e := range act.Runs.Env {
-		names = append(names, e.Name)
-	}
-	for _, k := range []string{deploy.KeyRequestID, deploy.KeyCreatedAt, deploy.KeyDeploymentID, deploy.KeyDeploymentURL,
-		deploy.KeyEnvironment, deploy.KeyEnvironmentURL, deploy.KeyLogURL, deploy.KeyStatusID, deploy.KeyState, deploy.KeyRef, deploy.KeySHA} {
-		names = append(names, "STATE_"+k)
-	}
-	names = append(names, "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY",
-		"HOME", "GITHUB_EVENT_PATH", "GITHUB_WORKSPACE", "RUNNER_TEMP", "GITHUB_ACTION", "GITHUB_ACTIONS", "CI",
-		"RUNNER_DEBUG", "SSL_CERT_FILE", "SSL_CERT_DIR")
-	slices.Sort(names)
-	return slices.Compact(names)
-}
-
 // measure runs cmd (directly, or through the RSS wrapper when wrap is set) and returns what the
 // server saw meanwhile.
 func measure(tb testing.TB, stage string, cmd *exec.Cmd, srv *server, wrap string) (stageRun, error) {
@@ -218,21 +193,18 @@ func runFloor(tb testing.TB, bin string, n int, srv *server, tlsEnv map[string]s
 	return r
 }
 
-// procEntry runs each stage as the real binary in a child process (argv[0] = the pre/main/post
-// link, the environment the runner would give it) and records what the server saw meanwhile.
-func procEntry(tb testing.TB, dir string, names []string, srv *server, wrap string, runs *[]stageRun) actionsim.EntryFunc {
-	return func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-		stage := filepath.Base(args[0])
-		var env []string
-		for _, n := range names {
-			if v := getenv(n); v != "" {
-				env = append(env, n+"="+v)
-			}
+// procExec runs each stage as the real binary in a child process, through the runner
+// simulation's Exec hook: argv[0] is the stage's link (pre, main, post, as the image's
+// entrypoints are), the environment is exactly what the runner gives the stage. It records what
+// the server saw meanwhile.
+func procExec(tb testing.TB, dir string, srv *server, wrap string, runs *[]stageRun) func(context.Context, actionsim.StageRun) error {
+	return func(ctx context.Context, s actionsim.StageRun) error {
+		cmd := exec.CommandContext(ctx, filepath.Join(dir, path.Base(s.Entrypoint)), s.Args...)
+		for k, v := range s.Env {
+			cmd.Env = append(cmd.Env, k+"="+v)
 		}
-		cmd := exec.CommandContext(ctx, filepath.Join(dir, stage), args[1:]...)
-		cmd.Env = env
-		cmd.Stdout, cmd.Stderr = stdout, stderr
-		r, err := measure(tb, stage, cmd, srv, wrap)
+		cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
+		r, err := measure(tb, s.Stage, cmd, srv, wrap)
 		*runs = append(*runs, r) // stages of a job run one after the other
 		return err
 	}
@@ -261,7 +233,7 @@ func BenchmarkStageProcess(b *testing.B) {
 						w = wrap
 					}
 					j := newJob(act, srv.URL(), map[string]string{"environment": "staging", "environment-url": "https://staging.example.com"})
-					j.Entry = procEntry(b, dir, envNames(act, j), srv, w, &runs)
+					j.Exec = procExec(b, dir, srv, w, &runs)
 					for k, v := range tlsEnv {
 						j.Env[k] = v
 					}

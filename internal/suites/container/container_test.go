@@ -1,10 +1,11 @@
 // Package container tests the real Dockerfile: it builds the image with podman (from a builder
 // image assembled from the host's Go toolchain, because no registry is reachable in tests), then
-// runs the pre, main and post stages the way the Actions runner does (same docker-run flags,
-// mounts, environment and file commands) against the API emulator running in this process.
+// runs jobs through the runner simulation (internal/workbench/actionsim: inputs, environment,
+// state, file commands) with each stage in a container started as the runner starts it (same
+// docker-run flags and mounts), against the API emulator running in this process.
 //
 // The test needs podman and runc. Without them it skips, unless DEPLOYMENT_ACTION_REQUIRE_TOOLS=1
-// (CI), where a missing tool is a failure.
+// (CI), where a missing tool is a failure. -short skips it.
 package container
 
 import (
@@ -22,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -31,7 +31,8 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/deployment-action/deployment-action/internal/testkit"
+	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
 )
 
 const (
@@ -43,6 +44,8 @@ const (
 	maxImageBytes = 10 << 20
 	// imageRepo is where the test's images are tagged (local only, never pushed).
 	imageRepo = "localhost/deployment-action-test"
+	// stampedVersion is the VERSION the image is built with; `version` must report it.
+	stampedVersion = "v0.0.0-test"
 )
 
 // fixture is the result of the one image build shared by every test in this binary.
@@ -90,6 +93,9 @@ func podmanRuntime() string {
 // the tools are missing or the build failed.
 func built(t *testing.T) *fixture {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the container test builds the image with podman (minutes); the full tier runs it")
+	}
 	fixtureOnce.Do(func() { fixt = buildFixture() })
 	if fixt.skip != "" {
 		if requireTools() {
@@ -160,6 +166,7 @@ func buildFixture() (f fixture) {
 		"--volume", gocache+":/root/.cache/go-build",
 		"--build-arg", "GO_IMAGE="+builder,
 		"--build-arg", "GOPROXY=file:///goproxy",
+		"--build-arg", "VERSION="+stampedVersion,
 		"--tag", f.image, "--file", filepath.Join(root, "Dockerfile"), root)
 	f.buildTime = time.Since(start)
 	if err != nil {
@@ -632,42 +639,30 @@ func TestStartTime(t *testing.T) {
 	if strings.TrimSpace(containerOut) != strings.TrimSpace(directOut) {
 		t.Errorf("version differs: container %q, direct %q", containerOut, directOut)
 	}
+	if want := "deployment-action " + stampedVersion; strings.TrimSpace(containerOut) != want {
+		t.Errorf("the image reports %q, want %q (built with --build-arg VERSION=%s)", strings.TrimSpace(containerOut), want, stampedVersion)
+	}
 }
 
-// ---- runner simulation ----
+// ---- the runner simulation, with each stage in a container ----
 
-type actionInput struct {
-	Default string `yaml:"default"`
-}
-
-type actionFile struct {
-	Inputs map[string]actionInput `yaml:"inputs"`
-	Runs   struct {
-		Using          string `yaml:"using"`
-		Image          string `yaml:"image"`
-		PreEntrypoint  string `yaml:"pre-entrypoint"`
-		Entrypoint     string `yaml:"entrypoint"`
-		PostEntrypoint string `yaml:"post-entrypoint"`
-	} `yaml:"runs"`
-}
-
-// job holds what the runner keeps across one action's stages in one job.
+// job is one workflow job using the action, run by the runner simulation (actionsim): inputs,
+// environment, state and file commands are its; each stage runs in a fresh container of the
+// image, started as the runner starts it.
 type job struct {
-	t        *testing.T
-	f        *fixture
-	action   actionFile
-	apiURL   string
-	token    string
-	runID    string
-	sha      string
-	dirs     map[string]string // container path -> host path
-	state    map[string]string // GITHUB_STATE, shared by the stages
-	with     map[string]string // the step's `with:`
-	outputs  map[string]string // from main only
-	printed  []string          // every stage's stdout and stderr
-	fileCmds string            // host path of /github/file_commands
+	*actionsim.Job
+	t     *testing.T
+	f     *fixture
+	token string
+	runID string
+	// check, when set, runs after each stage's container exited, with what the stage wrote.
+	check func(stage string, res stageResult)
+	// leaks are the files already reported for holding the token.
+	leaks map[string]bool
 }
 
+// stageResult is one stage as the runner saw it: the container's output and exit, and the file
+// commands it wrote.
 type stageResult struct {
 	stdout, stderr string
 	err            error
@@ -678,114 +673,49 @@ type stageResult struct {
 
 func newJob(t *testing.T, f *fixture, apiURL string) *job {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(f.root, "action.yml"))
+	a, err := actionsim.LoadAction(filepath.Join(f.root, "action.yml"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var a actionFile
-	if err := yaml.Unmarshal(data, &a); err != nil {
-		t.Fatalf("action.yml: %v", err)
 	}
 	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" {
 		t.Fatalf("action.yml runs: using %q image %q, want docker + Dockerfile", a.Runs.Using, a.Runs.Image)
 	}
-	base := t.TempDir()
-	j := &job{t: t, f: f, action: a, apiURL: apiURL,
-		token: "ghs_" + randomHex(18), runID: "4242424242",
-		sha:  "6dcb09b5b57875f334f61aebed695e2e4193db5e",
-		dirs: map[string]string{}, state: map[string]string{}, with: map[string]string{"environment": "production"}, outputs: map[string]string{}}
-	for _, c := range []string{"/github/workspace", "/github/home", "/github/workflow", "/github/file_commands", "/github/runner_temp"} {
-		h := filepath.Join(base, strings.TrimPrefix(strings.ReplaceAll(c, "/", "_"), "_"))
-		if err := os.MkdirAll(h, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		j.dirs[c] = h
+	token := "ghs_" + randomHex(18)
+	// The step names its environment: an empty one at job start is taken for a value a later
+	// step gives, and pre then leaves the create to main.
+	aj := testkit.NewJob(nil, a, apiURL, token, map[string]string{"environment": "production"})
+	aj.Env["GITHUB_ACTION_REPOSITORY"] = "deployment-action/deployment-action"
+	aj.Env["GITHUB_ACTION_REF"] = "v1"
+	aj.Event = map[string]any{
+		"ref": "refs/heads/main", "before": "0000000000000000000000000000000000000000", "after": aj.Env["GITHUB_SHA"],
+		"repository": map[string]any{"id": 1296269, "name": testkit.Repo, "full_name": testkit.Owner + "/" + testkit.Repo,
+			"default_branch": "main", "owner": map[string]any{"login": testkit.Owner}},
+		"sender": map[string]any{"login": "octocat"},
 	}
-	j.fileCmds = j.dirs["/github/file_commands"]
-	event := `{"ref":"refs/heads/main","before":"0000000000000000000000000000000000000000","after":"` + j.sha + `",` +
-		`"repository":{"id":1296269,"name":"hello-world","full_name":"octo-org/hello-world","default_branch":"main","owner":{"login":"octo-org"}},` +
-		`"sender":{"login":"octocat"}}`
-	if err := os.WriteFile(filepath.Join(j.dirs["/github/workflow"], "event.json"), []byte(event), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	j := &job{Job: aj, t: t, f: f, token: token, runID: aj.Env["GITHUB_RUN_ID"], leaks: map[string]bool{}}
+	aj.Exec = j.exec
 	return j
 }
 
-// inputValue evaluates an action.yml default the way the runner does for the contexts used.
-func (j *job) inputValue(name, def, jobStatus string) string {
-	if v, ok := j.with[name]; ok {
-		return v
-	}
-	expr := regexp.MustCompile(`\$\{\{\s*([^}]*?)\s*\}\}`)
-	return expr.ReplaceAllStringFunc(def, func(m string) string {
-		switch strings.TrimSpace(expr.FindStringSubmatch(m)[1]) {
-		case "github.token":
-			return j.token
-		case "github.repository":
-			return "octo-org/hello-world"
-		case "job.status":
-			return jobStatus
-		case "job.check_run_id":
-			return "123"
-		case "github.ref":
-			return "refs/heads/main"
-		case "github.sha":
-			return j.sha
-		}
-		j.t.Fatalf("input %s: default %q uses an expression this simulation does not know", name, def)
-		return ""
-	})
+// logURL is the job's page, which every status must link to.
+func (j *job) logURL() string {
+	return "https://github.com/" + j.Env["GITHUB_REPOSITORY"] + "/actions/runs/" + j.runID + "/job/" + j.Contexts.CheckRunID
 }
 
-// run runs one stage in a fresh container, as the runner does, and applies its file commands.
-func (j *job) run(stage, jobStatus string) stageResult {
-	t := j.t
-	t.Helper()
-	entry := map[string]string{"pre": j.action.Runs.PreEntrypoint, "main": j.action.Runs.Entrypoint, "post": j.action.Runs.PostEntrypoint}[stage]
-	if entry == "" {
-		t.Fatalf("action.yml has no entrypoint for %s", stage)
-	}
+// run runs the job: pre, steps (for example one that fails or cancels the run), main, post.
+func (j *job) run() *actionsim.Result {
+	j.t.Helper()
+	return testkit.Run(j.t, j.Job)
+}
 
-	// Fresh file-command files per stage, named like the runner's.
-	files := map[string]string{}
-	for env, prefix := range map[string]string{"GITHUB_OUTPUT": "set_output_", "GITHUB_STATE": "save_state_",
-		"GITHUB_ENV": "set_env_", "GITHUB_PATH": "add_path_", "GITHUB_STEP_SUMMARY": "step_summary_"} {
-		name := prefix + randomHex(16)
-		if err := os.WriteFile(filepath.Join(j.fileCmds, name), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files[env] = name
-	}
-
-	env := map[string]string{}
-	for k, v := range j.state {
-		env["STATE_"+k] = v
-	}
-	for name, in := range j.action.Inputs {
-		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))] = j.inputValue(name, in.Default, jobStatus)
-	}
-	for k, v := range map[string]string{
-		"HOME": "/github/home", "CI": "true", "GITHUB_ACTIONS": "true",
-		"GITHUB_WORKSPACE": "/github/workspace", "GITHUB_EVENT_PATH": "/github/workflow/event.json",
-		"GITHUB_EVENT_NAME": "push", "GITHUB_API_URL": j.apiURL, "GITHUB_GRAPHQL_URL": j.apiURL + "/graphql",
-		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo-org/hello-world",
-		"GITHUB_REPOSITORY_OWNER": "octo-org", "GITHUB_REPOSITORY_ID": "1296269",
-		"GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch",
-		"GITHUB_SHA": j.sha, "GITHUB_RUN_ID": j.runID, "GITHUB_RUN_NUMBER": "7", "GITHUB_RUN_ATTEMPT": "1",
-		"GITHUB_JOB": "deploy", "GITHUB_WORKFLOW": "Deploy", "GITHUB_ACTOR": "octocat", "GITHUB_TRIGGERING_ACTOR": "octocat",
-		"GITHUB_ACTION": "deploy", "GITHUB_ACTION_REPOSITORY": "deployment-action/deployment-action", "GITHUB_ACTION_REF": "v1",
-		"GITHUB_RETENTION_DAYS": "90", "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_NAME": "GitHub Actions 2",
-		"RUNNER_ENVIRONMENT": "github-hosted", "RUNNER_TEMP": "/github/runner_temp",
-	} {
-		env[k] = v
-	}
-	for k, name := range files {
-		env[k] = "/github/file_commands/" + name
-	}
-
+// exec runs one stage in a fresh container as the runner does: its `docker run` flags, the
+// mounts, the environment with paths as the container sees them, the stage's entrypoint.
+func (j *job) exec(ctx context.Context, s actionsim.StageRun) error {
+	t := j.t // no t.Helper: the log lines point here, not into actionsim
 	// As the runner does: `-e NAME` on the command line, values through podman's environment,
 	// so the token never appears in a command line.
 	args := runnerRunFlags()
+	env := s.ContainerEnv()
 	names := make([]string, 0, len(env))
 	for k := range env {
 		names = append(names, k)
@@ -801,71 +731,75 @@ func (j *job) run(stage, jobStatus string) stageResult {
 		args = append(args, "-e", k)
 		cmdEnv = append(cmdEnv, k+"="+env[k])
 	}
-	mounts := make([]string, 0, len(j.dirs))
-	for c := range j.dirs {
+	mounts := make([]string, 0, len(s.Mounts))
+	for c := range s.Mounts {
 		mounts = append(mounts, c)
 	}
 	sort.Strings(mounts)
 	for _, c := range mounts {
-		args = append(args, "-v", j.dirs[c]+":"+c)
+		args = append(args, "-v", s.Mounts[c]+":"+c)
 	}
-	args = append(args, "--entrypoint", entry, j.f.image)
+	args = append(args, "--entrypoint", s.Entrypoint, j.f.image)
+	args = append(args, s.Args...)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "podman", args...)
 	cmd.Env = cmdEnv
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(s.Stdout, &stdout), io.MultiWriter(s.Stderr, &stderr)
 	start := time.Now()
 	err := cmd.Run()
-	t.Logf("%s: %s in %s (exit: %v)\nstdout:\n%s\nstderr:\n%s", stage, entry, time.Since(start).Round(time.Millisecond), err, indent(stdout.String()), indent(stderr.String()))
-	j.printed = append(j.printed, stdout.String(), stderr.String())
+	t.Logf("%s: %s in %s (exit: %v)\nstdout:\n%s\nstderr:\n%s", s.Stage, s.Entrypoint, time.Since(start).Round(time.Millisecond), err, indent(stdout.String()), indent(stderr.String()))
 
 	res := stageResult{stdout: stdout.String(), stderr: stderr.String(), err: err}
-	read := func(env string) string {
-		data, err := os.ReadFile(filepath.Join(j.fileCmds, files[env]))
+	read := func(name string) string {
+		data, err := os.ReadFile(s.Env[name])
 		if err != nil {
 			t.Fatal(err)
 		}
 		return string(data)
 	}
 	var perr error
-	if res.outputs, perr = parseFileCommand(read("GITHUB_OUTPUT")); perr != nil {
-		t.Errorf("%s: GITHUB_OUTPUT: %v (the runner would fail the step)", stage, perr)
+	if res.outputs, perr = actionsim.ParseFileCommandMap(read("GITHUB_OUTPUT")); perr != nil {
+		t.Errorf("%s: GITHUB_OUTPUT: %v (the runner would fail the step)", s.Stage, perr)
 	}
-	if res.state, perr = parseFileCommand(read("GITHUB_STATE")); perr != nil {
-		t.Errorf("%s: GITHUB_STATE: %v (the runner would fail the step)", stage, perr)
+	if res.state, perr = actionsim.ParseFileCommandMap(read("GITHUB_STATE")); perr != nil {
+		t.Errorf("%s: GITHUB_STATE: %v (the runner would fail the step)", s.Stage, perr)
 	}
-	if res.env, perr = parseFileCommand(read("GITHUB_ENV")); perr != nil {
-		t.Errorf("%s: GITHUB_ENV: %v (the runner would fail the step)", stage, perr)
+	if res.env, perr = actionsim.ParseFileCommandMap(read("GITHUB_ENV")); perr != nil {
+		t.Errorf("%s: GITHUB_ENV: %v (the runner would fail the step)", s.Stage, perr)
 	}
 	res.summary = read("GITHUB_STEP_SUMMARY")
-	// The runner keeps state from every stage, outputs only from main.
-	for k, v := range res.state {
-		j.state[k] = v
+	// The mounted directories exist only while the job runs: look for the token now.
+	j.checkNoTokenInFiles(s.Mounts)
+	if j.check != nil {
+		j.check(s.Stage, res)
 	}
-	if stage == "main" {
-		for k, v := range res.outputs {
-			j.outputs[k] = v
-		}
-	}
-	return res
+	return err
 }
 
-// checkNoToken fails when the token appears in anything the action printed or left on disk.
-func (j *job) checkNoToken() {
+// checkNoToken fails when the token appears in anything the action printed.
+func (j *job) checkNoToken(res *actionsim.Result) {
 	t := j.t
 	t.Helper()
-	for i, s := range j.printed {
-		// The one allowed form: `::add-mask::<token>` on a line of its own. The runner consumes
-		// that command (it is never logged) and masks the value from then on.
-		s = strings.ReplaceAll(s, "::add-mask::"+j.token+"\n", "")
-		if strings.Contains(s, j.token) {
-			t.Errorf("the token appears in the output of stage run %d", i/2)
+	for _, stage := range res.Ran {
+		for name, s := range map[string]string{"stdout": res.Stdout[stage], "stderr": res.Stderr[stage]} {
+			// The one allowed form: `::add-mask::<token>` on a line of its own. The runner
+			// consumes that command (it is never logged) and masks the value from then on.
+			s = strings.ReplaceAll(s, "::add-mask::"+j.token+"\n", "")
+			if strings.Contains(s, j.token) {
+				t.Errorf("the token appears in the %s of %s", name, stage)
+			}
 		}
 	}
-	for c, h := range j.dirs {
+}
+
+// checkNoTokenInFiles fails when the token appears in a file the action left on a mount.
+func (j *job) checkNoTokenInFiles(mounts map[string]string) {
+	t := j.t
+	t.Helper()
+	for c, h := range mounts {
 		_ = filepath.WalkDir(h, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -874,7 +808,8 @@ func (j *job) checkNoToken() {
 			if err != nil {
 				return err
 			}
-			if bytes.Contains(data, []byte(j.token)) {
+			if bytes.Contains(data, []byte(j.token)) && !j.leaks[p] {
+				j.leaks[p] = true
 				rel, _ := filepath.Rel(h, p)
 				t.Errorf("the token appears in %s/%s", c, rel)
 			}
@@ -896,49 +831,4 @@ func indent(s string) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
-}
-
-// parseFileCommand parses GITHUB_OUTPUT/STATE/ENV contents with the runner's rules:
-// NAME=VALUE lines or NAME<<DELIM … DELIM blocks; empty lines are ignored.
-func parseFileCommand(text string) (map[string]string, error) {
-	out := map[string]string{}
-	lines := strings.Split(text, "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		switch {
-		case eq >= 0 && (hd < 0 || eq < hd):
-			if eq == 0 {
-				return nil, fmt.Errorf("line %d: empty name", i+1)
-			}
-			out[line[:eq]] = line[eq+1:]
-		case hd > 0:
-			name, delim := line[:hd], line[hd+2:]
-			if delim == "" {
-				return nil, fmt.Errorf("line %d: empty delimiter", i+1)
-			}
-			var val []string
-			closed := false
-			for i++; i < len(lines); i++ {
-				if lines[i] == delim {
-					closed = true
-					break
-				}
-				val = append(val, lines[i])
-			}
-			if !closed {
-				return nil, fmt.Errorf("matching delimiter %q not found", delim)
-			}
-			out[name] = strings.Join(val, "\n")
-		default:
-			return nil, fmt.Errorf("line %d: invalid format %q", i+1, line)
-		}
-	}
-	return out, nil
 }

@@ -1,10 +1,13 @@
 package container
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator/emulatortest"
 )
@@ -16,31 +19,43 @@ func TestStages(t *testing.T) {
 	scenarios := []struct {
 		name       string
 		stages     []string // "pre" is absent for a local action (uses: ./)
-		postStatus string   // job.status when post runs
+		local      bool
+		step       string // what the user's step between main and post does: "" (succeeds), "fail", "cancel"
+		postStatus string // job.status when post runs
 		wantFinal  string
 	}{
 		{name: "success", stages: []string{"pre", "main", "post"}, postStatus: "success", wantFinal: "success"},
-		{name: "failure", stages: []string{"pre", "main", "post"}, postStatus: "failure", wantFinal: "failure"},
+		{name: "failure", stages: []string{"pre", "main", "post"}, step: "fail", postStatus: "failure", wantFinal: "failure"},
 		// cancelled-state defaults to error (GitHub has no cancelled deployment state).
-		{name: "cancelled", stages: []string{"pre", "main", "post"}, postStatus: "cancelled", wantFinal: "error"},
+		{name: "cancelled", stages: []string{"pre", "main", "post"}, step: "cancel", postStatus: "cancelled", wantFinal: "error"},
 		// The runner never runs pre for `uses: ./`: main must create the deployment.
-		{name: "local-action-without-pre", stages: []string{"main", "post"}, postStatus: "success", wantFinal: "success"},
+		{name: "local-action-without-pre", stages: []string{"main", "post"}, local: true, postStatus: "success", wantFinal: "success"},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			e := emulatortest.Start(t, emulator.Config{})
 			j := newJob(t, f, e.URL())
-			deployments := func() []emulator.Deployment { return e.Deployments("octo-org", "hello-world") }
-			wantLog := "https://github.com/octo-org/hello-world/actions/runs/" + j.runID + "/job/123"
-
-			for _, stage := range sc.stages {
-				status := "success"
-				if stage == "post" {
-					status = sc.postStatus
+			j.Local = sc.local
+			step := sc.step
+			j.StepsAfter = []actionsim.Step{{ID: "deploy-app", Run: func(_ context.Context, s *actionsim.StepRun) error {
+				switch step {
+				case "fail":
+					return errors.New("the deploy script failed")
+				case "cancel":
+					s.Cancel()
 				}
-				res := j.run(stage, status)
+				return nil
+			}}}
+			deployments := func() []emulator.Deployment { return e.Deployments("octo-org", "hello-world") }
+			wantLog := j.logURL()
+			outputs := map[string]string{} // kept from main only, as the runner does
+
+			j.check = func(stage string, res stageResult) {
 				if res.err != nil {
 					t.Fatalf("%s failed: %v", stage, res.err)
+				}
+				if stage == "main" {
+					outputs = res.outputs
 				}
 				ds := deployments()
 				switch stage {
@@ -75,7 +90,7 @@ func TestStages(t *testing.T) {
 					id := strconv.FormatInt(d.ID, 10)
 					// The API's own URL of the deployment: with a base URL that is not
 					// api.github.com the client may use the GHES form (<base>/api/v3/…).
-					if got := j.outputs["deployment-url"]; !strings.HasPrefix(got, e.URL()+"/") ||
+					if got := outputs["deployment-url"]; !strings.HasPrefix(got, e.URL()+"/") ||
 						!strings.HasSuffix(got, "/repos/octo-org/hello-world/deployments/"+id) {
 						t.Errorf("output deployment-url = %q, want %s[/api/v3]/repos/octo-org/hello-world/deployments/%s", got, e.URL(), id)
 					}
@@ -87,7 +102,7 @@ func TestStages(t *testing.T) {
 						"state":         "in_progress",
 					}
 					for k, v := range want {
-						if got, ok := j.outputs[k]; !ok {
+						if got, ok := outputs[k]; !ok {
 							t.Errorf("main did not write output %s", k)
 						} else if got != v {
 							t.Errorf("output %s = %q, want %q", k, got, v)
@@ -110,13 +125,26 @@ func TestStages(t *testing.T) {
 					}
 				}
 			}
+
+			res := j.run()
+			if got := strings.Join(res.Ran, ","); got != strings.Join(sc.stages, ",") {
+				t.Fatalf("stages that ran: %s, want %s", got, strings.Join(sc.stages, ","))
+			}
+			if got := res.StageEnv["post"][actionsim.InputEnvName("job-status")]; got != sc.postStatus {
+				t.Errorf("post ran with job-status %q, want %q", got, sc.postStatus)
+			}
+			for k, v := range outputs {
+				if res.Outputs[k] != v {
+					t.Errorf("the runner kept output %s = %q, main wrote %q", k, res.Outputs[k], v)
+				}
+			}
 			// Every request reached the emulator authenticated and nothing failed server-side.
 			for _, r := range e.Requests() {
 				if r.Status >= 500 || r.Status == 401 {
 					t.Errorf("request %s %s answered %d", r.Method, r.Path, r.Status)
 				}
 			}
-			j.checkNoToken()
+			j.checkNoToken(res)
 		})
 	}
 }

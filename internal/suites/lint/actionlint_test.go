@@ -1,6 +1,7 @@
-// Package lint runs actionlint over the project's workflows (.github/workflows) and the example
-// workflows under testdata/workflows. actionlint also reads the root action.yml for `uses: ./`
-// steps, so a broken action manifest fails here too.
+// Package lint checks what the compiler does not. actionlint runs over the project's workflows
+// (.github/workflows) and the example workflows under testdata/workflows; it also reads the root
+// action.yml for `uses: ./` steps, so a broken action manifest fails here too. deps_test.go keeps
+// the development tools out of the shipped binary.
 //
 // Without actionlint the test skips, unless DEPLOYMENT_ACTION_REQUIRE_TOOLS=1 (CI), where a
 // missing actionlint is a failure. Install: go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12

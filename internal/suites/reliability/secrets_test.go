@@ -317,6 +317,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 // well) against GitHub error messages carrying workflow commands: the runner reads commands from
 // stderr too, so nothing the binary prints may start one, and the token must not show.
 func TestBinaryOutputIsInert(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the binary; the full tier runs it (TestSecretsNeverLeak checks the same scenarios in-process)")
+	}
 	t.Parallel()
 	bin := buildStages(t)
 	e := emulatortest.Start(t, emulator.Config{Logf: quiet})

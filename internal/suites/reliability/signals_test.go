@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,7 +50,8 @@ type stageProc struct {
 	stdout, stderr bytes.Buffer
 	files          map[string]string // GITHUB_STATE etc.
 	started        time.Time
-	done           chan error
+	exited         chan struct{} // closed once the process has exited and its output is complete
+	err            error         // cmd.Wait's result, once exited is closed
 }
 
 func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[string]string) *stageProc {
@@ -61,7 +64,7 @@ func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[st
 	env["GITHUB_EVENT_PATH"] = filepath.Join(work, "event.json")
 	env["HOME"] = work
 	env["PATH"] = os.Getenv("PATH")
-	p := &stageProc{files: map[string]string{}, done: make(chan error, 1)}
+	p := &stageProc{files: map[string]string{}, exited: make(chan struct{})}
 	for _, name := range []string{"GITHUB_STATE", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY"} {
 		f := filepath.Join(work, strings.ToLower(name))
 		if err := os.WriteFile(f, nil, 0o644); err != nil {
@@ -96,11 +99,16 @@ func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[st
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
+		select {
+		case <-p.exited:
+		default:
 			p.cmd.Process.Kill()
-			<-p.done
+			<-p.exited
 		}
 	})
 	return p
@@ -109,19 +117,21 @@ func startStage(t *testing.T, binDir, stage, apiURL string, inputs, state map[st
 // wait returns the exit code, or fails the test if the stage is still running after d.
 func (p *stageProc) wait(t *testing.T, d time.Duration) int {
 	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
 	select {
-	case err := <-p.done:
+	case <-p.exited:
 		var ee *exec.ExitError
-		if errors.As(err, &ee) {
+		if errors.As(p.err, &ee) {
 			return ee.ExitCode()
 		}
-		if err != nil {
-			t.Fatalf("stage: %v", err)
+		if p.err != nil {
+			t.Fatalf("stage: %v", p.err)
 		}
 		return 0
-	case <-time.After(d):
+	case <-timer.C:
 		p.cmd.Process.Kill()
-		<-p.done
+		<-p.exited
 		t.Fatalf("the stage was still running %s later; stdout:\n%s\nstderr:\n%s", d, p.stdout.String(), p.stderr.String())
 		return -1
 	}
@@ -140,15 +150,61 @@ func (p *stageProc) file(t *testing.T, name string) map[string]string {
 	return m
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+// onArrival is a Fault.Match that accepts every request the fault's other fields select and
+// closes the channel at the first: the moment the request reached the emulator, before it is
+// handled and before the fault's delay.
+func onArrival() (func(*http.Request) bool, <-chan struct{}) {
+	ch := make(chan struct{})
+	var once sync.Once
+	return func(*http.Request) bool {
+		once.Do(func() { close(ch) })
+		return true
+	}, ch
+}
+
+// holdAnswers serves e through a front on 127.0.0.1: the emulator handles the requests match
+// selects at once (their change is made, and made is closed at the first) and the front holds
+// their answer back for d, or until the client hangs up. It returns the front's URL.
+func holdAnswers(t *testing.T, e *emulator.Emulator, match func(*http.Request) bool, d time.Duration) (string, <-chan struct{}) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	made := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !match(r) {
+			e.Handler().ServeHTTP(w, r)
+			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		rec := httptest.NewRecorder()
+		e.Handler().ServeHTTP(rec, r)
+		once.Do(func() { close(made) })
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, made
+}
+
+// await waits for ch to close while the stage p runs; d only bounds a test that went wrong.
+func await(t *testing.T, p *stageProc, ch <-chan struct{}, d time.Duration, what string) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-p.exited:
+		t.Fatalf("the stage ended (%v) before %s; stdout:\n%s\nstderr:\n%s", p.err, what, p.stdout.String(), p.stderr.String())
+	case <-timer.C:
+		t.Fatalf("timed out after %s waiting for %s", d, what)
 	}
 }
 
@@ -160,6 +216,9 @@ func isCreate(r *http.Request) bool {
 // requests: pre must stop quickly yet leave post able to find the deployment it was creating, and
 // post must use its grace period so the final state it is setting lands.
 func TestSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the binary and waits out post's grace after SIGINT; the full tier runs it")
+	}
 	t.Parallel()
 	bin := buildStages(t)
 	inputs := map[string]string{"token": canary, "environment": "signals", "job-status": "success"}
@@ -168,10 +227,9 @@ func TestSignals(t *testing.T) {
 		t.Parallel()
 		e := emulatortest.Start(t, emulator.Config{Logf: quiet})
 		// The create is made at once; its answer comes 10 s later: the signal arrives in between.
-		e.AddFault(emulator.Fault{Match: isCreate, Kind: emulator.FaultLatency, Delay: 10 * time.Second})
-		pre := startStage(t, bin, "pre", e.URL(), inputs, nil)
-		waitFor(t, 10*time.Second, "the create to reach the emulator", func() bool { return len(e.Deployments(owner, repoName)) == 1 })
-		time.Sleep(time.Until(pre.started.Add(300 * time.Millisecond)))
+		url, made := holdAnswers(t, e, isCreate, 10*time.Second)
+		pre := startStage(t, bin, "pre", url, inputs, nil)
+		await(t, pre, made, 10*time.Second, "the create to be made")
 		sent := time.Now()
 		if err := pre.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
@@ -225,20 +283,17 @@ func TestSignals(t *testing.T) {
 			t.Fatalf("pre saved no deployment id: %v", state)
 		}
 		statusPath := fmt.Sprintf("/deployments/%s/statuses", id)
-		e.AddFault(emulator.Fault{Method: "POST", PathContains: statusPath, Kind: emulator.FaultLatency, Delay: 3 * time.Second})
+		arrived, reached := onArrival()
+		e.AddFault(emulator.Fault{Method: "POST", PathContains: statusPath, Match: arrived, Kind: emulator.FaultLatency, Delay: 3 * time.Second})
 		state["main-ran"] = "1" // the job went on to the step (main) before ending
 		post := startStage(t, bin, "post", e.URL(), inputs, state)
-		waitFor(t, 10*time.Second, "the final status to reach the emulator", func() bool {
-			d := e.Deployments(owner, repoName)
-			return len(d) == 1 && len(d[0].Statuses) == 2
-		})
-		time.Sleep(time.Until(post.started.Add(300 * time.Millisecond)))
+		await(t, post, reached, 10*time.Second, "the final status to reach the emulator")
 		if err := post.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
 		code := post.wait(t, 8*time.Second)
 		took := time.Since(post.started)
-		t.Logf("signals: post exited %d, %dms after it started (SIGINT at ~300ms, status answer after 3s)", code, took.Milliseconds())
+		t.Logf("signals: post exited %d, %dms after it started (SIGINT as the final status reached GitHub, its answer 3s later)", code, took.Milliseconds())
 		if code != 0 || took > 6*time.Second {
 			t.Errorf("post exited %d after %s, want 0 within 6s; stdout:\n%s\nstderr:\n%s", code, took, post.stdout.String(), post.stderr.String())
 		}
@@ -266,13 +321,11 @@ func TestSignals(t *testing.T) {
 		}
 		state := pre.file(t, "GITHUB_STATE")
 		// GitHub does not answer the final status for 20 s: longer than any grace.
-		e.AddFault(emulator.Fault{Method: "POST", PathContains: "/statuses", Kind: emulator.FaultLatency, Delay: 20 * time.Second})
+		arrived, reached := onArrival()
+		e.AddFault(emulator.Fault{Method: "POST", PathContains: "/statuses", Match: arrived, Kind: emulator.FaultLatency, Delay: 20 * time.Second})
 		state["main-ran"] = "1" // the job went on to the step (main) before ending
 		post := startStage(t, bin, "post", e.URL(), inputs, state)
-		waitFor(t, 10*time.Second, "the final status to reach the emulator", func() bool {
-			d := e.Deployments(owner, repoName)
-			return len(d) == 1 && len(d[0].Statuses) == 2
-		})
+		await(t, post, reached, 10*time.Second, "the final status to reach the emulator")
 		sent := time.Now()
 		if err := post.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)

@@ -52,16 +52,6 @@ type Action struct {
 	Runs        Runs
 }
 
-// Input returns the declared input called name (case-insensitive, as the runner matches them).
-func (a *Action) Input(name string) (Input, bool) {
-	for _, in := range a.Inputs {
-		if strings.EqualFold(in.Name, name) {
-			return in, true
-		}
-	}
-	return Input{}, false
-}
-
 type actionYAML struct {
 	Name        string    `yaml:"name"`
 	Description string    `yaml:"description"`

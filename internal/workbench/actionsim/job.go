@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -58,13 +59,6 @@ type StepRun struct {
 // SetOutput sets steps.<id>.outputs.<name>, visible to later with: expressions (post included).
 func (s *StepRun) SetOutput(name, value string) { s.outputs[name] = value }
 
-// SetEnv is the step writing NAME=VALUE to GITHUB_ENV: later steps and stages see it.
-func (s *StepRun) SetEnv(name, value string) {
-	s.jr.mu.Lock()
-	defer s.jr.mu.Unlock()
-	s.jr.envExports[name] = value
-}
-
 // Cancel cancels the workflow run, as the Cancel button does: job.status becomes cancelled, the
 // running stage's context is cancelled, later steps are skipped and post still runs.
 func (s *StepRun) Cancel() {
@@ -76,15 +70,60 @@ func (s *StepRun) Cancel() {
 	s.jr.cancelJob()
 }
 
-// JobStatus is job.status right now.
-func (s *StepRun) JobStatus() string { return s.jr.jobStatus() }
+// StageRun is one stage as the runner starts it, for a Job.Exec that runs it some other way than
+// in-process: in a container (the runner's `docker run`) or as a child process.
+type StageRun struct {
+	Stage      string            // StagePre, StageMain or StagePost
+	Entrypoint string            // the stage's entrypoint as action.yml names it, e.g. /action/pre
+	Args       []string          // runs.args, evaluated against this stage's inputs
+	Env        map[string]string // the stage's whole environment; its paths are host paths under Mounts
+	// Mounts maps each directory the runner mounts into an action's container (Mount*) to the
+	// host directory that stands for it in this job.
+	Mounts         map[string]string
+	Stdout, Stderr io.Writer
+}
+
+// The directories the runner mounts into a container action, by their path in the container.
+const (
+	MountWorkspace    = "/github/workspace" // GITHUB_WORKSPACE, and the container's working directory
+	MountHome         = "/github/home"      // HOME
+	MountWorkflow     = "/github/workflow"  // event.json (GITHUB_EVENT_PATH)
+	MountFileCommands = "/github/file_commands"
+	MountRunnerTemp   = "/github/runner_temp" // RUNNER_TEMP
+)
+
+// hostDirs names each mounted directory inside the job's temporary directory.
+var hostDirs = map[string]string{
+	MountWorkspace: "workspace", MountHome: "home", MountWorkflow: "workflow",
+	MountFileCommands: "file_commands", MountRunnerTemp: "runner_temp",
+}
+
+// ContainerEnv is Env as the container sees it: every value that is a path under a mounted host
+// directory becomes the same path under the directory's container path.
+func (s StageRun) ContainerEnv() map[string]string {
+	out := make(map[string]string, len(s.Env))
+	for k, v := range s.Env {
+		for c, h := range s.Mounts {
+			if v == h || strings.HasPrefix(v, h+string(filepath.Separator)) {
+				v = c + filepath.ToSlash(strings.TrimPrefix(v, h))
+				break
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
 
 // Job is one workflow job that uses the action once, with optional steps around its main stage.
 type Job struct {
 	Action *Action
 	Entry  EntryFunc
-	ID     string // the action step's id, for steps.<ID>.outputs; "action" when empty
-	Local  bool   // uses: ./ — the runner does not run pre for local actions, it only warns
+	// Exec, when set, runs each stage instead of Entry (for example in the action's container).
+	// It is called on the goroutine that called Run, one stage after the other; its error fails
+	// the stage as Entry's does.
+	Exec  func(ctx context.Context, s StageRun) error
+	ID    string // the action step's id, for steps.<ID>.outputs; "action" when empty
+	Local bool   // uses: ./ — the runner does not run pre for local actions, it only warns
 
 	With     map[string]string // the step's with:, re-evaluated in every stage
 	Env      map[string]string // the job's environment: GITHUB_*, RUNNER_*, workflow env (see DefaultEnv)
@@ -224,13 +263,6 @@ type jobRun struct {
 	res *Result
 }
 
-func (jr *jobRun) jobStatus() string {
-	jr.mu.Lock()
-	defer jr.mu.Unlock()
-	jr.syncCancelLocked()
-	return jr.status
-}
-
 // syncCancelLocked turns a cancelled job context into job.status "cancelled" at the moment
 // anyone looks (checked synchronously, so no goroutine can race a stage's own view).
 func (jr *jobRun) syncCancelLocked() {
@@ -254,15 +286,15 @@ func (jr *jobRun) fail() {
 // cancels the workflow run. The error is for a broken setup (bad expression, no entry), not for
 // a failing stage, which shows in Result.StageErrors and JobStatus.
 func (j *Job) Run(ctx context.Context) (*Result, error) {
-	if j.Action == nil || j.Entry == nil {
-		return nil, errors.New("actionsim: Job needs an Action and an Entry")
+	if j.Action == nil || (j.Entry == nil && j.Exec == nil) {
+		return nil, errors.New("actionsim: Job needs an Action and an Entry or Exec")
 	}
 	dir, err := os.MkdirTemp("", "actionsim-*")
 	if err != nil {
 		return nil, fmt.Errorf("actionsim: temp dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	for _, d := range []string{"workflow", "home", "workspace", "runner_temp", "file_commands"} {
+	for _, d := range hostDirs {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("actionsim: %w", err)
 		}
@@ -679,7 +711,17 @@ func (jr *jobRun) runStage(ctx context.Context, stage, entrypoint string) error 
 		stageCtx, cancel = context.WithTimeout(ctx, j.Timeout)
 		defer cancel()
 	}
-	runErr := callEntry(stageCtx, j.Entry, args, env, &stdout, &stderr)
+	var runErr error
+	if j.Exec != nil {
+		mounts := make(map[string]string, len(hostDirs))
+		for c, d := range hostDirs {
+			mounts[c] = filepath.Join(jr.dir, d)
+		}
+		runErr = callExec(stageCtx, j.Exec, StageRun{Stage: stage, Entrypoint: entrypoint, Args: args[1:],
+			Env: maps.Clone(env), Mounts: mounts, Stdout: &stdout, Stderr: &stderr})
+	} else {
+		runErr = callEntry(stageCtx, j.Entry, args, env, &stdout, &stderr)
+	}
 	if runErr != nil && errors.Is(stageCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 		runErr = fmt.Errorf("the action has timed out after %s: %w", j.Timeout, runErr)
 	}
@@ -767,6 +809,16 @@ func callEntry(ctx context.Context, entry EntryFunc, args []string, env map[stri
 		}
 	}()
 	return entry(ctx, args, func(k string) string { return env[k] }, stdout, stderr)
+}
+
+// callExec is callEntry for Job.Exec.
+func callExec(ctx context.Context, exec func(context.Context, StageRun) error, s StageRun) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return exec(ctx, s)
 }
 
 // setState stores a state value; keys are case-insensitive and keep their first spelling.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -617,4 +618,75 @@ func TestJobsRunInParallel(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestExecGetsTheStageAsTheRunnerStartsIt: a Job.Exec (a container, a child process) gets each
+// stage's entrypoint, args, whole environment and the mounted directories, and what it writes
+// through them is folded into the job as an in-process stage's is.
+func TestExecGetsTheStageAsTheRunnerStartsIt(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, &fake{})
+	j.Entry = nil
+	j.With = map[string]string{"environment-url": "https://x.example.com"}
+	var seen []actionsim.StageRun
+	j.Exec = func(_ context.Context, s actionsim.StageRun) error {
+		seen = append(seen, s)
+		for c, h := range s.Mounts { // the directories exist while the stage runs
+			if st, err := os.Stat(h); err != nil || !st.IsDir() {
+				t.Errorf("%s: mount %s: host directory %q: %v", s.Stage, c, h, err)
+			}
+		}
+		if len(s.Mounts) != 5 {
+			t.Errorf("%s: mounts %v, want the runner's five", s.Stage, s.Mounts)
+		}
+		fmt.Fprintf(s.Stdout, "::notice::%s ran\n", s.Stage)
+		switch s.Stage {
+		case actionsim.StagePre:
+			return os.WriteFile(s.Env["GITHUB_STATE"], []byte("id=42\n"), 0o644)
+		case actionsim.StageMain:
+			if s.Env["STATE_id"] != "42" {
+				return fmt.Errorf("main: STATE_id = %q", s.Env["STATE_id"])
+			}
+			return os.WriteFile(s.Env["GITHUB_OUTPUT"], []byte("deployment-id=42\n"), 0o644)
+		}
+		fmt.Fprintln(s.Stderr, "post failed")
+		return errors.New("exit status 1")
+	}
+	res := run(t, j)
+	if got := strings.Join(res.Ran, ","); got != "pre,main,post" || len(seen) != 3 {
+		t.Fatalf("ran %s, Exec called %d times", got, len(seen))
+	}
+	if res.Outputs["deployment-id"] != "42" || res.State["id"] != "42" {
+		t.Errorf("outputs %v state %v: the file commands written through Exec were not processed", res.Outputs, res.State)
+	}
+	if res.StageErrors["post"] == nil || res.JobStatus != "failure" || res.Stderr["post"] != "post failed\n" {
+		t.Errorf("post: error %v, job %s, stderr %q", res.StageErrors["post"], res.JobStatus, res.Stderr["post"])
+	}
+	if n := len(res.AnnotationsAt("notice")); n != 3 {
+		t.Errorf("%d notices, want one per stage", n)
+	}
+	for i, want := range []string{"/action/pre", "/action/main", "/action/post"} {
+		s := seen[i]
+		if s.Entrypoint != want || !slices.Equal(s.Args, []string{"--url=https://x.example.com"}) {
+			t.Errorf("%s: entrypoint %q args %q", s.Stage, s.Entrypoint, s.Args)
+		}
+		if s.Env["INPUT_TOKEN"] != "ghs_token123" || s.Env["JOB_STATUS"] != "success" || s.Env["GITHUB_REPOSITORY"] != "octo-org/octo-repo" {
+			t.Errorf("%s: env lacks the inputs, runs.env or the job's environment: %v", s.Stage, s.Env)
+		}
+		ce := s.ContainerEnv()
+		for k, want := range map[string]string{
+			"HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace", "RUNNER_TEMP": "/github/runner_temp",
+			"GITHUB_EVENT_PATH": "/github/workflow/event.json",
+		} {
+			if ce[k] != want {
+				t.Errorf("%s: container %s = %q, want %q (host %q)", s.Stage, k, ce[k], want, s.Env[k])
+			}
+		}
+		if got := ce["GITHUB_OUTPUT"]; path.Dir(got) != actionsim.MountFileCommands {
+			t.Errorf("%s: container GITHUB_OUTPUT = %q, want a file under %s", s.Stage, got, actionsim.MountFileCommands)
+		}
+		if ce["INPUT_TOKEN"] != s.Env["INPUT_TOKEN"] {
+			t.Errorf("%s: ContainerEnv changed a value that is not a path", s.Stage)
+		}
+	}
 }
