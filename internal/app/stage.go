@@ -250,8 +250,12 @@ func writeResults(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report, r 
 	}
 	var errs []error
 	if stage == deploy.StageMain {
-		outputs := map[string]string{"environment": rep.Environment, "state": rep.State, "environment-url": rep.EnvironmentURL, "log-url": rep.LogURL,
-			"sha": rep.SHA, "ref": rep.Ref, "creator": rep.Creator}
+		outputs := map[string]string{"environment": rep.Environment, "state": rep.State, "environment-url": rep.EnvironmentURL, "log-url": rep.LogURL}
+		for name, v := range map[string]string{"sha": rep.SHA, "ref": rep.Ref, "creator": rep.Creator} {
+			if v != "" {
+				outputs[name] = v
+			}
+		}
 		if rep.DeploymentID != 0 {
 			outputs["deployment-id"] = strconv.FormatInt(rep.DeploymentID, 10)
 			outputs["deployment-url"] = rep.DeploymentURL

@@ -97,14 +97,6 @@ type opts struct {
 
 func (o *opts) get(name string) string { return o.vals[name] }
 
-// or returns the flag's value, or def when the flag was not given.
-func (o *opts) or(name, def string) string {
-	if o.given[name] {
-		return o.vals[name]
-	}
-	return def
-}
-
 // value stores a flag's raw text so that typed checks (booleans included) happen in
 // config.Validate and produce the action's messages.
 type value struct {

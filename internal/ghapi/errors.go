@@ -177,25 +177,6 @@ func KindOf(err error) Kind {
 	return KindOther
 }
 
-// OpOf returns the operation an error from the client belongs to (0 if it names none).
-func OpOf(err error) Op {
-	var ae *APIError
-	var rl *RateLimitError
-	var re *RetryError
-	var uo *UnknownOutcomeError
-	switch {
-	case errors.As(err, &uo):
-		return uo.Op
-	case errors.As(err, &rl):
-		return rl.Op
-	case errors.As(err, &re):
-		return re.Op
-	case errors.As(err, &ae):
-		return ae.Op
-	}
-	return 0
-}
-
 func (e *AutoMergedError) Error() string {
 	msg := e.Message
 	if msg == "" {

@@ -45,6 +45,3 @@ func (o Op) Write() bool {
 	return false
 }
 
-// idempotentDelete reports a DELETE whose 404 after an attempt that may have reached GitHub
-// means the thing is gone, which is what was asked.
-func (o Op) idempotentDelete() bool { return o == OpDeleteDeployment || o == OpDeleteEnvironment }
