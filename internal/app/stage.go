@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -143,7 +141,7 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: pollSchedule(cfg.Env)}
+	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: cfg.Env.Poll()}
 	run := deploy.Run{ServerURL: cfg.Env.ServerURL, Repository: cfg.Env.Repository, RunID: cfg.Env.RunID,
 		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID}
 	sha := s.SHA
@@ -306,33 +304,6 @@ func (e *event) headSHA(env config.Env) string {
 		return e.PullRequest.Head.SHA
 	}
 	return env.SHA
-}
-
-// pollSchedule is wait's schedule: the default, or DEPLOYMENT_ACTION_POLL_INTERVAL's first interval
-// (for tests and demos). Below a second it is honoured only against an API on this machine, so it
-// can never hammer GitHub.
-func pollSchedule(env config.Env) deploy.PollSchedule {
-	p := deploy.DefaultPoll()
-	d, err := time.ParseDuration(strings.TrimSpace(env.PollInterval))
-	if err != nil || d <= 0 {
-		return p
-	}
-	if d < time.Second {
-		u, err := url.Parse(env.APIURL)
-		if err != nil || !loopback(u.Hostname()) {
-			return p
-		}
-	}
-	p.Initial, p.Max = d, 6*d
-	return p
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (e *event) deploymentID() int64 {

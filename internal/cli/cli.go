@@ -16,6 +16,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/version"
 )
 
 // Name is how the help refers to the binary.
@@ -252,7 +253,8 @@ func firstNonEmpty(vs ...string) string {
 }
 
 func (r *runner) deployer(s *deploy.Settings, rn config.Env) (*deploy.Deployer, error) {
-	opts := ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: "deployment-action-cli", HTTPClient: r.httpClient}
+	opts := ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: version.UserAgent(), HTTPClient: r.httpClient,
+		Conditional: s.Mode.Polls || s.RequireDeployedIn != ""}
 	if s.Mode.Cleans {
 		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it, as the
 		// action does.
@@ -262,7 +264,9 @@ func (r *runner) deployer(s *deploy.Settings, rn config.Env) (*deploy.Deployer, 
 	if err != nil {
 		return nil, err
 	}
-	return &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo}, nil
+	// Progress (what wait sees change) goes to stderr: stdout is the result, for scripts.
+	notef := func(format string, args ...any) { fmt.Fprintln(r.stderr, inert(fmt.Sprintf(format, args...))) }
+	return &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Notef: notef, Poll: rn.Poll()}, nil
 }
 
 // runFrom describes the surrounding Actions run when the CLI is used in a `run:` step, so the
@@ -297,8 +301,14 @@ func (r *runner) stage(ctx context.Context, o *opts, name string) error {
 		}
 		st[deploy.KeyEnvironmentURL] = prior.EnvironmentURL
 	}
-	rep, err := d.Stage(ctx, deploy.Job{Stage: deploy.StageMain, Settings: s, Run: runFrom(rn), Ref: s.Ref, State: st})
-	if rep != nil && (rep.DeploymentID != 0 || rep.Cleanup != nil) {
+	sha := s.SHA
+	if mode.Name == "wait" && sha == "" {
+		if sha = strings.ToLower(strings.TrimSpace(rn.SHA)); sha == "" {
+			return usagef("wait", "missing --sha: the commit whose deployment to wait for (GITHUB_SHA is not set)")
+		}
+	}
+	rep, err := d.Stage(ctx, deploy.Job{Stage: deploy.StageMain, Settings: s, Run: runFrom(rn), Ref: s.Ref, SHA: sha, State: st})
+	if rep != nil && (rep.DeploymentID != 0 || rep.Cleanup != nil || mode.Name == "latest" && err == nil) {
 		if prior != nil {
 			rep.Environment, rep.Ref, rep.SHA = prior.Environment, prior.Ref, prior.SHA
 			if rep.DeploymentURL == "" {

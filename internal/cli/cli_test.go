@@ -599,3 +599,74 @@ func TestOutputIsInertAndTokenFree(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitAndLatest: the CLI's wait and latest follow the action's rules and print one JSON
+// object for scripts (progress goes to stderr).
+func TestWaitAndLatest(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t, emulator.Config{})
+	sha := emulator.DefaultRepo().Branches["main"]
+	bot, err := e.StartDeployer(emulator.Deployer{User: "vercel[bot]", Owner: "octo-org", Name: "hello-world", Ref: sha, Environment: "Preview/pr-9",
+		Statuses: []emulator.DeployerStatus{{State: "pending"}, {After: 20 * time.Millisecond, State: "in_progress"},
+			{After: 20 * time.Millisecond, State: "success", EnvironmentURL: "https://pr-9.preview.example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := env(e, "DEPLOYMENT_ACTION_POLL_INTERVAL", "10ms")
+	res := run(t, vars, "wait", "--environment", "preview/*", "--creator", "vercel[bot]", "--sha", sha, "--json")
+	if res.err != nil {
+		t.Fatalf("wait: %v\n%s", res.err, res.stderr)
+	}
+	var got struct {
+		DeploymentID   int64   `json:"deployment_id"`
+		State          string  `json:"state"`
+		EnvironmentURL string  `json:"environment_url"`
+		Creator        string  `json:"creator"`
+		SHA            string  `json:"sha"`
+		CreatedAt      string  `json:"created_at"`
+		Waited         float64 `json:"waited_seconds"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil {
+		t.Fatalf("--json: %v\n%s", err, res.stdout)
+	}
+	if got.DeploymentID != bot.DeploymentID() || got.State != "success" || got.EnvironmentURL != "https://pr-9.preview.example.com" ||
+		got.Creator != "vercel[bot]" || got.SHA != sha || got.CreatedAt == "" || got.Waited <= 0 {
+		t.Errorf("wait --json = %+v", got)
+	}
+	if !strings.Contains(res.stderr, "success") {
+		t.Errorf("no progress on stderr: %q", res.stderr)
+	}
+
+	out := mustRun(t, vars, "latest", "--environment", "Preview/pr-9", "--json")
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.DeploymentID != bot.DeploymentID() {
+		t.Errorf("latest --json = %s (%v)", out, err)
+	}
+	if out := mustRun(t, vars, "latest", "--environment", "Preview/pr-9"); !strings.Contains(out, "by vercel[bot] is success") {
+		t.Errorf("latest text: %q", out)
+	}
+	res = run(t, vars, "latest", "--environment", "qa")
+	if res.exitCode() != 1 || !strings.Contains(errString(res.err), "--allow-none true") {
+		t.Errorf("nothing live: exit %d, %v", res.exitCode(), res.err)
+	}
+	if out := mustRun(t, vars, "latest", "--environment", "qa", "--allow-none", "--json"); !strings.Contains(out, `"deployment_id": 0`) {
+		t.Errorf("latest --allow-none --json: %s", out)
+	}
+	// Bad input fails before any request, naming the input.
+	e.ResetRequests()
+	for flag, args := range map[string][]string{
+		"--environment":  {"wait", "--environment", "preview/[", "--sha", sha},
+		"--wait-timeout": {"wait", "--environment", "staging", "--sha", sha, "--wait-timeout", "-5m"},
+		"--sha":          {"wait", "--environment", "staging", "--sha", "not-a-sha"},
+	} {
+		res := run(t, vars, args...)
+		if res.exitCode() != 1 || !strings.HasPrefix(errString(res.err), "invalid input: "+flag) {
+			t.Errorf("%v: exit %d, %v; want an invalid-input error naming %s", args, res.exitCode(), res.err, flag)
+		}
+	}
+	if res := run(t, vars, "wait", "--sha", sha); res.exitCode() != 2 || !strings.Contains(errString(res.err), "--environment") {
+		t.Errorf("wait without --environment: exit %d, %v", res.exitCode(), res.err)
+	}
+	if n := len(e.Requests()); n != 0 {
+		t.Errorf("%d requests for bad input", n)
+	}
+}

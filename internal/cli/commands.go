@@ -52,7 +52,8 @@ var (
 // commands is the CLI's command table, in the order the help lists them. It is rebuilt on each
 // call so that no package state is shared between concurrent runs.
 func commands() []*command {
-	createFlags := []flagDef{fEnvironment, fRef, fTask, fPayload, fDescription, fEnvironmentURL, fLogURL, fAutoMerge, fContexts, fTransient, fProduction, fAutoInactive}
+	createFlags := []flagDef{fEnvironment, fRef, fTask, fPayload, fDescription, fEnvironmentURL, fLogURL, fAutoMerge, fContexts, fTransient, fProduction, fAutoInactive,
+		{name: "require-deployed-in", arg: "environment", usage: "Promotion gate: create nothing unless the commit is the one live there"}}
 	return []*command{
 		{
 			name: "create", alias: "start",
@@ -145,6 +146,45 @@ only through its statuses, so this makes one request per deployment (a few at a 
   # The id of the latest successful production deployment
   ` + Name + ` list --environment production --json | jq '[.[] | select(.state == "success")][0].deployment_id'`,
 			run: func(ctx context.Context, r *runner, o *opts) error { return r.list(ctx, o) },
+		},
+		{
+			name:  "wait",
+			short: "Wait for a deployment of a commit to succeed",
+			long: `Wait until a deployment of a commit to an environment (a name, or a pattern such as pr-* or
+preview/*) succeeds, as the action's wait mode does: for example a preview that Vercel or
+Netlify deploys. It fails at once when that deployment fails, errors, goes inactive or is
+superseded by a newer deployment for another commit, and when the time allowed runs out. It
+polls with conditional requests, so unchanged answers cost no rate limit.`,
+			usage: Name + " wait --environment <name or pattern> [--sha <sha>] [--creator <login>] [flags]",
+			flags: []flagDef{
+				{name: "environment", arg: "pattern", usage: "Environment name or pattern (* and ? match any characters but /)", required: true, why: "wait needs the environment to watch, for example --environment 'preview/*'"},
+				{name: "sha", arg: "sha", usage: "Commit whose deployment to wait for (default: $GITHUB_SHA)"},
+				{name: "creator", arg: "login", usage: "Only deployments created by this user or app, e.g. vercel[bot]"},
+				{name: "task", arg: "name", usage: "Only deployments with this task (default deploy)"},
+				{name: "wait-timeout", arg: "duration", usage: "How long to wait in all (default 10m)"},
+				{name: "appear-timeout", arg: "duration", usage: "How long to wait for a deployment to appear at all (default: --wait-timeout)"},
+			},
+			examples: `  # End-to-end tests against the preview Vercel deploys for this commit
+  url=$(` + Name + ` wait -R octo-org/hello-world --environment 'Preview*' \
+        --creator 'vercel[bot]' --sha "$GIT_COMMIT" --json | jq -r .environment_url)
+  npx playwright test --base-url "$url"`,
+			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "wait") },
+		},
+		{
+			name:  "latest",
+			short: "Show the deployment live in an environment",
+			long: `Show the deployment live in an environment now, as the action's latest mode does: the one whose
+latest status is success and came last (deployments may finish out of order). Nothing live is
+an error, unless --allow-none.`,
+			usage: Name + " latest --environment <name> [flags]",
+			flags: []flagDef{
+				{name: "environment", arg: "name", usage: "Environment to look at", required: true, why: "latest needs the environment, for example --environment production"},
+				{name: "task", arg: "name", usage: "Only deployments with this task (default deploy)"},
+				{name: "allow-none", usage: "Nothing live is not an error (the JSON then has deployment_id 0)"},
+			},
+			examples: `  # Which commit runs in production, and roll staging to it
+  sha=$(` + Name + ` latest -R octo-org/hello-world --environment production --json | jq -r .sha)`,
+			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "latest") },
 		},
 		{
 			name:  "deactivate",

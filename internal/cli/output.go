@@ -30,6 +30,15 @@ type deploymentJSON struct {
 	LogURL         string `json:"log_url"`
 }
 
+// lookupJSON is the --json shape of wait and latest: the deployment found (deployment_id 0 when
+// latest finds nothing live and --allow-none), who made it and when, and how long wait waited.
+type lookupJSON struct {
+	deploymentJSON
+	Creator       string  `json:"creator"`
+	CreatedAt     string  `json:"created_at"`
+	WaitedSeconds float64 `json:"waited_seconds"`
+}
+
 // cleanupJSON is the --json shape of deactivate and delete.
 type cleanupJSON struct {
 	Repository         string  `json:"repository"`
@@ -81,10 +90,14 @@ func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report) error {
 		}
 		return r.cleanupText(s, c)
 	}
+	dj := deploymentJSON{Repository: repo, DeploymentID: rep.DeploymentID, DeploymentURL: rep.DeploymentURL,
+		Environment: rep.Environment, Ref: rep.Ref, SHA: rep.SHA, StatusID: rep.StatusID, State: rep.State,
+		EnvironmentURL: rep.EnvironmentURL, LogURL: rep.LogURL}
+	if s.Mode.Polls {
+		return r.lookupResult(o, s, rep, dj)
+	}
 	if o.json {
-		return writeJSON(r.stdout, deploymentJSON{Repository: repo, DeploymentID: rep.DeploymentID, DeploymentURL: rep.DeploymentURL,
-			Environment: rep.Environment, Ref: rep.Ref, SHA: rep.SHA, StatusID: rep.StatusID, State: rep.State,
-			EnvironmentURL: rep.EnvironmentURL, LogURL: rep.LogURL})
+		return writeJSON(r.stdout, dj)
 	}
 	var b strings.Builder
 	state := rep.State
@@ -105,6 +118,38 @@ func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report) error {
 	if s.Mode.Name == "start" && rep.State != "" {
 		fmt.Fprintf(&b, "Finish it with: %s finish -R %s --deployment-id %d --state success\n", Name, repo, rep.DeploymentID)
 	}
+	return r.writeText(b.String())
+}
+
+// lookupResult prints what wait or latest found.
+func (r *runner) lookupResult(o *opts, s *deploy.Settings, rep *deploy.Report, dj deploymentJSON) error {
+	lj := lookupJSON{deploymentJSON: dj, Creator: rep.Creator}
+	if !rep.CreatedAt.IsZero() {
+		lj.CreatedAt = rep.CreatedAt.UTC().Format(time.RFC3339)
+	}
+	if rep.Wait != nil {
+		lj.WaitedSeconds = rep.Wait.Waited.Round(time.Millisecond).Seconds()
+	}
+	if o.json {
+		if rep.DeploymentID == 0 {
+			lj.Environment = s.Environment
+		}
+		return writeJSON(r.stdout, lj)
+	}
+	if rep.DeploymentID == 0 {
+		return r.writeText(fmt.Sprintf("Nothing is live in %s in %s/%s\n", oneLine(s.Environment), s.Owner, s.Repo))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Deployment %d of %s to %s by %s is %s", rep.DeploymentID, oneLine(refSHA(rep.Ref, rep.SHA)), oneLine(rep.Environment), orDash(oneLine(rep.Creator)), oneLine(rep.State))
+	if rep.Wait != nil {
+		fmt.Fprintf(&b, " (waited %s)", rep.Wait.Waited.Round(time.Second))
+	}
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  Deployment:\t%s\n", orDash(oneLine(rep.DeploymentURL)))
+	fmt.Fprintf(tw, "  Environment URL:\t%s\n", orDash(oneLine(rep.EnvironmentURL)))
+	fmt.Fprintf(tw, "  Log URL:\t%s\n", orDash(oneLine(rep.LogURL)))
+	_ = tw.Flush()
 	return r.writeText(b.String())
 }
 

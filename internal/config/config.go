@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path"
 	"reflect"
@@ -80,6 +81,33 @@ type Env struct {
 	Actor      string `env:"GITHUB_ACTOR"`
 	// PollInterval overrides wait's first poll interval (tests, demos; see app).
 	PollInterval string `env:"DEPLOYMENT_ACTION_POLL_INTERVAL"`
+}
+
+// Poll is wait's schedule: the default, or DEPLOYMENT_ACTION_POLL_INTERVAL's first interval (for
+// tests and demos). Below a second it is honoured only against an API on this machine, so it can
+// never hammer GitHub.
+func (e Env) Poll() deploy.PollSchedule {
+	p := deploy.DefaultPoll()
+	d, err := time.ParseDuration(strings.TrimSpace(e.PollInterval))
+	if err != nil || d <= 0 {
+		return p
+	}
+	if d < time.Second {
+		u, err := url.Parse(e.APIURL)
+		if err != nil || !loopback(u.Hostname()) {
+			return p
+		}
+	}
+	p.Initial, p.Max = d, 6*d
+	return p
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Config is the whole configuration of one stage or CLI command.
