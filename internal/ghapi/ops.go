@@ -44,4 +44,3 @@ func (o Op) Write() bool {
 	}
 	return false
 }
-
