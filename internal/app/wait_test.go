@@ -229,6 +229,12 @@ func TestLatest(t *testing.T) {
 		t.Errorf("summary:\n%s", res.Summaries["main"])
 	}
 
+	// A roll-back looks for what was live before the current commit.
+	res = run(t, newJob(t, e, map[string]string{"mode": "latest", "environment": "production", "exclude-sha": mainSHA}))
+	if res.Failed() || res.Outputs["deployment-id"] != itoa(newer.DeploymentID()) || res.Outputs["sha"] != feature {
+		t.Errorf("exclude-sha: errors %v outputs %v; want deployment %d of feature-x", res.StageErrors, res.Outputs, newer.DeploymentID())
+	}
+
 	res = run(t, newJob(t, e, map[string]string{"mode": "latest", "environment": "qa"}))
 	if err := res.StageErrors["main"]; err == nil || !strings.Contains(err.Error(), "no deployment is live in qa") || !strings.Contains(err.Error(), "allow-none") {
 		t.Errorf("nothing live: err %v", err)

@@ -60,6 +60,7 @@ type Inputs struct {
 	WaitTimeout           string      `env:"WAIT_TIMEOUT, default=10m"`
 	AppearTimeout         string      `env:"APPEAR_TIMEOUT"`
 	AllowNone             string      `env:"ALLOW_NONE, default=false"`
+	ExcludeSHA            string      `env:"EXCLUDE_SHA"`
 	RequireDeployedIn     string      `env:"REQUIRE_DEPLOYED_IN"`
 }
 
@@ -328,6 +329,12 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 		}
 	}
 	s.AllowNone = v.boolean("allow-none", in.AllowNone)
+	if v.reads("exclude-sha") {
+		s.ExcludeSHA = strings.ToLower(strings.TrimSpace(in.ExcludeSHA))
+		if s.ExcludeSHA != "" && !shaRE.MatchString(s.ExcludeSHA) {
+			v.add(Problem{Input: "exclude-sha", Value: in.ExcludeSHA, Reason: "is not a commit SHA", Fix: "pass a commit's SHA (7 to 40 hexadecimal characters), such as the sha output of a latest step"})
+		}
+	}
 
 	if v.reads("ref") {
 		s.Ref = strings.TrimSpace(in.Ref)

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -23,6 +24,12 @@ const overlap = time.Hour
 // first, one status request each, and stops once older ones could not have finished later.
 // reads counts those status requests. No live deployment is (nil, n, nil).
 func (d *Deployer) Live(ctx context.Context, environment, task string) (live *Listed, reads int, err error) {
+	return d.liveExcept(ctx, environment, task, "")
+}
+
+// liveExcept is Live among the deployments of commits other than exclude ("" excludes none): what
+// was live before exclude went out, for a roll-back.
+func (d *Deployer) liveExcept(ctx context.Context, environment, task, exclude string) (live *Listed, reads int, err error) {
 	opts := &github.DeploymentsListOptions{Environment: environment, Task: task, ListOptions: github.ListOptions{PerPage: 30}}
 	for {
 		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
@@ -32,6 +39,9 @@ func (d *Deployer) Live(ctx context.Context, environment, task string) (live *Li
 		for _, dep := range page {
 			if live != nil && dep.GetCreatedAt().Before(live.StatusAt.Add(-overlap)) {
 				return live, reads, nil
+			}
+			if exclude != "" && strings.HasPrefix(dep.GetSHA(), exclude) {
+				continue
 			}
 			l := listedFrom(dep)
 			reads++
@@ -60,7 +70,7 @@ func succeededLater(a, b *Listed) bool {
 
 func (d *Deployer) mainLatest(ctx context.Context, j Job, r *Report) error {
 	s := j.Settings
-	live, _, err := d.Live(ctx, s.Environment, s.Task)
+	live, _, err := d.liveExcept(ctx, s.Environment, s.Task, s.ExcludeSHA)
 	if err != nil {
 		return err
 	}

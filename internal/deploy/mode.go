@@ -79,7 +79,7 @@ func Modes() []Mode {
 		{Name: "deactivate", Cleans: true, NeedsEnvironment: true, Inputs: []string{"environment"}, main: (*Deployer).mainCleanup},
 		{Name: "delete", Cleans: true, NeedsEnvironment: true, Inputs: []string{"environment", "delete-environment"}, main: (*Deployer).mainCleanup},
 		{Name: "wait", NeedsEnvironment: true, Pattern: true, Polls: true, Inputs: []string{"environment", "sha", "creator", "task", "wait-timeout", "appear-timeout"}, main: (*Deployer).mainWait},
-		{Name: "latest", NeedsEnvironment: true, Polls: true, Inputs: []string{"environment", "task", "allow-none"}, main: (*Deployer).mainLatest},
+		{Name: "latest", NeedsEnvironment: true, Polls: true, Inputs: []string{"environment", "task", "allow-none", "exclude-sha"}, main: (*Deployer).mainLatest},
 	}
 }
 

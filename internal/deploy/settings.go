@@ -47,6 +47,7 @@ type Settings struct {
 	WaitTimeout   time.Duration // the whole wait
 	AppearTimeout time.Duration // waiting for a matching deployment to appear at all
 	AllowNone     bool          // latest: no live deployment is an empty result, not a failure
+	ExcludeSHA    string        // latest: ignore deployments of this commit (what was live before it)
 	// RequireDeployedIn is the promotion gate: the commit must be live there before a create.
 	RequireDeployedIn string
 }
