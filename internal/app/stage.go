@@ -152,8 +152,6 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	if rep != nil {
 		st := api.Stats()
 		rep.Requests, rep.NotModified = st.Requests, st.NotModified
-	}
-	if rep != nil {
 		for _, w := range rep.Warnings {
 			r.Warningf("%s", w)
 		}
@@ -163,7 +161,7 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 		if rep.Skipped != "" {
 			r.Debugf("%s", rep.Skipped)
 		}
-		if err == nil && stage == deploy.StagePost && rep.DeploymentID != 0 {
+		if err == nil && stage == deploy.StagePost && rep.DeploymentID != 0 && !rep.Retired {
 			// One annotation per job, on the run's page: where the deployment ended up.
 			r.Noticef("Deployment %d to %s: %s", rep.DeploymentID, rep.Environment, rep.State)
 		}
