@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -296,6 +297,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.RequestURI = u.RequestURI()
 		r = r2
 	}
+	r = e.byIDPath(r)
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -383,6 +385,49 @@ func (e *Emulator) handle(r *http.Request, ri *reqInfo) (resp *response) {
 	}
 	e.withRateHeaders(r, ri, resp)
 	return resp
+}
+
+// byIDPath rewrites /repositories/{id}[/...], GitHub's id form of every repository route (the
+// one its Link headers use), to /repos/{owner}/{name}[/...]; an unknown id is left alone and
+// ends in 404.
+func (e *Emulator) byIDPath(r *http.Request) *http.Request {
+	const pre = "/repositories/"
+	rest, ok := strings.CutPrefix(r.URL.Path, pre)
+	if !ok {
+		return r
+	}
+	idStr, tail, hasTail := strings.Cut(rest, "/")
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		return r
+	}
+	e.mu.Lock()
+	var rp *repo
+	for _, x := range e.repos {
+		if x.id == id {
+			rp = x
+			break
+		}
+	}
+	e.mu.Unlock()
+	if rp == nil {
+		return r
+	}
+	r2 := r.Clone(r.Context())
+	u := *r.URL
+	u.Path = "/repos/" + rp.owner + "/" + rp.name
+	if hasTail {
+		u.Path += "/" + tail
+	}
+	if r.URL.RawPath != "" {
+		u.RawPath = "/repos/" + url.PathEscape(rp.owner) + "/" + url.PathEscape(rp.name)
+		if _, rawTail, ok := strings.Cut(strings.TrimPrefix(r.URL.RawPath, pre), "/"); ok {
+			u.RawPath += "/" + rawTail
+		}
+	}
+	r2.URL = &u
+	r2.RequestURI = u.RequestURI()
+	return r2
 }
 
 func (e *Emulator) finish(w http.ResponseWriter, r *http.Request, ri *reqInfo, resp *response, rec *logEntry, extra time.Duration) {

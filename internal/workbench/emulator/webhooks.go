@@ -73,7 +73,7 @@ func (e *Emulator) enqueueLocked(r *repo, event, base string, payload obj) {
 		return
 	}
 	if _, ok := payload["repository"]; !ok {
-		payload["repository"] = r.repoJSON(base)
+		r.addOwner(base, payload)
 	}
 	if _, ok := payload["sender"]; !ok {
 		payload["sender"] = actionsBot.json(base)
