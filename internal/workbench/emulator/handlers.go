@@ -47,6 +47,7 @@ func (e *Emulator) routes() {
 	// suites (a ref may contain "/"); the handler checks the scope of each.
 	e.repoRoute("GET /repos/{owner}/{repo}/commits/{ref...}", scopeMetadata, read, (*hctx).commitsDispatch)
 	e.toolkitRoutes()
+	e.hookRoutes()
 }
 
 func (e *Emulator) repoRoute(pattern string, sc scope, lvl Access, h func(*hctx) *response) {
