@@ -126,8 +126,17 @@ func (e *Emulator) newID() int64 {
 	return e.nextID
 }
 
-// Start listens on addr (a loopback address such as "127.0.0.1:0") and serves in the background.
-func (e *Emulator) Start(addr string) error {
+// Start listens on addr (a loopback address such as "127.0.0.1:0") and serves http in the
+// background.
+func (e *Emulator) Start(addr string) error { return e.start(addr, nil) }
+
+// StartTLS is Start serving https with cert (see SelfSigned); URL then begins with https://.
+// It speaks HTTP/1.1 only, so the connection-dropping faults work as over http.
+func (e *Emulator) StartTLS(addr string, cert tls.Certificate) error {
+	return e.start(addr, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12})
+}
+
+func (e *Emulator) start(addr string, tlsConfig *tls.Config) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("emulator: bad address %q: %w", addr, err)
@@ -149,6 +158,10 @@ func (e *Emulator) Start(addr string) error {
 		return errors.New("emulator: already started")
 	}
 	e.url = "http://" + ln.Addr().String()
+	if tlsConfig != nil {
+		e.url = "https://" + ln.Addr().String()
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	e.srv = &http.Server{Handler: e.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	e.done = make(chan struct{})
 	srv, done := e.srv, e.done

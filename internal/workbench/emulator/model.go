@@ -359,6 +359,36 @@ func (e *Emulator) Deployments(owner, name string) []Deployment {
 	return out
 }
 
+// Repo is a snapshot of a repository.
+type Repo struct {
+	Owner, Name   string
+	ID            int64
+	OwnerType     string // "Organization" or "User"
+	Private       bool
+	DefaultBranch string
+	Branches      map[string]string // name -> sha
+	Tags          map[string]string // name -> sha
+}
+
+// Repos returns the repositories, sorted by full name.
+func (e *Emulator) Repos() []Repo {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Repo
+	for _, r := range e.sortedReposLocked() {
+		x := Repo{Owner: r.owner, Name: r.name, ID: r.id, OwnerType: r.ownerUser.typ, Private: r.private,
+			DefaultBranch: r.defaultBranch, Branches: map[string]string{}, Tags: map[string]string{}}
+		for k, v := range r.branches {
+			x.Branches[k] = v
+		}
+		for k, v := range r.tags {
+			x.Tags[k] = v
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
 // Environments returns the names of the repository's environments in creation order, each
 // spelled as when it was created.
 func (e *Emulator) Environments(owner, name string) []string {
