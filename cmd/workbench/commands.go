@@ -135,30 +135,6 @@ func validName(s string) bool {
 	return true
 }
 
-// seedToolRepo adds owner/name with a default branch main of three commits, the last tagged
-// v1.0.0, so deployments of main, of the tag and of a sha all work at once.
-func seedToolRepo(e *emulator.Emulator, full string, users []string) error {
-	owner, name, _ := strings.Cut(full, "/")
-	typ := "Organization"
-	for _, u := range users {
-		if strings.EqualFold(u, owner) {
-			typ = "User"
-		}
-	}
-	shas := make([]string, 3)
-	for i := range shas {
-		shas[i] = emulator.FakeSHA(fmt.Sprintf("%s#%d", strings.ToLower(full), i+1))
-	}
-	e.AddRepo(emulator.RepoSeed{Owner: owner, Name: name, OwnerType: typ, DefaultBranch: "main",
-		Branches: map[string]string{"main": shas[0]}, Tags: map[string]string{"v1.0.0": shas[2]}})
-	for i, msg := range []string{"Add the deploy script", "Release 1.0.0"} {
-		if _, err := e.Push(owner, name, "main", emulator.Commit{SHA: shas[i+1], Message: msg}); err != nil {
-			return fmt.Errorf("emulator: seeding %s: %w", full, err)
-		}
-	}
-	return nil
-}
-
 // writeRepos prints each repository with its branches and tags.
 func writeRepos(w io.Writer, repos []emulator.Repo) {
 	for _, r := range repos {
@@ -236,7 +212,14 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 		e.AddRepo(emulator.DefaultRepo())
 	}
 	for _, full := range repos {
-		if err := seedToolRepo(e, full, users); err != nil {
+		owner, name, _ := strings.Cut(full, "/")
+		typ := "Organization"
+		for _, u := range users {
+			if strings.EqualFold(u, owner) {
+				typ = "User"
+			}
+		}
+		if _, err := e.AddSampleRepo(owner, name, typ); err != nil {
 			e.Close()
 			return err
 		}

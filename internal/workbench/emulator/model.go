@@ -359,6 +359,30 @@ func (e *Emulator) Deployments(owner, name string) []Deployment {
 	return out
 }
 
+// AddSampleRepo adds owner/name with a default branch main of three commits, the last one
+// tagged v1.0.0 (what `workbench emulator --repo` seeds), and returns its snapshot. ownerType is
+// "User" or "Organization" ("" = Organization), as RepoSeed.OwnerType.
+func (e *Emulator) AddSampleRepo(owner, name, ownerType string) (Repo, error) {
+	full := owner + "/" + name
+	shas := make([]string, 3)
+	for i := range shas {
+		shas[i] = FakeSHA(fmt.Sprintf("%s#%d", strings.ToLower(full), i+1))
+	}
+	e.AddRepo(RepoSeed{Owner: owner, Name: name, OwnerType: ownerType, DefaultBranch: "main",
+		Branches: map[string]string{"main": shas[0]}, Tags: map[string]string{"v1.0.0": shas[2]}})
+	for i, msg := range []string{"Add the deploy script", "Release 1.0.0"} {
+		if _, err := e.Push(owner, name, "main", Commit{SHA: shas[i+1], Message: msg}); err != nil {
+			return Repo{}, fmt.Errorf("emulator: seeding %s: %w", full, err)
+		}
+	}
+	for _, r := range e.Repos() {
+		if strings.EqualFold(r.Owner+"/"+r.Name, full) {
+			return r, nil
+		}
+	}
+	return Repo{}, fmt.Errorf("emulator: seeding %s: not found afterwards", full)
+}
+
 // Repo is a snapshot of a repository.
 type Repo struct {
 	Owner, Name   string
