@@ -231,7 +231,7 @@ func Serve(ctx context.Context, addr string, cfg Config, repos ...RepoSeed) erro
 // Request is one recorded request.
 type Request struct {
 	Method   string
-	Path     string // without any /api/v3 prefix
+	Path     string // without any /api/v3 prefix; /repositories/{id}/x as /repos/{owner}/{name}/x
 	RawQuery string
 	Status   int    // 0 when the connection was dropped
 	Body     []byte // request body
