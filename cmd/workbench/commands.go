@@ -285,7 +285,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	fmt.Fprintf(stdout, "try:\n")
 	fmt.Fprintf(stdout, "  %s %s %s/repos/%s/deployments\n", curl, auth, url, repo)
 	fmt.Fprintf(stdout, "  %s %s -d '{\"ref\":\"main\",\"environment\":\"staging\"}' %s/repos/%s/deployments\n", curl, auth, url, repo)
-	fmt.Fprintf(stdout, "  %s %s -d '{\"config\":{\"url\":\"http://127.0.0.1:9000/webhook\",\"content_type\":\"json\",\"secret\":\"s3cret\"},\"events\":[\"deployment\",\"deployment_status\"]}' %s/repos/%s/hooks\n", curl, auth, url, repo)
+	fmt.Fprintf(stdout, "  %s %s -d '{\"config\":{\"url\":\"http://127.0.0.1:9000/\",\"content_type\":\"json\",\"secret\":\"s3cret\"},\"events\":[\"deployment\",\"deployment_status\"]}' %s/repos/%s/hooks\n", curl, auth, url, repo)
 
 	<-ctx.Done()
 	n := len(e.Requests())
