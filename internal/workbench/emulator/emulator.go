@@ -206,6 +206,7 @@ func (e *Emulator) Close() error {
 		<-done
 	}
 	e.hookWG.Wait()
+	e.insecureClient.CloseIdleConnections()
 	e.mu.Lock()
 	e.settleIdle()
 	e.mu.Unlock()
