@@ -262,8 +262,8 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	}
 	defer e.Close()
 
-	url := e.URL()
-	hostPort := strings.TrimPrefix(strings.TrimPrefix(url, "https://"), "http://")
+	base := e.URL()
+	hostPort := strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://")
 	tok, tokNote := "any-token", "any non-empty token is accepted"
 	if *token != "" {
 		// The token is not printed: the hints read it from a variable the user sets.
@@ -271,9 +271,9 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	}
 	first := e.Repos()[0]
 	repo := first.Owner + "/" + first.Name
-	fmt.Fprintf(stdout, "emulator: GitHub's REST API at %s (also under /api/v3); %s; stop with Ctrl-C\n", url, tokNote)
+	fmt.Fprintf(stdout, "emulator: GitHub's REST API at %s (also under /api/v3); %s; stop with Ctrl-C\n", base, tokNote)
 	writeRepos(stdout, e.Repos())
-	fmt.Fprintf(stdout, "point our action and CLI at it: GITHUB_API_URL=%s\n", url)
+	fmt.Fprintf(stdout, "point our action and CLI at it: GITHUB_API_URL=%s\n", base)
 	curl := "curl"
 	if *useTLS {
 		curl = "curl --cacert " + certPath
@@ -283,9 +283,9 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	}
 	auth := fmt.Sprintf("-H \"Authorization: Bearer %s\"", tok)
 	fmt.Fprintf(stdout, "try:\n")
-	fmt.Fprintf(stdout, "  %s %s %s/repos/%s/deployments\n", curl, auth, url, repo)
-	fmt.Fprintf(stdout, "  %s %s -d '{\"ref\":\"main\",\"environment\":\"staging\"}' %s/repos/%s/deployments\n", curl, auth, url, repo)
-	fmt.Fprintf(stdout, "  %s %s -d '{\"config\":{\"url\":\"http://127.0.0.1:9000/\",\"content_type\":\"json\",\"secret\":\"s3cret\"},\"events\":[\"deployment\",\"deployment_status\"]}' %s/repos/%s/hooks\n", curl, auth, url, repo)
+	fmt.Fprintf(stdout, "  %s %s %s/repos/%s/deployments\n", curl, auth, base, repo)
+	fmt.Fprintf(stdout, "  %s %s -d '{\"ref\":\"main\",\"environment\":\"staging\"}' %s/repos/%s/deployments\n", curl, auth, base, repo)
+	fmt.Fprintf(stdout, "  %s %s -d '{\"config\":{\"url\":\"http://127.0.0.1:9000/\",\"content_type\":\"json\",\"secret\":\"s3cret\"},\"events\":[\"deployment\",\"deployment_status\"]}' %s/repos/%s/hooks\n", curl, auth, base, repo)
 
 	<-ctx.Done()
 	n := len(e.Requests())
