@@ -368,3 +368,21 @@ func jsonNumber(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestEmulatorToolNeverPrintsTheToken: with --token the hints read the token from a variable.
+func TestEmulatorToolNeverPrintsTheToken(t *testing.T) {
+	const tok = "tok-3f9a1c"
+	emu := startCommand(t, runEmulator, "--addr", "127.0.0.1:0", "--token", tok, "--tls", "--quiet")
+	emu.wait(`only the --token value is accepted: export EMULATOR_TOKEN=<it>`)
+	emu.wait(`^  gh:  .*GH_ENTERPRISE_TOKEN=\$EMULATOR_TOKEN `)
+	emu.wait(`^  curl .*-H "Authorization: Bearer \$EMULATOR_TOKEN" `)
+	if err := emu.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for l := range emu.lines {
+		emu.seen = append(emu.seen, l)
+	}
+	if out := strings.Join(emu.seen, "\n") + emu.stderr.String(); strings.Contains(out, tok) {
+		t.Errorf("the token was printed:\n%s", out)
+	}
+}
