@@ -34,6 +34,7 @@ const usage = `usage: go run ./cmd/workbench <command> [flags]
 COMMANDS
   demo       Run the action end to end on an embedded GitHub emulator (the README's first command)
   emulator   Serve the GitHub API emulator on a loopback address until interrupted
+  receiver   Receive webhooks (from the emulator) and print them, checking signatures
   reference  Regenerate the conformance reference (testdata/github) from ../shared
 
 Run 'go run ./cmd/workbench <command> -h' for a command's flags.
@@ -50,11 +51,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDemo(ctx, args[1:], getenv, stdout, stderr)
 	case "emulator":
 		return runEmulator(ctx, args[1:], getenv, stdout, stderr)
+	case "receiver":
+		return runReceiver(ctx, args[1:], getenv, stdout, stderr)
 	case "reference":
 		return runReference(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err
 	}
-	return flagError{fmt.Errorf("unknown command %q (commands: demo, emulator, reference)", args[0])}
+	return flagError{fmt.Errorf("unknown command %q (commands: demo, emulator, receiver, reference)", args[0])}
 }

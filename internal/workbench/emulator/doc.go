@@ -1,7 +1,10 @@
 // Package emulator is a stateful, in-process stand-in for the parts of GitHub's REST API that
 // deployments use: deployments, deployment statuses, environments, commit statuses and the
-// combined status, and rate limits, plus the deployment and deployment_status webhooks. The
-// end-to-end tests, the local demo and the benchmarks run against it over real HTTP.
+// combined status, and rate limits, plus the deployment and deployment_status webhooks and
+// GitHub's repository webhooks API (POST/GET/PATCH/DELETE .../hooks, .../config, .../pings, with
+// the ping event). The end-to-end tests, the local demo and the benchmarks run against it over
+// real HTTP; `go run ./cmd/workbench emulator` serves it standalone (StartTLS: over https with a
+// SelfSigned certificate), and internal/suites/clients drives it with @octokit/rest.
 //
 // It also serves the "toolkit" endpoints that waiting for other deployers and ChatOps need
 // (../shared/notes/toolkit-facts.md): the repository, a commit, check runs and check suites,
@@ -19,8 +22,13 @@
 // What it reproduces (see ../shared/notes/api-facts.md §3) and how it is checked: every response
 // is shaped after GitHub's OpenAPI description, and emulatortest.Start validates each exchange
 // against that description while a test runs. Routes are also served under /api/v3 (GitHub
-// Enterprise Server's prefix); absolute URLs in bodies and headers (url, statuses_url, Location,
-// Link, ...) are built from the request's Host and that prefix, so they can be followed.
+// Enterprise Server's prefix), and every repository route also as /repositories/{id}/... (the
+// form GitHub's Link headers use); absolute URLs in bodies and headers (url, statuses_url,
+// Location, Link, ...) are built from the request's Host and that prefix, so they can be
+// followed. Listings' Link headers name the repository by id, as GitHub's do. An empty list
+// filter (?ref=, sha=, task=, environment=, check_name=) is no filter, as on GitHub.
+// Environment names are not case sensitive, as on GitHub: STAGING finds staging, a deployment to
+// Staging joins staging, and environment=STAGING lists both.
 //
 // # Deliberate deviations from GitHub
 //
@@ -28,8 +36,9 @@
 //     another user; that user is the creator of deployments, statuses and commit statuses, the
 //     author of comments and reactions, and the webhook sender. Tokens are never recorded; the
 //     token-to-user map and rate-limit buckets are keyed by a hash of the token. User ids are
-//     derived from the login unless given. A repository's owner is an Organization unless a
-//     user of that login was added first; a fork's owner is a User.
+//     derived from the login unless given. A repository's owner is an Organization unless
+//     RepoSeed.OwnerType says User or a user of that login was added first; a fork's owner is
+//     a User.
 //   - Authentication is required on every route, /rate_limit included (GitHub answers that one
 //     anonymously). There is no anonymous 60-per-hour budget; unauthenticated answers carry
 //     limit 60 headers only for shape.
@@ -65,6 +74,12 @@
 //     deployment_status webhook is sent for inactive statuses.
 //   - Deleting an environment deletes the deployments currently in it. Environment names may
 //     contain "/", encoded or not.
+//   - Environment names: an environment keeps the spelling it was created with (PUT with another
+//     case updates it without renaming it); a deployment's environment and original_environment,
+//     and a status's environment, keep the spelling of the request that set them (GitHub returns
+//     the name as given in the request; no recording shows a mixed-case pair). A deployment to
+//     "production" in any case is production_environment true unless the request says otherwise
+//     (a documented choice: GitHub documents the default for "production" only).
 //   - PUT environment accepts can_admins_bypass (go-github always sends it; GitHub accepts it
 //     for public repositories though the description does not list it) and ignores its value.
 //     Branch policies, protection-rule apps, secrets and variables are not emulated.
@@ -114,8 +129,9 @@
 //   - URLs in the new bodies are absolute, but only those of emulated routes can be followed
 //     (issue_url, commits_url, check suite urls, html_url and the like answer 404).
 //   - Events returned by the scripting methods are built with the started server's URL (no
-//     /api/v3 prefix); REST-caused ones with the request's. Payloads carry no installation,
-//     organization or enterprise. toolkit.openapi.json has schemas for issue_comment created,
+//     /api/v3 prefix); REST-caused ones with the request's. Payloads of an organization-owned
+//     repository carry organization (RepoSeed.OwnerType; GET /repos agrees on the owner's type);
+//     none carries installation or enterprise. toolkit.openapi.json has schemas for issue_comment created,
 //     pull_request opened/closed/synchronize and check_run completed; issue_comment edited
 //     (with changes.body.from) and deleted are shaped like created.
 //   - Scripts (Run, StartDeployer) use real timers and optional gates; their steps run one at a
@@ -123,7 +139,25 @@
 //   - Webhooks are delivered once each, in order, by one worker; failures are recorded in
 //     Deliveries and never retried. Payloads carry action, deployment, deployment_status (for
 //     status events), repository, sender, and workflow/workflow_run null for deployment events;
-//     an empty log_url is left out of status payloads, as in GitHub's examples.
+//     an empty log_url is left out of status payloads, as in GitHub's examples. Headers are
+//     GitHub's (X-GitHub-Event, X-GitHub-Delivery, X-GitHub-Hook-ID, X-GitHub-Hook-Installation-
+//     Target-Type "repository" and -ID the repository's id, User-Agent GitHub-Hookshot/<hex>,
+//     X-Hub-Signature-256 and X-Hub-Signature over the body as sent).
+//   - Repository hooks (REST): every hooks route needs Administration (GitHub needs admin rights
+//     to read hooks too; GITHUB_TOKEN cannot). Only "web" hooks; content_type json or form
+//     (default form: payload=<urlencoded JSON>); events default ["push"] and are not checked
+//     against GitHub's list, and no push event is ever sent (Push does not emit one); a URL
+//     already hooked on the repository is 422 "Hook already exists on this repository", a
+//     missing one 422 "Config must contain URL for webhooks". A ping goes to a new hook when it
+//     is active, and to any hook on POST .../pings. PATCH .../hooks/{id} with a config replaces
+//     the whole config (the secret is dropped unless given again, as GitHub documents); PATCH
+//     .../config changes only the fields given. last_response reflects the latest delivery
+//     ("active"/"OK", or "failed" with "Invalid HTTP Response: <code>" or "failed to connect to
+//     host"). insecure_ssl "1" skips certificate checks of an https receiver. deliveries_url and
+//     test_url are not served. Hooks made with AddHook get every repository's events, as JSON,
+//     no ping, and are not listed by the REST API.
+//   - StartTLS speaks HTTP/1.1 only (GitHub negotiates HTTP/2), so the connection-dropping
+//     faults behave as over http.
 //
 // # Faults and latency
 //

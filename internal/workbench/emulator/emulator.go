@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +74,8 @@ type Emulator struct {
 	hookStop chan struct{}
 	hookWG   sync.WaitGroup
 	client   *http.Client
+	// insecureClient delivers to hooks with insecure_ssl "1" (no certificate verification).
+	insecureClient *http.Client
 }
 
 // New returns an Emulator with no repositories.
@@ -91,6 +95,9 @@ func New(cfg Config) *Emulator {
 		wake:       make(chan struct{}, 1),
 		hookStop:   make(chan struct{}),
 		client:     &http.Client{Timeout: 10 * time.Second},
+		insecureClient: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // the hook asked for insecure_ssl "1", as on GitHub
+		}},
 	}
 	e.idle = make(chan struct{})
 	close(e.idle)
@@ -119,8 +126,17 @@ func (e *Emulator) newID() int64 {
 	return e.nextID
 }
 
-// Start listens on addr (a loopback address such as "127.0.0.1:0") and serves in the background.
-func (e *Emulator) Start(addr string) error {
+// Start listens on addr (a loopback address such as "127.0.0.1:0") and serves http in the
+// background.
+func (e *Emulator) Start(addr string) error { return e.start(addr, nil) }
+
+// StartTLS is Start serving https with cert (see SelfSigned); URL then begins with https://.
+// It speaks HTTP/1.1 only, so the connection-dropping faults work as over http.
+func (e *Emulator) StartTLS(addr string, cert tls.Certificate) error {
+	return e.start(addr, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12})
+}
+
+func (e *Emulator) start(addr string, tlsConfig *tls.Config) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("emulator: bad address %q: %w", addr, err)
@@ -142,6 +158,10 @@ func (e *Emulator) Start(addr string) error {
 		return errors.New("emulator: already started")
 	}
 	e.url = "http://" + ln.Addr().String()
+	if tlsConfig != nil {
+		e.url = "https://" + ln.Addr().String()
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	e.srv = &http.Server{Handler: e.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	e.done = make(chan struct{})
 	srv, done := e.srv, e.done
@@ -186,6 +206,7 @@ func (e *Emulator) Close() error {
 		<-done
 	}
 	e.hookWG.Wait()
+	e.insecureClient.CloseIdleConnections()
 	e.mu.Lock()
 	e.settleIdle()
 	e.mu.Unlock()
@@ -211,7 +232,7 @@ func Serve(ctx context.Context, addr string, cfg Config, repos ...RepoSeed) erro
 // Request is one recorded request.
 type Request struct {
 	Method   string
-	Path     string // without any /api/v3 prefix
+	Path     string // without any /api/v3 prefix; /repositories/{id}/x as /repos/{owner}/{name}/x
 	RawQuery string
 	Status   int    // 0 when the connection was dropped
 	Body     []byte // request body
@@ -296,6 +317,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.RequestURI = u.RequestURI()
 		r = r2
 	}
+	r = e.byIDPath(r)
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -383,6 +405,49 @@ func (e *Emulator) handle(r *http.Request, ri *reqInfo) (resp *response) {
 	}
 	e.withRateHeaders(r, ri, resp)
 	return resp
+}
+
+// byIDPath rewrites /repositories/{id}[/...], GitHub's id form of every repository route (the
+// one its Link headers use), to /repos/{owner}/{name}[/...]; an unknown id is left alone and
+// ends in 404.
+func (e *Emulator) byIDPath(r *http.Request) *http.Request {
+	const pre = "/repositories/"
+	rest, ok := strings.CutPrefix(r.URL.Path, pre)
+	if !ok {
+		return r
+	}
+	idStr, tail, hasTail := strings.Cut(rest, "/")
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		return r
+	}
+	e.mu.Lock()
+	var rp *repo
+	for _, x := range e.repos {
+		if x.id == id {
+			rp = x
+			break
+		}
+	}
+	e.mu.Unlock()
+	if rp == nil {
+		return r
+	}
+	r2 := r.Clone(r.Context())
+	u := *r.URL
+	u.Path = "/repos/" + rp.owner + "/" + rp.name
+	if hasTail {
+		u.Path += "/" + tail
+	}
+	if r.URL.RawPath != "" {
+		u.RawPath = "/repos/" + url.PathEscape(rp.owner) + "/" + url.PathEscape(rp.name)
+		if _, rawTail, ok := strings.Cut(strings.TrimPrefix(r.URL.RawPath, pre), "/"); ok {
+			u.RawPath += "/" + rawTail
+		}
+	}
+	r2.URL = &u
+	r2.RequestURI = u.RequestURI()
+	return r2
 }
 
 func (e *Emulator) finish(w http.ResponseWriter, r *http.Request, ri *reqInfo, resp *response, rec *logEntry, extra time.Duration) {

@@ -48,7 +48,7 @@ func (e *Emulator) emitAtLocked(r *repo, name, base string, payload obj, sender 
 	if sender == nil {
 		sender = actionsBot
 	}
-	payload["repository"] = r.repoJSON(base)
+	r.addOwner(base, payload)
 	payload["sender"] = sender.json(base)
 	raw, err := json.Marshal(payload)
 	if err != nil {

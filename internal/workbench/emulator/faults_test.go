@@ -170,7 +170,7 @@ func TestEnterprisePrefixAndRecording(t *testing.T) {
 	}
 	res = a.do("GET", "/api/v3"+repoURL+"/deployments?per_page=2", nil).must(t, 200)
 	l := links(res.header.Get("Link"))
-	if !strings.HasPrefix(l["next"], a.base+"/api/v3/repos/") {
+	if !strings.HasPrefix(l["next"], a.base+"/api/v3/repositories/") { // GitHub's id form
 		t.Errorf("next link %q", l["next"])
 	}
 	a.do("GET", "/api/v3/rate_limit", nil).must(t, 200)

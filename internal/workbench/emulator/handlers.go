@@ -47,6 +47,7 @@ func (e *Emulator) routes() {
 	// suites (a ref may contain "/"); the handler checks the scope of each.
 	e.repoRoute("GET /repos/{owner}/{repo}/commits/{ref...}", scopeMetadata, read, (*hctx).commitsDispatch)
 	e.toolkitRoutes()
+	e.hookRoutes()
 }
 
 func (e *Emulator) repoRoute(pattern string, sc scope, lvl Access, h func(*hctx) *response) {
@@ -152,6 +153,15 @@ func pageParams(r *http.Request) (perPage, page int) {
 // paginate returns the slice bounds for the requested page and sets a Link header on h.
 func (c *hctx) paginate(total int, h http.Header) (int, int) {
 	perPage, page := pageParams(c.r)
+	// GitHub's Link URLs name the repository by id (/repositories/{id}/deployments?page=2),
+	// whichever form the request used.
+	path := c.r.URL.EscapedPath()
+	if segs := strings.SplitN(path, "/", 5); len(segs) >= 4 && segs[1] == "repos" {
+		path = "/repositories/" + strconv.FormatInt(c.repo.id, 10)
+		if len(segs) == 5 {
+			path += "/" + segs[4]
+		}
+	}
 	last := (total + perPage - 1) / perPage
 	if last < 1 {
 		last = 1
@@ -162,7 +172,7 @@ func (c *hctx) paginate(total int, h http.Header) (int, int) {
 		if c.r.URL.Query().Has("per_page") {
 			q.Set("per_page", strconv.Itoa(perPage))
 		}
-		return fmt.Sprintf("<%s%s?%s>; rel=%q", c.base, c.r.URL.EscapedPath(), q.Encode(), rel)
+		return fmt.Sprintf("<%s%s?%s>; rel=%q", c.base, path, q.Encode(), rel)
 	}
 	var links []string
 	if page > 1 {
@@ -247,7 +257,7 @@ func (c *hctx) createDeployment() *response {
 		return bad
 	}
 	if !hasProd {
-		production = env == "production"
+		production = strings.EqualFold(env, "production")
 	}
 	payload := json.RawMessage(`{}`)
 	if raw, has := f["payload"]; has && !isNull(raw) {
@@ -379,7 +389,7 @@ func (e *Emulator) addDeploymentStatusLocked(r *repo, base string, creator *user
 			if o.id >= d.id {
 				break
 			}
-			if o.transient || o.production || o.effectiveEnv() != env || o.latestState() != "success" {
+			if o.transient || o.production || !strings.EqualFold(o.effectiveEnv(), env) || o.latestState() != "success" {
 				continue
 			}
 			o.statuses = append(o.statuses, &depStatus{id: e.newID(), state: "inactive", environment: o.effectiveEnv(), createdAt: now})
@@ -390,20 +400,23 @@ func (e *Emulator) addDeploymentStatusLocked(r *repo, base string, creator *user
 }
 
 func (c *hctx) listDeployments() *response {
+	// An empty value (?ref=) is no filter, as on GitHub: clients that always send every filter
+	// (strumwolf/delete-deployment-environment with its default inputs) must see everything.
+	// Environment names are compared without case, as GitHub's environments are.
 	q := c.r.URL.Query()
 	var match []*deployment
 	for i := len(c.repo.deployments) - 1; i >= 0; i-- {
 		d := c.repo.deployments[i]
-		if v := q.Get("sha"); q.Has("sha") && v != d.sha {
+		if v := q.Get("sha"); v != "" && v != d.sha {
 			continue
 		}
-		if v := q.Get("ref"); q.Has("ref") && v != d.ref {
+		if v := q.Get("ref"); v != "" && v != d.ref {
 			continue
 		}
-		if v := q.Get("task"); q.Has("task") && v != d.task {
+		if v := q.Get("task"); v != "" && v != d.task {
 			continue
 		}
-		if v := q.Get("environment"); q.Has("environment") && v != d.environment {
+		if v := q.Get("environment"); v != "" && !strings.EqualFold(v, d.environment) {
 			continue
 		}
 		match = append(match, d)
@@ -556,8 +569,8 @@ func (c *hctx) listEnvironments() *response {
 	h := http.Header{}
 	start, end := c.paginate(len(c.repo.envOrder), h)
 	envs := []any{}
-	for _, name := range c.repo.envOrder[start:end] {
-		envs = append(envs, c.repo.envJSON(c.base, c.repo.envs[name]))
+	for _, key := range c.repo.envOrder[start:end] {
+		envs = append(envs, c.repo.envJSON(c.base, c.repo.envs[key]))
 	}
 	resp := jsonResponse(http.StatusOK, obj{"total_count": len(c.repo.envOrder), "environments": envs})
 	copyHeader(resp.header, h)
@@ -565,8 +578,8 @@ func (c *hctx) listEnvironments() *response {
 }
 
 func (c *hctx) getEnvironment() *response {
-	env, ok := c.repo.envs[c.r.PathValue("name")]
-	if !ok {
+	env := c.repo.env(c.r.PathValue("name"))
+	if env == nil {
 		return notFound()
 	}
 	return jsonResponse(http.StatusOK, c.repo.envJSON(c.base, env))
@@ -638,19 +651,20 @@ func (c *hctx) putEnvironment() *response {
 
 func (c *hctx) deleteEnvironment() *response {
 	name := c.r.PathValue("name")
-	if _, ok := c.repo.envs[name]; !ok {
+	key := envKey(name)
+	if c.repo.envs[key] == nil {
 		return notFound()
 	}
-	delete(c.repo.envs, name)
+	delete(c.repo.envs, key)
 	for i, n := range c.repo.envOrder {
-		if n == name {
+		if n == key {
 			c.repo.envOrder = append(c.repo.envOrder[:i:i], c.repo.envOrder[i+1:]...)
 			break
 		}
 	}
 	kept := c.repo.deployments[:0:0]
 	for _, d := range c.repo.deployments {
-		if d.environment != name {
+		if envKey(d.environment) != key {
 			kept = append(kept, d)
 		}
 	}

@@ -29,6 +29,9 @@ type RepoSeed struct {
 	ID int64
 	// Private marks the repository private in repository objects.
 	Private bool
+	// OwnerType is the owner's account type: "User" or "Organization". "" = an Organization,
+	// unless the login is already known (AddUser, an earlier repository), whose type is kept.
+	OwnerType string
 }
 
 // DefaultRepo is octo-org/hello-world with branches main and feature-x (behind main) and tag
@@ -56,6 +59,7 @@ func FakeSHA(name string) string {
 type repo struct {
 	id            int64
 	owner, name   string
+	ownerType     string // RepoSeed.OwnerType
 	private       bool
 	defaultBranch string
 	branches      map[string]string
@@ -65,9 +69,9 @@ type repo struct {
 	commits       map[string]bool
 	createdAt     time.Time
 
-	deployments  []*deployment // oldest first
-	envs         map[string]*environment
-	envOrder     []string
+	deployments  []*deployment              // oldest first
+	envs         map[string]*environment    // by envKey
+	envOrder     []string                   // envKeys in creation order
 	commitStatus map[string][]*commitStatus // sha -> oldest first
 
 	ownerUser   *user
@@ -131,7 +135,7 @@ func (e *Emulator) AddRepo(s RepoSeed) {
 		s.DefaultBranch = "main"
 	}
 	r := &repo{
-		id: s.ID, owner: s.Owner, name: s.Name, private: s.Private, defaultBranch: s.DefaultBranch,
+		id: s.ID, owner: s.Owner, ownerType: s.OwnerType, name: s.Name, private: s.Private, defaultBranch: s.DefaultBranch,
 		branches: map[string]string{}, tags: map[string]string{}, behind: map[string]bool{},
 		conflicts: map[string]bool{}, commits: map[string]bool{},
 		envs: map[string]*environment{}, commitStatus: map[string][]*commitStatus{},
@@ -170,10 +174,14 @@ func (e *Emulator) AddRepo(s RepoSeed) {
 	e.addRepoLocked(r)
 }
 
-// addRepoLocked stores r; its owner becomes a known account (an Organization unless a user of
-// that login was added before).
+// addRepoLocked stores r; its owner becomes a known account (of r.ownerType, by default an
+// Organization, unless that login was known before).
 func (e *Emulator) addRepoLocked(r *repo) {
-	r.ownerUser = e.addUserLocked(User{Login: r.owner, Type: "Organization"})
+	typ := "Organization"
+	if r.ownerType == "User" {
+		typ = "User"
+	}
+	r.ownerUser = e.addUserLocked(User{Login: r.owner, Type: typ})
 	r.owner = r.ownerUser.login
 	e.repos[repoKey(r.owner, r.name)] = r
 }
@@ -278,14 +286,23 @@ func (r *repo) latestContexts(sha string) []*commitStatus {
 	return out
 }
 
+// envKey is an environment's key in repo.envs: GitHub's environment names are not case
+// sensitive ("Staging" and "staging" are one environment).
+func envKey(name string) string { return strings.ToLower(name) }
+
+// env returns the environment named name (any case), or nil.
+func (r *repo) env(name string) *environment { return r.envs[envKey(name)] }
+
+// ensureEnvLocked returns the environment named name in any case, creating it with this
+// spelling when there is none.
 func (e *Emulator) ensureEnvLocked(r *repo, name string) *environment {
-	if env, ok := r.envs[name]; ok {
+	if env := r.env(name); env != nil {
 		return env
 	}
 	now := e.now().UTC()
 	env := &environment{id: e.newID(), name: name, createdAt: now, updatedAt: now}
-	r.envs[name] = env
-	r.envOrder = append(r.envOrder, name)
+	r.envs[envKey(name)] = env
+	r.envOrder = append(r.envOrder, envKey(name))
 	return env
 }
 
@@ -342,7 +359,62 @@ func (e *Emulator) Deployments(owner, name string) []Deployment {
 	return out
 }
 
-// Environments returns the names of the repository's environments in creation order.
+// AddSampleRepo adds owner/name with a default branch main of three commits, the last one
+// tagged v1.0.0 (what `workbench emulator --repo` seeds), and returns its snapshot. ownerType is
+// "User" or "Organization" ("" = Organization), as RepoSeed.OwnerType.
+func (e *Emulator) AddSampleRepo(owner, name, ownerType string) (Repo, error) {
+	full := owner + "/" + name
+	shas := make([]string, 3)
+	for i := range shas {
+		shas[i] = FakeSHA(fmt.Sprintf("%s#%d", strings.ToLower(full), i+1))
+	}
+	e.AddRepo(RepoSeed{Owner: owner, Name: name, OwnerType: ownerType, DefaultBranch: "main",
+		Branches: map[string]string{"main": shas[0]}, Tags: map[string]string{"v1.0.0": shas[2]}})
+	for i, msg := range []string{"Add the deploy script", "Release 1.0.0"} {
+		if _, err := e.Push(owner, name, "main", Commit{SHA: shas[i+1], Message: msg}); err != nil {
+			return Repo{}, fmt.Errorf("emulator: seeding %s: %w", full, err)
+		}
+	}
+	for _, r := range e.Repos() {
+		if strings.EqualFold(r.Owner+"/"+r.Name, full) {
+			return r, nil
+		}
+	}
+	return Repo{}, fmt.Errorf("emulator: seeding %s: not found afterwards", full)
+}
+
+// Repo is a snapshot of a repository.
+type Repo struct {
+	Owner, Name   string
+	ID            int64
+	OwnerType     string // "Organization" or "User"
+	Private       bool
+	DefaultBranch string
+	Branches      map[string]string // name -> sha
+	Tags          map[string]string // name -> sha
+}
+
+// Repos returns the repositories, sorted by full name.
+func (e *Emulator) Repos() []Repo {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Repo
+	for _, r := range e.sortedReposLocked() {
+		x := Repo{Owner: r.owner, Name: r.name, ID: r.id, OwnerType: r.ownerUser.typ, Private: r.private,
+			DefaultBranch: r.defaultBranch, Branches: map[string]string{}, Tags: map[string]string{}}
+		for k, v := range r.branches {
+			x.Branches[k] = v
+		}
+		for k, v := range r.tags {
+			x.Tags[k] = v
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// Environments returns the names of the repository's environments in creation order, each
+// spelled as when it was created.
 func (e *Emulator) Environments(owner, name string) []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -350,7 +422,11 @@ func (e *Emulator) Environments(owner, name string) []string {
 	if r == nil {
 		return nil
 	}
-	return append([]string(nil), r.envOrder...)
+	out := make([]string, 0, len(r.envOrder))
+	for _, k := range r.envOrder {
+		out = append(out, r.envs[k].name)
+	}
+	return out
 }
 
 // SetCommitStatus adds a commit status (as POST /repos/{o}/{r}/statuses/{sha} would); the sha

@@ -43,6 +43,30 @@ func ownerJSON(base, login string, id int64) obj {
 	}
 }
 
+// orgJSON renders an organization as webhook payloads carry it (organization-simple-webhooks).
+func orgJSON(base string, u *user) obj {
+	a := base + "/orgs/" + url.PathEscape(u.login)
+	return obj{
+		"login": u.login, "id": u.id, "node_id": u.nodeID(), "url": a,
+		"repos_url": a + "/repos", "events_url": a + "/events", "hooks_url": a + "/hooks",
+		"issues_url": a + "/issues", "members_url": a + "/members{/member}",
+		"public_members_url": a + "/public_members{/member}",
+		"avatar_url":         webHost(base) + "/avatars/u/" + strconv.FormatInt(u.id, 10) + "?v=4",
+		"description":        nil,
+	}
+}
+
+// addOwner completes a webhook payload with the repository and, when an organization owns it,
+// the organization (GitHub sends it for organization-owned repositories).
+func (r *repo) addOwner(base string, payload obj) {
+	payload["repository"] = r.repoJSON(base)
+	if r.ownerUser.typ == "Organization" {
+		payload["organization"] = orgJSON(base, r.ownerUser)
+	} else {
+		delete(payload, "organization")
+	}
+}
+
 func (r *repo) apiURL(base string) string {
 	return base + "/repos/" + url.PathEscape(r.owner) + "/" + url.PathEscape(r.name)
 }

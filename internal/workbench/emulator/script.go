@@ -258,7 +258,7 @@ func (e *Emulator) StartDeployer(d Deployer) (*DeployerRun, error) {
 		if !ok {
 			return fmt.Errorf("ref %q is gone", d.Ref)
 		}
-		prod := d.Environment == "production"
+		prod := strings.EqualFold(d.Environment, "production")
 		if d.Production != nil {
 			prod = *d.Production
 		}

@@ -304,6 +304,13 @@ func (e *Emulator) DeleteRepo(owner, name string) error {
 		return fmt.Errorf("emulator: no repository %s/%s", owner, name)
 	}
 	delete(e.repos, repoKey(owner, name))
+	hooks := e.hooks[:0:0]
+	for _, h := range e.hooks {
+		if h.repo != r {
+			hooks = append(hooks, h)
+		}
+	}
+	e.hooks = hooks
 	for _, o := range e.repos {
 		for _, is := range o.issues {
 			if is.pr != nil && is.pr.headRepo == r {

@@ -617,7 +617,7 @@ func (c *hctx) listCheckRunsForRef(ref string) *response {
 			}
 			seen[k] = true
 		}
-		if (q.Has("check_name") && run.name != q.Get("check_name")) || (status != "" && run.status != status) ||
+		if (q.Get("check_name") != "" && run.name != q.Get("check_name")) || (status != "" && run.status != status) ||
 			(appID != 0 && run.app.id != appID) {
 			continue
 		}

@@ -10,48 +10,81 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"time"
 )
 
+// hook is a webhook subscription: one made over REST (POST /repos/{o}/{r}/hooks, repo set) or
+// with AddHook (repo nil: every repository).
 type hook struct {
-	id     int64
-	url    string
-	secret string
-	events map[string]bool
+	id          int64
+	repo        *repo // nil: every repository (AddHook)
+	url         string
+	secret      string
+	events      map[string]bool
+	eventList   []string // as rendered
+	active      bool
+	contentType string // "json" or "form"
+	insecureSSL string // "0" or "1"
+	createdAt   time.Time
+	updatedAt   time.Time
+	last        hookResponse
+}
+
+// hookResponse is a hook's last_response.
+type hookResponse struct {
+	code    int // 0 = null
+	status  string
+	message string // "" = null
 }
 
 type delivery struct {
 	hook     *hook
 	event    string
 	id       string
-	payload  []byte
+	payload  []byte // the JSON payload
 	targetID int64
 }
 
 // Delivery is the outcome of one webhook delivery.
 type Delivery struct {
 	Event, ID string
-	Payload   []byte
+	Payload   []byte // the JSON payload (a form hook received it as payload=<urlencoded JSON>)
 	Status    int    // the receiver's HTTP status; 0 when the request failed
 	Err       string // transport error, if any
 	HookURL   string
+	HookID    int64 // X-GitHub-Hook-ID
 }
 
-// AddHook subscribes url to events ("deployment", "deployment_status", "issue_comment",
-// "pull_request", "check_run", or "*" for all; none = deployment and deployment_status). When
-// secret is non-empty deliveries carry X-Hub-Signature-256 (and the legacy X-Hub-Signature).
-func (e *Emulator) AddHook(url, secret string, events ...string) {
+// AddHook subscribes url to events of every repository ("deployment", "deployment_status",
+// "issue_comment", "pull_request", "check_run", or "*" for all; none = deployment and
+// deployment_status) and returns the hook's id (X-GitHub-Hook-ID). Deliveries are JSON; when
+// secret is non-empty they carry X-Hub-Signature-256 (and the legacy X-Hub-Signature). Unlike a
+// hook made with POST /repos/{o}/{r}/hooks it gets no ping and is not listed by the REST API.
+func (e *Emulator) AddHook(url, secret string, events ...string) int64 {
 	if len(events) == 0 {
 		events = []string{"deployment", "deployment_status"}
 	}
-	h := &hook{url: url, secret: secret, events: map[string]bool{}}
-	for _, ev := range events {
-		h.events[ev] = true
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	h.id = e.newID()
+	now := e.now().UTC()
+	h := &hook{id: e.newID(), url: url, secret: secret, active: true, contentType: "json", insecureSSL: "0",
+		createdAt: now, updatedAt: now, last: hookResponse{status: "unused"}}
+	h.setEvents(events)
 	e.hooks = append(e.hooks, h)
+	return h.id
+}
+
+func (h *hook) setEvents(events []string) {
+	h.events = map[string]bool{}
+	h.eventList = []string{}
+	for _, ev := range events {
+		if !h.events[ev] {
+			h.events[ev] = true
+			h.eventList = append(h.eventList, ev)
+		}
+	}
 }
 
 // Sign returns the X-Hub-Signature-256 value for body under secret.
@@ -69,11 +102,11 @@ func signSHA1(secret string, body []byte) string {
 
 // enqueueLocked queues a webhook event for every subscribed hook (e.mu held).
 func (e *Emulator) enqueueLocked(r *repo, event, base string, payload obj) {
-	if e.closed || !e.subscribedLocked(event) {
+	if e.closed || !e.subscribedLocked(r, event) {
 		return
 	}
 	if _, ok := payload["repository"]; !ok {
-		payload["repository"] = r.repoJSON(base)
+		r.addOwner(base, payload)
 	}
 	if _, ok := payload["sender"]; !ok {
 		payload["sender"] = actionsBot.json(base)
@@ -86,37 +119,42 @@ func (e *Emulator) enqueueLocked(r *repo, event, base string, payload obj) {
 	e.enqueueRawLocked(r, event, b)
 }
 
-func (h *hook) wants(event string) bool { return h.events[event] || h.events["*"] }
+// wants says whether h gets event of repository r.
+func (h *hook) wants(r *repo, event string) bool {
+	return h.active && (h.repo == nil || h.repo == r) && (h.events[event] || h.events["*"])
+}
 
-func (e *Emulator) subscribedLocked(event string) bool {
+func (e *Emulator) subscribedLocked(r *repo, event string) bool {
 	for _, h := range e.hooks {
-		if h.wants(event) {
+		if h.wants(r, event) {
 			return true
 		}
 	}
 	return false
 }
 
-// enqueueRawLocked queues an encoded payload for every hook subscribed to event.
+// enqueueRawLocked queues an encoded payload for every hook subscribed to event of r.
 func (e *Emulator) enqueueRawLocked(r *repo, event string, b []byte) {
 	if e.closed {
 		return
 	}
-	queued := false
 	for _, h := range e.hooks {
-		if !h.wants(event) {
-			continue
-		}
-		queued = true
-		e.hookQueue = append(e.hookQueue, delivery{hook: h, event: event, id: newGUID(), payload: b, targetID: r.id})
-		select {
-		case <-e.idle: // was idle: open a new wait
-			e.idle = make(chan struct{})
-		default:
+		if h.wants(r, event) {
+			e.queueLocked(delivery{hook: h, event: event, id: newGUID(), payload: b, targetID: r.id})
 		}
 	}
-	if !queued {
+}
+
+// queueLocked queues one delivery and wakes the worker.
+func (e *Emulator) queueLocked(d delivery) {
+	if e.closed {
 		return
+	}
+	e.hookQueue = append(e.hookQueue, d)
+	select {
+	case <-e.idle: // was idle: open a new wait
+		e.idle = make(chan struct{})
+	default:
 	}
 	select {
 	case e.wake <- struct{}{}:
@@ -164,30 +202,46 @@ func (e *Emulator) hookWorker() {
 		e.mu.Lock()
 		e.inflight--
 		e.delivered = append(e.delivered, out)
+		d.hook.last = lastResponse(out)
 		e.settleIdle()
 		e.mu.Unlock()
 	}
 }
 
+// hookshotAgent is the User-Agent of deliveries: GitHub-Hookshot/ and a short hex version, as
+// GitHub's.
+func hookshotAgent() string { return "GitHub-Hookshot/" + FakeSHA("deployment-action emulator")[:7] }
+
 func (e *Emulator) deliver(ctx context.Context, d delivery) Delivery {
-	out := Delivery{Event: d.event, ID: d.id, Payload: d.payload, HookURL: d.hook.url}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.hook.url, bytes.NewReader(d.payload))
+	out := Delivery{Event: d.event, ID: d.id, Payload: d.payload, HookURL: d.hook.url, HookID: d.hook.id}
+	body, ctype := d.payload, "application/json"
+	if d.hook.contentType == "form" {
+		// GitHub's form content type: the JSON as the payload parameter; the signature covers
+		// this body, as it covers whatever body is sent.
+		body = []byte(url.Values{"payload": {string(d.payload)}}.Encode())
+		ctype = "application/x-www-form-urlencoded"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.hook.url, bytes.NewReader(body))
 	if err != nil {
 		out.Err = err.Error()
 		return out
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "GitHub-Hookshot/emulator")
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("User-Agent", hookshotAgent())
 	req.Header.Set("X-GitHub-Event", d.event)
 	req.Header.Set("X-GitHub-Delivery", d.id)
 	req.Header.Set("X-GitHub-Hook-ID", strconv.FormatInt(d.hook.id, 10))
 	req.Header.Set("X-GitHub-Hook-Installation-Target-Type", "repository")
 	req.Header.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(d.targetID, 10))
 	if d.hook.secret != "" {
-		req.Header.Set("X-Hub-Signature-256", Sign(d.hook.secret, d.payload))
-		req.Header.Set("X-Hub-Signature", signSHA1(d.hook.secret, d.payload))
+		req.Header.Set("X-Hub-Signature-256", Sign(d.hook.secret, body))
+		req.Header.Set("X-Hub-Signature", signSHA1(d.hook.secret, body))
 	}
-	resp, err := e.client.Do(req)
+	client := e.client
+	if d.hook.insecureSSL == "1" {
+		client = e.insecureClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		out.Err = err.Error()
 		e.logf("emulator: webhook %s %s: %v", d.event, d.id, err)
@@ -197,6 +251,17 @@ func (e *Emulator) deliver(ctx context.Context, d delivery) Delivery {
 	resp.Body.Close()
 	out.Status = resp.StatusCode
 	return out
+}
+
+// lastResponse is a hook's last_response after delivery out, in GitHub's words.
+func lastResponse(out Delivery) hookResponse {
+	switch {
+	case out.Err != "":
+		return hookResponse{status: "failed", message: "failed to connect to host"}
+	case out.Status >= 200 && out.Status < 300:
+		return hookResponse{code: out.Status, status: "active", message: "OK"}
+	}
+	return hookResponse{code: out.Status, status: "failed", message: "Invalid HTTP Response: " + strconv.Itoa(out.Status)}
 }
 
 // WaitDeliveries blocks until every queued webhook delivery is done (or ctx ends).

@@ -55,6 +55,8 @@ func (rc *receiver) all() []received {
 	return append([]received(nil), rc.got...)
 }
 
+var hookshotRE = regexp.MustCompile(`^GitHub-Hookshot/[0-9a-f]{7}$`)
+
 var guidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 func TestWebhooks(t *testing.T) {
@@ -93,7 +95,9 @@ func TestWebhooks(t *testing.T) {
 	for i, g := range got {
 		eq(t, "event", g.header.Get("X-GitHub-Event"), wantEvents[i])
 		eq(t, "content type", g.header.Get("Content-Type"), "application/json")
-		eq(t, "user agent", g.header.Get("User-Agent"), "GitHub-Hookshot/emulator")
+		if ua := g.header.Get("User-Agent"); !hookshotRE.MatchString(ua) {
+			t.Errorf("User-Agent %q, want GitHub-Hookshot/<hex>", ua)
+		}
 		if g.header.Get("X-GitHub-Hook-ID") == "" {
 			t.Errorf("no hook id")
 		}

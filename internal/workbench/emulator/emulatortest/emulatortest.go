@@ -3,6 +3,7 @@
 package emulatortest
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -47,6 +48,17 @@ func loadSpec(path string) (*apispec.Validator, error) {
 // test error at cleanup (except the known deviations of KnownViolations, which are logged). A
 // missing or broken description fails the test: the description is part of the repository.
 func Start(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *emulator.Emulator {
+	t.Helper()
+	return start(t, cfg, nil, repos)
+}
+
+// StartTLS is Start serving https with cert (emulator.SelfSigned makes one).
+func StartTLS(t testing.TB, cfg emulator.Config, cert tls.Certificate, repos ...emulator.RepoSeed) *emulator.Emulator {
+	t.Helper()
+	return start(t, cfg, &cert, repos)
+}
+
+func start(t testing.TB, cfg emulator.Config, cert *tls.Certificate, repos []emulator.RepoSeed) *emulator.Emulator {
 	t.Helper()
 	path, _ := apispec.SpecPath()
 	if path == "" {
@@ -103,7 +115,12 @@ func Start(t testing.TB, cfg emulator.Config, repos ...emulator.RepoSeed) *emula
 	for _, r := range repos {
 		e.AddRepo(r)
 	}
-	if err := e.Start("127.0.0.1:0"); err != nil {
+	if cert != nil {
+		err = e.StartTLS("127.0.0.1:0", *cert)
+	} else {
+		err = e.Start("127.0.0.1:0")
+	}
+	if err != nil {
 		t.Fatalf("emulatortest: %v", err)
 	}
 	t.Cleanup(func() {

@@ -1,0 +1,9 @@
+package clients
+
+import (
+	"testing"
+
+	"github.com/deployment-action/deployment-action/internal/workbench/emulator/emulatortest"
+)
+
+func TestMain(m *testing.M) { emulatortest.Main(m) }
