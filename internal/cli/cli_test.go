@@ -637,7 +637,7 @@ func TestWaitAndLatest(t *testing.T) {
 		t.Errorf("no progress on stderr: %q", res.stderr)
 	}
 
-	out := mustRun(t, vars, "latest", "--environment", "Preview/pr-9", "--json")
+	out := mustRun(t, vars, "latest", "--environment", "preview/PR-9", "--json") // names are not case sensitive
 	if err := json.Unmarshal([]byte(out), &got); err != nil || got.DeploymentID != bot.DeploymentID() {
 		t.Errorf("latest --json = %s (%v)", out, err)
 	}
