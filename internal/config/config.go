@@ -61,6 +61,14 @@ type Inputs struct {
 	AllowNone             string      `env:"ALLOW_NONE, default=false"`
 	ExcludeSHA            string      `env:"EXCLUDE_SHA"`
 	RequireDeployedIn     string      `env:"REQUIRE_DEPLOYED_IN"`
+	// The checks gate and ChatOps (mode command).
+	WaitForChecks     string `env:"WAIT_FOR_CHECKS, default=false"`
+	ChecksTimeout     string `env:"CHECKS_TIMEOUT, default=10m"`
+	IgnoreChecks      string `env:"IGNORE_CHECKS"`
+	Command           string `env:"COMMAND, default=/deploy"`
+	Environments      string `env:"ENVIRONMENTS"`
+	AllowedPermission string `env:"ALLOWED_PERMISSION, default=write"`
+	AllowForks        string `env:"ALLOW_FORKS, default=false"`
 }
 
 // Env is what the Actions runner (or a CI system, for the CLI) says about the run.
@@ -332,6 +340,7 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 			v.add(Problem{Input: "exclude-sha", Value: in.ExcludeSHA, Reason: "is not a commit SHA", Fix: "pass a commit's SHA (7 to 40 hexadecimal characters), such as the sha output of a latest step"})
 		}
 	}
+	v.chatOps(in, s)
 
 	if v.reads("ref") {
 		s.Ref = strings.TrimSpace(in.Ref)
@@ -504,6 +513,72 @@ func DeferrableInputs() []string {
 		}
 	}
 	return out
+}
+
+// chatOps validates the checks gate's inputs and command mode's.
+func (v *validator) chatOps(in Inputs, s *deploy.Settings) {
+	s.WaitForChecks = v.boolean("wait-for-checks", in.WaitForChecks)
+	if v.reads("checks-timeout") {
+		s.ChecksTimeout = v.duration("checks-timeout", in.ChecksTimeout)
+	}
+	if v.reads("ignore-checks") {
+		names, err := parseNames(in.IgnoreChecks)
+		switch {
+		case err != nil:
+			v.add(Problem{Input: "ignore-checks", Reason: err.Error(), Fix: "separate check and status names with one comma or a line break", Example: "Lint, ci/experimental"})
+		case contains(names, "*"):
+			v.add(Problem{Input: "ignore-checks", Value: in.IgnoreChecks, Reason: "contains '*'", Fix: "list the checks to ignore by name (to skip the gate, leave wait-for-checks false; command mode always checks)"})
+		}
+		s.IgnoreChecks = names
+	}
+	if v.reads("command") {
+		s.Command = strings.TrimSpace(in.Command)
+		if s.Command == "" || strings.ContainsFunc(s.Command, unicode.IsSpace) || strings.ContainsFunc(s.Command, unicode.IsControl) {
+			v.add(Problem{Input: "command", Value: in.Command, Reason: "is not one word", Fix: "use the word a comment starts with to deploy, such as /deploy (the default)", Example: "/ship"})
+		}
+	}
+	if v.reads("environments") {
+		names, err := parseNames(in.Environments)
+		switch {
+		case err != nil:
+			v.add(Problem{Input: "environments", Reason: err.Error(), Fix: "separate environment names with one comma or a line break", Example: "staging, production"})
+		case len(names) == 0:
+			v.add(Problem{Input: "environments", Missing: true, Reason: "is empty", Fix: "list the environments a command may deploy to, the default target first", Example: "staging, production"})
+		}
+		for _, n := range names {
+			if utf8.RuneCountInString(n) > 255 || isPattern(n) {
+				v.add(Problem{Input: "environments", Value: n, Reason: "is not an environment name", Fix: "list plain environment names (at most 255 characters, no * ? [ or \\)", Example: "staging, production"})
+				break
+			}
+		}
+		s.Environments = names
+	}
+	s.AllowedPermission = v.oneOf("allowed-permission", in.AllowedPermission, deploy.Roles)
+	s.AllowForks = v.boolean("allow-forks", in.AllowForks)
+}
+
+func isPattern(s string) bool { return strings.ContainsAny(s, "*?[\\") }
+
+// parseNames splits a comma- or newline-separated list of names; blank lines are harmless, an
+// empty name between commas is an error.
+func parseNames(v string) ([]string, error) {
+	var out []string
+	for _, line := range strings.Split(strings.ReplaceAll(strings.TrimSpace(v), "\r", ""), "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		for _, item := range strings.Split(strings.TrimSuffix(line, ","), ",") {
+			n := strings.TrimSpace(item)
+			switch {
+			case n == "":
+				return nil, errors.New("has an empty name (two commas in a row?)")
+			case strings.ContainsFunc(n, unicode.IsControl):
+				return nil, fmt.Errorf("has a name %q with a control character", clip(n))
+			}
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // boolean parses a true/false input the mode reads (false otherwise).

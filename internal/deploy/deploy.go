@@ -39,6 +39,8 @@ type Deployer struct {
 	Now   func() time.Time
 	Rand  func() float64
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Texts renders the comments command mode writes on a pull request (nil: plain text).
+	Texts CommandTexts
 }
 
 func (d *Deployer) debugf(format string, args ...any) {

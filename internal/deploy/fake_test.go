@@ -20,6 +20,7 @@ type fakeAPI struct {
 	statuses map[int64][]*github.DeploymentStatus
 	nextID   int64
 	failOn   map[string]error // call name -> error
+	kit      fakeToolkit
 }
 
 var _ ghapi.API = (*fakeAPI)(nil)
@@ -159,3 +160,112 @@ type mapState map[string]string
 
 func (m mapState) State(k string) string       { return m[k] }
 func (m mapState) SaveState(k, v string) error { m[k] = v; return nil }
+
+// ---- ChatOps and the checks gate ----
+
+// fakeToolkit is the fake's pull request, permissions, comments and checks.
+type fakeToolkit struct {
+	pr       *github.PullRequest
+	perms    map[string]ghapi.Permission // by login; missing = 404
+	comments []*github.IssueComment
+	// looks are the check runs and statuses each look at the checks sees, in turn; the last one
+	// repeats.
+	looks []checksFixture
+	look  int
+}
+
+type checksFixture struct {
+	runs     []*github.CheckRun
+	statuses []*github.RepoStatus
+}
+
+func (f *fakeAPI) GetPullRequest(_ context.Context, _, _ string, number int) (*github.PullRequest, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(fmt.Sprintf("get pr %d", number)); err != nil {
+		return nil, err
+	}
+	return f.kit.pr, nil
+}
+
+func (f *fakeAPI) CollaboratorPermission(_ context.Context, _, _, login string) (ghapi.Permission, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("permission " + login); err != nil {
+		return ghapi.Permission{}, err
+	}
+	p, ok := f.kit.perms[login]
+	if !ok {
+		return p, &ghapi.APIError{Op: ghapi.OpGetPermission, Status: 404, Message: "Not Found"}
+	}
+	return p, nil
+}
+
+func (f *fakeAPI) CreateIssueComment(_ context.Context, _, _ string, number int, body string) (*github.IssueComment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(fmt.Sprintf("comment %d", number)); err != nil {
+		return nil, err
+	}
+	f.nextID++
+	c := &github.IssueComment{ID: github.Int64(f.nextID), Body: github.String(body)}
+	f.kit.comments = append(f.kit.comments, c)
+	return c, nil
+}
+
+func (f *fakeAPI) EditIssueComment(_ context.Context, _, _ string, id int64, body string) (*github.IssueComment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(fmt.Sprintf("edit comment %d", id)); err != nil {
+		return nil, err
+	}
+	for _, c := range f.kit.comments {
+		if c.GetID() == id {
+			c.Body = github.String(body)
+			return c, nil
+		}
+	}
+	return nil, &ghapi.APIError{Op: ghapi.OpUpdateComment, Status: 404, Message: "Not Found"}
+}
+
+func (f *fakeAPI) ListIssueComments(_ context.Context, _, _ string, number int, _ time.Time) ([]*github.IssueComment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(fmt.Sprintf("list comments %d", number)); err != nil {
+		return nil, err
+	}
+	return append([]*github.IssueComment(nil), f.kit.comments...), nil
+}
+
+func (f *fakeAPI) ReactToIssueComment(_ context.Context, _, _ string, id int64, content string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.record(fmt.Sprintf("react %d %s", id, content))
+}
+
+func (f *fakeAPI) ListCheckRuns(_ context.Context, _, _, ref string) ([]*github.CheckRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("check runs " + ref); err != nil {
+		return nil, err
+	}
+	if len(f.kit.looks) == 0 {
+		return nil, nil
+	}
+	return f.kit.looks[min(f.kit.look, len(f.kit.looks)-1)].runs, nil
+}
+
+func (f *fakeAPI) CombinedStatus(_ context.Context, _, _, ref string) (*github.CombinedStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("combined status " + ref); err != nil {
+		return nil, err
+	}
+	cs := &github.CombinedStatus{SHA: github.String("abc1234def"), State: github.String("pending"), TotalCount: github.Int(0)}
+	if len(f.kit.looks) > 0 {
+		fx := f.kit.looks[min(f.kit.look, len(f.kit.looks)-1)]
+		f.kit.look++
+		cs.Statuses, cs.TotalCount = fx.statuses, github.Int(len(fx.statuses))
+	}
+	return cs, nil
+}

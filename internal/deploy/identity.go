@@ -97,6 +97,10 @@ func (d *Deployer) reconcile(ctx context.Context, j Job, r *Report) error {
 	if !ok {
 		return nil
 	}
+	if was.Mode == "command" && j.Settings.Mode.Name == "command" {
+		// A command's deployment is decided by the comment, final at job start: nothing to compare.
+		return nil
+	}
 	var why string
 	var changed []Change
 	switch {

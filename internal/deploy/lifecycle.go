@@ -50,9 +50,10 @@ type Job struct {
 	Stage    Stage
 	Settings *Settings
 	Run      Run
-	Ref      string     // resolved ref to deploy (settings.Ref or the event's)
-	SHA      string     // resolved commit to wait for (settings.SHA or the run's)
-	State    StateStore // never nil: the CLI passes an in-memory one
+	Ref      string        // resolved ref to deploy (settings.Ref or the event's)
+	SHA      string        // resolved commit to wait for (settings.SHA or the run's)
+	State    StateStore    // never nil: the CLI passes an in-memory one
+	Comment  *CommentEvent // the triggering comment (issue_comment events), for command mode
 }
 
 // Report is what a stage did, for outputs, the summary and the CLI.
@@ -84,6 +85,8 @@ type Report struct {
 	RunAttempt            string
 	Warnings              []string
 	Cleanup               *CleanupReport
+	Checks                *ChecksReport // what the checks gate saw (wait-for-checks, command)
+	Command               *Command      // command mode: the command (Triggered false: the comment was none)
 }
 
 // Stage runs one stage of the action. Post acts on what the job started (the state), whatever the
@@ -163,6 +166,11 @@ func (d *Deployer) start(ctx context.Context, j Job, r *Report) error {
 // deployment's identity) before the call, and the deployment right after it, so a stage
 // interrupted at any point leaves post able to find and finish the deployment.
 func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
+	if j.Settings.WaitForChecks {
+		if err := d.waitForChecks(ctx, j, r); err != nil {
+			return err
+		}
+	}
 	if err := d.gate(ctx, j); err != nil {
 		return err
 	}

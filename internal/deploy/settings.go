@@ -50,6 +50,16 @@ type Settings struct {
 	ExcludeSHA    string        // latest: ignore deployments of this commit (what was live before it)
 	// RequireDeployedIn is the promotion gate: the commit must be live there before a create.
 	RequireDeployedIn string
+	// The checks gate: wait until the ref's checks are green before creating (always on in
+	// command mode), at most ChecksTimeout, ignoring the named checks and statuses.
+	WaitForChecks bool
+	ChecksTimeout time.Duration
+	IgnoreChecks  []string
+	// command mode (ChatOps)
+	Command           string   // the word a comment starts with, e.g. /deploy
+	Environments      []string // the environments a command may deploy to; the first is the default
+	AllowedPermission string   // the least role a commenter needs (one of Roles)
+	AllowForks        bool     // deploy pull requests whose head is in a fork
 }
 
 // RequiredContexts is the parsed required-contexts input.
@@ -57,6 +67,9 @@ type RequiredContexts struct {
 	All  bool     // '*': every commit-status context must be success (GitHub's own default)
 	List []string // these contexts must be success; empty and !All: none checked
 }
+
+// Roles are the repository roles, least first; a commenter needs AllowedPermission or above.
+var Roles = []string{"read", "triage", "write", "maintain", "admin"}
 
 // States are the deployment status states GitHub accepts.
 var States = []string{"error", "failure", "inactive", "in_progress", "queued", "pending", "success"}

@@ -33,6 +33,21 @@ type API interface {
 	DeleteEnvironment(ctx context.Context, owner, repo, name string) error
 	// CommitSHA resolves a branch, tag or (short) SHA to the full commit SHA.
 	CommitSHA(ctx context.Context, owner, repo, ref string) (string, error)
+
+	// ChatOps and the checks gate (toolkit.go).
+	GetPullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, error)
+	CollaboratorPermission(ctx context.Context, owner, repo, login string) (Permission, error)
+	// CreateIssueComment never creates a second comment when an answer is lost: it adopts the
+	// comment with exactly this body made since its first attempt.
+	CreateIssueComment(ctx context.Context, owner, repo string, number int, body string) (*github.IssueComment, error)
+	EditIssueComment(ctx context.Context, owner, repo string, id int64, body string) (*github.IssueComment, error)
+	// ListIssueComments returns every comment updated at or after since (zero: all), oldest first.
+	ListIssueComments(ctx context.Context, owner, repo string, number int, since time.Time) ([]*github.IssueComment, error)
+	ReactToIssueComment(ctx context.Context, owner, repo string, id int64, content string) error
+	// ListCheckRuns returns the latest check run of each name for ref, every page.
+	ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]*github.CheckRun, error)
+	// CombinedStatus returns ref's combined status with every context, every page.
+	CombinedStatus(ctx context.Context, owner, repo, ref string) (*github.CombinedStatus, error)
 }
 
 // Page is the pagination cursor taken from the Link header.

@@ -14,6 +14,14 @@ const (
 	OpListDeploymentStatuses
 	OpDeleteEnvironment
 	OpGetCommit
+	OpGetPullRequest
+	OpGetPermission
+	OpCreateComment
+	OpUpdateComment
+	OpListComments
+	OpCreateReaction
+	OpListCheckRuns
+	OpGetCombinedStatus
 )
 
 // opNames are what errors and debug lines call each operation.
@@ -26,6 +34,14 @@ var opNames = [...]string{
 	OpListDeploymentStatuses: "list deployment statuses",
 	OpDeleteEnvironment:      "delete environment",
 	OpGetCommit:              "get commit",
+	OpGetPullRequest:         "get pull request",
+	OpGetPermission:          "get collaborator permission",
+	OpCreateComment:          "create comment",
+	OpUpdateComment:          "update comment",
+	OpListComments:           "list comments",
+	OpCreateReaction:         "create reaction",
+	OpListCheckRuns:          "list check runs",
+	OpGetCombinedStatus:      "get combined status",
 }
 
 func (o Op) String() string {
@@ -39,7 +55,8 @@ func (o Op) String() string {
 // counts these (80 per minute), so the client paces them when asked to.
 func (o Op) Write() bool {
 	switch o {
-	case OpCreateDeployment, OpDeleteDeployment, OpCreateDeploymentStatus, OpDeleteEnvironment:
+	case OpCreateDeployment, OpDeleteDeployment, OpCreateDeploymentStatus, OpDeleteEnvironment,
+		OpCreateComment, OpUpdateComment, OpCreateReaction:
 		return true
 	}
 	return false

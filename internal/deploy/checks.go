@@ -1,0 +1,257 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
+
+// The checks gate: before a create, wait until the commit's checks are green. Green is every
+// check run (the latest of each name) completed as success, neutral or skipped, and every
+// commit-status context success; a commit with no statuses at all is fine (GitHub then says
+// pending with total_count 0). A failed check ends the wait at once; pending ones are polled
+// (conditional requests) until ChecksTimeout. This job's own check run, and the names in
+// IgnoreChecks, are left out: the job cannot wait for itself.
+
+// DefaultChecksTimeout is how long the gate waits when the settings say nothing.
+const DefaultChecksTimeout = 10 * time.Minute
+
+// Check is one check run or commit status the gate looked at.
+type Check struct {
+	Name  string
+	Kind  CheckKind
+	State string // a check run's status (queued, in_progress) or conclusion; a status's state
+	URL   string // the check run's page (details URL when it has none) or the status's target URL
+}
+
+// CheckKind tells a check run from a commit status.
+type CheckKind int
+
+// Kinds of checks.
+const (
+	CheckRun CheckKind = iota + 1
+	CommitStatus
+)
+
+// ChecksReason is how the gate refused.
+type ChecksReason int
+
+// Why the gate refused.
+const (
+	ChecksFailed   ChecksReason = iota + 1 // a check failed (listed in Failed)
+	ChecksTimedOut                         // checks were still pending when the time ran out
+)
+
+// ChecksError is the checks gate's refusal: nothing was created.
+type ChecksError struct {
+	Reason   ChecksReason
+	Ref, SHA string // what was checked (SHA as GitHub resolved it; "" if unknown)
+	Failed   []Check
+	Pending  []Check
+	Waited   time.Duration
+	Timeout  time.Duration
+}
+
+func (e *ChecksError) Error() string {
+	what := e.Ref
+	if e.SHA != "" && !strings.HasPrefix(e.SHA, e.Ref) {
+		what = fmt.Sprintf("%s (%s)", e.Ref, short(e.SHA))
+	} else if e.SHA != "" {
+		what = short(e.SHA)
+	}
+	if e.Reason == ChecksFailed {
+		return fmt.Sprintf("checks of %s failed: %s", what, checkList(e.Failed))
+	}
+	return fmt.Sprintf("checks of %s still pending after %s: %s", what, e.Waited.Round(time.Second), checkList(e.Pending))
+}
+
+func checkList(cs []Check) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%s (%s)", c.Name, c.State)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ChecksReport is what the gate saw, for the summary.
+type ChecksReport struct {
+	Ref, SHA string
+	Passed   int      // check runs and statuses that are green
+	Ignored  []string // left out: this job's own run, ignore-checks
+	Waited   time.Duration
+	Polls    int
+}
+
+// checksLook is one look at a commit's checks.
+type checksLook struct {
+	sha                     string
+	passed                  int
+	failed, pending         []Check
+	ignored                 []string
+	runs, statuses, ownRuns int
+}
+
+// lookAtChecks reads ref's check runs and commit statuses once and sorts them.
+func (d *Deployer) lookAtChecks(ctx context.Context, j Job, ref string) (*checksLook, error) {
+	runs, err := d.API.ListCheckRuns(ctx, d.Owner, d.Repo, ref)
+	if err != nil {
+		return nil, Fail(err, ghapi.OpListCheckRuns, ref)
+	}
+	cs, err := d.API.CombinedStatus(ctx, d.Owner, d.Repo, ref)
+	if err != nil {
+		return nil, Fail(err, ghapi.OpGetCombinedStatus, ref)
+	}
+	l := &checksLook{sha: cs.GetSHA()}
+	ignore := j.Settings.IgnoreChecks
+	for _, cr := range runs {
+		if l.sha == "" {
+			l.sha = cr.GetHeadSHA()
+		}
+		name := cr.GetName()
+		switch {
+		case ownRun(j.Run, cr):
+			l.ignored = append(l.ignored, name+" (this job)")
+			continue
+		case ignored(ignore, name):
+			l.ignored = append(l.ignored, name)
+			continue
+		}
+		c := Check{Name: name, Kind: CheckRun, State: cr.GetStatus(), URL: cr.GetHTMLURL()}
+		if c.URL == "" {
+			c.URL = cr.GetDetailsURL()
+		}
+		if cr.GetStatus() != "completed" {
+			l.pending = append(l.pending, c)
+			continue
+		}
+		c.State = cr.GetConclusion()
+		switch c.State {
+		case "success", "neutral", "skipped":
+			l.passed++
+		default: // failure, cancelled, timed_out, action_required, stale
+			l.failed = append(l.failed, c)
+		}
+	}
+	for _, st := range cs.Statuses {
+		name := st.GetContext()
+		if ignored(ignore, name) {
+			l.ignored = append(l.ignored, name)
+			continue
+		}
+		c := Check{Name: name, Kind: CommitStatus, State: st.GetState(), URL: st.GetTargetURL()}
+		switch c.State {
+		case "success":
+			l.passed++
+		case "pending":
+			l.pending = append(l.pending, c)
+		default: // failure, error
+			l.failed = append(l.failed, c)
+		}
+	}
+	for _, list := range [][]Check{l.failed, l.pending} {
+		sort.SliceStable(list, func(a, b int) bool { return list[a].Name < list[b].Name })
+	}
+	return l, nil
+}
+
+// ownRun recognises this job's own check run: by its id (job.check_run_id, github.com), else, on
+// GHES where that id is empty, as the unfinished GitHub Actions run named like the job's id.
+func ownRun(run Run, cr *github.CheckRun) bool {
+	if run.CheckRunID > 0 {
+		return cr.GetID() == run.CheckRunID
+	}
+	return run.Job != "" && cr.GetName() == run.Job && cr.GetStatus() != "completed" && cr.GetApp().GetSlug() == "github-actions"
+}
+
+func ignored(list []string, name string) bool {
+	for _, n := range list {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitForChecks is the gate: it returns nil once ref's checks are green, a *ChecksError when
+// one fails or the time runs out, or the API's error.
+func (d *Deployer) waitForChecks(ctx context.Context, j Job, r *Report) error {
+	ref := j.Ref
+	timeout := j.Settings.ChecksTimeout
+	if timeout <= 0 {
+		timeout = DefaultChecksTimeout
+	}
+	start := d.now()
+	deadline := start.Add(timeout)
+	poll := d.Poll
+	if poll.Initial <= 0 {
+		poll = DefaultPoll()
+	}
+	interval := poll.Initial
+	rep := &ChecksReport{Ref: ref}
+	r.Checks = rep
+	seen := ""
+	for {
+		rep.Polls++
+		l, err := d.lookAtChecks(ctx, j, ref)
+		rep.Waited = d.now().Sub(start)
+		var rl *ghapi.RateLimitError
+		switch {
+		case errors.As(err, &rl) && rl.Reset.Before(deadline):
+			d.notef("GitHub's rate limit pauses the wait for checks until %s", rl.Reset.UTC().Format("15:04:05 UTC"))
+			if err := d.sleep(ctx, rl.Reset.Sub(d.now())); err != nil {
+				return fmt.Errorf("waiting for the checks of %s: %w", ref, err)
+			}
+			continue
+		case err != nil:
+			return err
+		}
+		rep.SHA, rep.Passed, rep.Ignored = l.sha, l.passed, l.ignored
+		fail := func(reason ChecksReason) error {
+			return &ChecksError{Reason: reason, Ref: ref, SHA: l.sha, Failed: l.failed, Pending: l.pending, Waited: rep.Waited, Timeout: timeout}
+		}
+		if len(l.failed) > 0 {
+			return fail(ChecksFailed)
+		}
+		if len(l.pending) == 0 {
+			d.notef("checks of %s are green: %d passed%s", shownRef(l.sha, ref), l.passed, ignoredNote(l.ignored))
+			return nil
+		}
+		if now := checkList(l.pending); now != seen {
+			seen = now
+			d.notef("waiting for %d checks of %s: %s", len(l.pending), shownRef(l.sha, ref), now)
+		}
+		now := d.now()
+		if !now.Before(deadline) {
+			return fail(ChecksTimedOut)
+		}
+		var sleep time.Duration
+		sleep, interval = poll.next(interval, d.rand)
+		if until := deadline.Sub(now); sleep > until {
+			sleep = until
+		}
+		if err := d.sleep(ctx, sleep); err != nil {
+			return fmt.Errorf("waiting for the checks of %s: %w", ref, err)
+		}
+	}
+}
+
+func shownRef(sha, ref string) string {
+	if sha != "" {
+		return short(sha)
+	}
+	return ref
+}
+
+func ignoredNote(ig []string) string {
+	if len(ig) == 0 {
+		return ""
+	}
+	return ", ignored: " + strings.Join(ig, ", ")
+}

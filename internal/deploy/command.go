@@ -1,0 +1,541 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
+
+// command (ChatOps): a comment on a pull request (`/deploy staging`) deploys the pull request's
+// head commit. The stage that handles it (pre, or main when pre left the work to it) reads the
+// comment from the event, acknowledges it with a reaction, checks who asked, for what and for
+// which commit, and only then creates the deployment of the head SHA and sets it in_progress,
+// with one result comment on the pull request. A refusal creates nothing: one reply says why,
+// and the step fails. Post sets the final state from the job's status, as auto does, edits the
+// result comment and adds a final reaction.
+
+// KeyCommand holds the command being handled (JSON): main and post read it instead of handling
+// the comment again.
+const KeyCommand = "command"
+
+// CommentEvent is what command mode reads from the triggering event (the app fills it from
+// GITHUB_EVENT_NAME and the payload).
+type CommentEvent struct {
+	Event       string // GITHUB_EVENT_NAME
+	Action      string // created, edited, deleted
+	Number      int    // the issue's or pull request's number
+	PullRequest bool   // the issue is a pull request (issue.pull_request is present)
+	CommentID   int64
+	CommentURL  string // the comment's html_url
+	Body        string
+	Author      string // the comment author's login
+	CreatedAt   time.Time
+}
+
+// CommandLine is what the grammar reads in a comment.
+type CommandLine struct {
+	Text        string // the first line, trimmed
+	Addressed   bool   // it starts with the command word: the comment is for us
+	Understood  bool   // it follows the grammar
+	Environment string // the environment as written; "" means the default (the first allowed)
+}
+
+// ParseCommand reads a comment's first non-blank line, trimmed. It is addressed to us when its
+// first word is word (any case); it is understood when the word stands alone, or is followed
+// by an environment, or by "to" and an environment, separated by any whitespace. Later lines
+// are free text.
+func ParseCommand(body, word string) CommandLine {
+	first, _, _ := strings.Cut(strings.TrimSpace(body), "\n")
+	first = strings.TrimSpace(first)
+	f := strings.Fields(first)
+	if len(f) == 0 || !strings.EqualFold(f[0], word) {
+		return CommandLine{Text: first}
+	}
+	l := CommandLine{Text: first, Addressed: true}
+	switch {
+	case len(f) == 1:
+		l.Understood = true
+	case len(f) == 2 && !strings.EqualFold(f[1], "to"):
+		l.Understood, l.Environment = true, f[1]
+	case len(f) == 3 && strings.EqualFold(f[1], "to"):
+		l.Understood, l.Environment = true, f[2]
+	}
+	return l
+}
+
+// Command is a command being handled: what the comment asked, and what was found out.
+type Command struct {
+	Triggered   bool      `json:"-"`
+	Text        string    `json:"text"`            // the command line (clipped)
+	Asked       string    `json:"asked,omitempty"` // the environment as written
+	Environment string    `json:"environment,omitempty"`
+	PR          int       `json:"pr"`
+	Actor       string    `json:"actor"`
+	CommentID   int64     `json:"comment_id"`
+	CommentURL  string    `json:"comment_url"`
+	CreatedAt   time.Time `json:"created_at"`
+	HeadRef     string    `json:"head_ref,omitempty"`
+	HeadRepo    string    `json:"head_repo,omitempty"` // owner/name of a fork's head
+	SHA         string    `json:"sha,omitempty"`       // the commit deployed
+	// Pinned is the earlier attempt's deployment whose commit a re-run deploys again.
+	Pinned int64 `json:"pinned,omitempty"`
+	// ResultID is the result comment (0 until made).
+	ResultID int64 `json:"result_id,omitempty"`
+}
+
+// CommandTexts renders what command mode writes on a pull request. The app renders it (through
+// internal/explain and its summaries): the domain keeps no prose.
+type CommandTexts interface {
+	// Reply is the one reply to a command that was refused, or failed before any deployment.
+	Reply(c *Command, err error) string
+	// Result is the result comment: while deploying (State in_progress) and at the end.
+	Result(c *Command, r *Report) string
+}
+
+// RefusalReason is why a command was refused before anything was created.
+type RefusalReason int
+
+// Why a command was refused.
+const (
+	RefuseNotUnderstood      RefusalReason = iota + 1 // the first line starts with the command but says more than the grammar allows
+	RefuseNotPullRequest                              // the comment is on an issue
+	RefuseUnknownEnvironment                          // the environment is not in environments
+	RefusePermission                                  // the commenter's role is below allowed-permission
+	RefuseClosed                                      // the pull request is closed (or merged)
+	RefuseFork                                        // the head is in a fork and allow-forks is false
+)
+
+// Refusal is a command refused by its rules; nothing was created.
+type Refusal struct {
+	Reason       RefusalReason
+	Command      *Command
+	Word         string   // the command word (for the grammar)
+	Environments []string // the allow list
+	Role         string   // RefusePermission: the commenter's role ("none" when not a collaborator)
+	Required     string   // RefusePermission: allowed-permission
+	Merged       bool     // RefuseClosed: merged rather than closed
+	HeadRepo     string   // RefuseFork: the fork ("" when it was deleted)
+}
+
+func (e *Refusal) Error() string {
+	c := e.Command
+	switch e.Reason {
+	case RefuseNotUnderstood:
+		return fmt.Sprintf("%q is not understood: use %s, %s <environment> or %s to <environment>", c.Text, e.Word, e.Word, e.Word)
+	case RefuseNotPullRequest:
+		return fmt.Sprintf("#%d is an issue, not a pull request: there is no commit to deploy", c.PR)
+	case RefuseUnknownEnvironment:
+		return fmt.Sprintf("%q is not an environment this workflow deploys to (%s)", c.Asked, strings.Join(e.Environments, ", "))
+	case RefusePermission:
+		return fmt.Sprintf("%s has the %s role on the repository; deploying needs %s or above", c.Actor, e.Role, e.Required)
+	case RefuseClosed:
+		if e.Merged {
+			return fmt.Sprintf("pull request #%d is merged", c.PR)
+		}
+		return fmt.Sprintf("pull request #%d is closed", c.PR)
+	case RefuseFork:
+		return fmt.Sprintf("pull request #%d comes from a fork (%s) and allow-forks is false", c.PR, orDeleted(e.HeadRepo))
+	}
+	return "command refused"
+}
+
+func orDeleted(repo string) string {
+	if repo == "" {
+		return "deleted"
+	}
+	return repo
+}
+
+// readCommand is the command in the event, or nil and why there is none for us.
+func readCommand(j Job) (*Command, CommandLine, string) {
+	ev := j.Comment
+	switch {
+	case ev == nil || ev.Event != "issue_comment":
+		return nil, CommandLine{}, "not an issue_comment event: no command"
+	case ev.Action != "created":
+		return nil, CommandLine{}, fmt.Sprintf("a comment was %s, not created: no command", ev.Action)
+	}
+	l := ParseCommand(ev.Body, j.Settings.Command)
+	if !l.Addressed {
+		return nil, l, fmt.Sprintf("the comment does not start with %s: no command", j.Settings.Command)
+	}
+	return &Command{Triggered: true, Text: clipText(l.Text), Asked: l.Environment, PR: ev.Number, Actor: ev.Author,
+		CommentID: ev.CommentID, CommentURL: ev.CommentURL, CreatedAt: ev.CreatedAt}, l, ""
+}
+
+func (d *Deployer) preCommand(ctx context.Context, j Job, r *Report) error {
+	c, l, why := readCommand(j)
+	if c == nil {
+		r.Command, r.Skipped = &Command{}, why
+		return nil
+	}
+	return d.handleCommand(ctx, j, r, c, l)
+}
+
+func (d *Deployer) mainCommand(ctx context.Context, j Job, r *Report) error {
+	if c := loadCommand(j.State); c != nil {
+		// Pre handled the command: report what it did (and finish an interrupted start).
+		r.Command = c
+		if j.State.State(KeyFinish) == "" {
+			r.Skipped = "the command was refused at job start"
+			return nil
+		}
+		err := d.mainAuto(ctx, c.job(j), r)
+		r.Ref, r.SHA = c.HeadRef, orSHA(r.SHA, c.SHA)
+		return err
+	}
+	c, l, why := readCommand(j)
+	if c == nil {
+		r.Command, r.Skipped = &Command{}, why
+		return nil
+	}
+	r.Deferred = j.State.State(KeyDeferred)
+	return d.handleCommand(ctx, j, r, c, l)
+}
+
+func orSHA(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// handleCommand runs a command: acknowledge, check, deploy, comment.
+func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Command, l CommandLine) (err error) {
+	s := j.Settings
+	r.Command = c
+	// Saved first: whatever happens next, main and post know this command was handled here.
+	if err := saveCommand(j.State, c); err != nil {
+		return err
+	}
+	d.notef("%s asked on #%d: %s", c.Actor, c.PR, c.Text)
+	if err := d.API.ReactToIssueComment(ctx, d.Owner, d.Repo, c.CommentID, "eyes"); err != nil {
+		// No reply: a token that cannot react cannot comment either.
+		return Fail(err, ghapi.OpCreateReaction, "")
+	}
+	defer func() {
+		// One reply for a command that ends before any deployment exists; after that, post
+		// reports in the result comment.
+		if err != nil && r.DeploymentID == 0 && ctx.Err() == nil {
+			d.reply(ctx, j, c, err)
+		}
+	}()
+	refuse := func(reason RefusalReason) *Refusal {
+		return &Refusal{Reason: reason, Command: c, Word: s.Command, Environments: s.Environments, Required: s.AllowedPermission}
+	}
+	// What the event says, first: these cost no request.
+	if !l.Understood {
+		return refuse(RefuseNotUnderstood)
+	}
+	if !j.Comment.PullRequest {
+		return refuse(RefuseNotPullRequest)
+	}
+	env, ok := pickEnvironment(s.Environments, c.Asked)
+	if !ok {
+		return refuse(RefuseUnknownEnvironment)
+	}
+	c.Environment = env
+	perm, err := d.API.CollaboratorPermission(ctx, d.Owner, d.Repo, c.Actor)
+	if err != nil && !ghapi.IsNotFound(err) {
+		return Fail(err, ghapi.OpGetPermission, "")
+	}
+	if role := EffectiveRole(perm); roleRank(role) < roleRank(s.AllowedPermission) {
+		ref := refuse(RefusePermission)
+		ref.Role = shownRole(perm)
+		return ref
+	}
+	pr, err := d.API.GetPullRequest(ctx, d.Owner, d.Repo, c.PR)
+	if err != nil {
+		return Fail(err, ghapi.OpGetPullRequest, "")
+	}
+	c.HeadRef, c.SHA = pr.GetHead().GetRef(), pr.GetHead().GetSHA()
+	head := pr.GetHead().GetRepo()
+	fork := head == nil || !strings.EqualFold(head.GetFullName(), d.Owner+"/"+d.Repo)
+	if fork && head != nil {
+		c.HeadRepo = head.GetFullName()
+	}
+	if pr.GetState() != "open" {
+		ref := refuse(RefuseClosed)
+		ref.Merged = pr.GetMerged()
+		return ref
+	}
+	if fork && !s.AllowForks {
+		ref := refuse(RefuseFork)
+		ref.HeadRepo = c.HeadRepo
+		return ref
+	}
+	if j.Run.Rerun() {
+		// A re-run repeats the command: the commit the earlier attempt deployed, not whatever
+		// was pushed since.
+		if err := d.pinEarlierAttempt(ctx, j, c); err != nil {
+			return err
+		}
+	}
+	if err := saveCommand(j.State, c); err != nil {
+		return err
+	}
+	jj := c.job(j)
+	if err := d.create(ctx, jj, r); err != nil {
+		return err
+	}
+	r.Ref = c.HeadRef
+	if err := d.setInitial(ctx, jj, r); err != nil {
+		return err
+	}
+	r.Page = d.page(j.Run, r.Environment)
+	body := d.resultText(c, r, j.Run)
+	cm, err := d.API.CreateIssueComment(ctx, d.Owner, d.Repo, c.PR, body)
+	if err != nil {
+		// The deployment goes on; post makes the result comment at the end.
+		r.Warnings = append(r.Warnings, fmt.Sprintf("could not comment on #%d (%v); the result is commented when the job ends", c.PR, err))
+		return nil
+	}
+	c.ResultID = cm.GetID()
+	return saveCommand(j.State, c)
+}
+
+// pickEnvironment finds the environment asked for in the allow list (names are not case
+// sensitive on GitHub); "" asks for the first.
+func pickEnvironment(list []string, asked string) (string, bool) {
+	if len(list) == 0 {
+		return "", false
+	}
+	if asked == "" {
+		return list[0], true
+	}
+	for _, e := range list {
+		if strings.EqualFold(e, asked) {
+			return e, true
+		}
+	}
+	return "", false
+}
+
+func roleRank(role string) int {
+	for i, r := range Roles {
+		if r == role {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// EffectiveRole is the role a permission answer grants: role_name when it is a built-in role,
+// else (a custom role, an older GitHub) the legacy permission (admin, write, read), else none.
+func EffectiveRole(p ghapi.Permission) string {
+	if roleRank(p.RoleName) > 0 {
+		return p.RoleName
+	}
+	switch p.Permission {
+	case "admin", "write", "read":
+		return p.Permission
+	}
+	return "none"
+}
+
+func shownRole(p ghapi.Permission) string {
+	switch {
+	case p.RoleName != "" && roleRank(p.RoleName) == 0 && p.Permission != "":
+		return fmt.Sprintf("%s (%s)", p.RoleName, p.Permission)
+	case p.RoleName != "":
+		return p.RoleName
+	case p.Permission != "":
+		return p.Permission
+	}
+	return "none"
+}
+
+// job is the job as the deployment is made: the command's environment, its head SHA as the ref,
+// the command in the payload, and the checks gate on.
+func (c *Command) job(j Job) Job {
+	s := *j.Settings
+	s.Environment = c.Environment
+	s.Payload = map[string]any{"command": c.Text, "comment_id": c.CommentID, "comment_url": c.CommentURL, "commenter": c.Actor, "pull_request": c.PR}
+	s.RequiredContexts = RequiredContexts{}
+	s.RequireDeployedIn = ""
+	s.WaitForChecks = true
+	s.InitialState = "in_progress"
+	if s.Description == "" {
+		s.Description = clipRunes(fmt.Sprintf("%s by @%s on #%d", c.Text, c.Actor, c.PR), 140)
+	}
+	jj := j
+	jj.Settings, jj.Ref = &s, c.SHA
+	return jj
+}
+
+// pinEarlierAttempt finds the deployment an earlier attempt of this run made for this comment
+// (its payload names both) and deploys its commit again.
+func (d *Deployer) pinEarlierAttempt(ctx context.Context, j Job, c *Command) error {
+	if c.CreatedAt.IsZero() {
+		return nil
+	}
+	deps, err := d.API.FindDeployments(ctx, d.Owner, d.Repo, &github.DeploymentsListOptions{Environment: c.Environment, Task: j.Settings.Task}, c.CreatedAt)
+	if err != nil {
+		return Fail(err, ghapi.OpListDeployments, "")
+	}
+	for _, dep := range deps { // newest first
+		if commentIDOf(dep) != c.CommentID || runIDOf(dep) != j.Run.RunID {
+			continue
+		}
+		if dep.GetSHA() != c.SHA {
+			d.notef("attempt %s deploys %s again, as deployment %d of the earlier attempt did (the pull request's head is now %s)",
+				j.Run.RunAttempt, short(dep.GetSHA()), dep.GetID(), short(c.SHA))
+		}
+		c.Pinned, c.SHA = dep.GetID(), dep.GetSHA()
+		return nil
+	}
+	return nil
+}
+
+func decodePayload(dep *github.Deployment) map[string]any {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(dep.Payload))
+	dec.UseNumber()
+	if len(dep.Payload) == 0 || dec.Decode(&m) != nil {
+		return nil
+	}
+	return m
+}
+
+func commentIDOf(dep *github.Deployment) int64 {
+	n, _ := decodePayload(dep)["comment_id"].(json.Number)
+	id, _ := n.Int64()
+	return id
+}
+
+func runIDOf(dep *github.Deployment) string {
+	meta, _ := decodePayload(dep)[PayloadKey].(map[string]any)
+	id, _ := meta["run_id"].(string)
+	return id
+}
+
+// postCommand finishes the deployment as auto does, then edits the result comment (making it
+// if the start could not) and adds the final reaction. A comment that cannot be written is a
+// warning: the deployment's state is what matters.
+func (d *Deployer) postCommand(ctx context.Context, j Job, r *Report) error {
+	c := loadCommand(j.State)
+	err := d.postAuto(ctx, j, r)
+	if c == nil || r.DeploymentID == 0 {
+		return err
+	}
+	r.Command = c
+	r.Ref = c.HeadRef
+	r.Page = d.page(j.Run, r.Environment)
+	body := d.resultText(c, r, j.Run)
+	var cerr error
+	if c.ResultID != 0 {
+		_, cerr = d.API.EditIssueComment(ctx, d.Owner, d.Repo, c.ResultID, body)
+	} else {
+		var cm *github.IssueComment
+		if cm, cerr = d.API.CreateIssueComment(ctx, d.Owner, d.Repo, c.PR, body); cerr == nil {
+			c.ResultID = cm.GetID()
+		}
+	}
+	if cerr != nil {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("could not write the result comment on #%d: %v", c.PR, cerr))
+	}
+	if reaction := finalReaction(r); reaction != "" {
+		if rerr := d.API.ReactToIssueComment(ctx, d.Owner, d.Repo, c.CommentID, reaction); rerr != nil {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("could not react to the command on #%d: %v", c.PR, rerr))
+		}
+	}
+	return err
+}
+
+// finalReaction is rocket for a deployment that succeeded, -1 for one that did not, none for one
+// removed because its step was skipped.
+func finalReaction(r *Report) string {
+	switch {
+	case r.Retired:
+		return ""
+	case r.State == "success":
+		return "rocket"
+	}
+	return "-1"
+}
+
+// reply answers a command that ended before any deployment (best effort: the error that ended
+// it is what the step reports).
+func (d *Deployer) reply(ctx context.Context, j Job, c *Command, cause error) {
+	var body string
+	if d.Texts != nil {
+		body = d.Texts.Reply(c, cause)
+	} else {
+		body = fmt.Sprintf("@%s %s was not run: %v", c.Actor, c.Text, cause)
+	}
+	body += marker("reply", c, j.Run)
+	if _, err := d.API.CreateIssueComment(ctx, d.Owner, d.Repo, c.PR, body); err != nil {
+		d.debugf("could not reply on #%d: %v", c.PR, err)
+	}
+}
+
+func (d *Deployer) resultText(c *Command, r *Report, run Run) string {
+	var body string
+	if d.Texts != nil {
+		body = d.Texts.Result(c, r)
+	} else {
+		body = fmt.Sprintf("%s of %s to %s: %s", c.Text, short(r.SHA), r.Environment, r.State)
+	}
+	return body + marker("result", c, run)
+}
+
+// marker ends a comment with an invisible line naming the command and the run attempt: it makes
+// the body unique, so a create whose answer was lost adopts this comment and no other.
+func marker(kind string, c *Command, run Run) string {
+	return fmt.Sprintf("\n\n<!-- deployment-action %s: comment %d, run %s attempt %s -->\n", kind, c.CommentID, orDash(run.RunID), orDash(run.RunAttempt))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func saveCommand(st StateStore, c *Command) error {
+	b, err := json.Marshal(c)
+	if err == nil {
+		err = st.SaveState(KeyCommand, string(b))
+	}
+	if err != nil {
+		return fmt.Errorf("saving state: %w", err)
+	}
+	return nil
+}
+
+func loadCommand(st StateStore) *Command {
+	raw := st.State(KeyCommand)
+	if raw == "" {
+		return nil
+	}
+	var c Command
+	if json.Unmarshal([]byte(raw), &c) != nil {
+		return nil
+	}
+	c.Triggered = true
+	return &c
+}
+
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-3]) + "..."
+}
+
+// IsRefusal reports whether err is a command's or the checks gate's refusal (the rules said no),
+// as opposed to a failure to ask GitHub.
+func IsRefusal(err error) bool {
+	var r *Refusal
+	var c *ChecksError
+	return errors.As(err, &r) || errors.As(err, &c)
+}

@@ -1,0 +1,201 @@
+package ghapi
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// The calls ChatOps and the checks gate make: pull requests, a commenter's permission, issue
+// comments and reactions, check runs and commit statuses.
+
+// Permission is a user's access to a repository as GitHub reports it: Permission is the legacy
+// level (admin, write, read, none; maintain reads as write, triage as read), RoleName the actual
+// role (admin, maintain, write, triage, read, or a custom role's name).
+type Permission struct {
+	Permission string `json:"permission"`
+	RoleName   string `json:"role_name"`
+}
+
+// GetPullRequest fetches a pull request.
+func (c *Client) GetPullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, error) {
+	var pr *github.PullRequest
+	err := c.do(ctx, OpGetPullRequest, func(ctx context.Context, g *github.Client) (err error) {
+		pr, _, err = g.PullRequests.Get(ctx, owner, repo, number)
+		return err
+	})
+	return pr, c.finish(err)
+}
+
+// CollaboratorPermission reads login's permission on the repository. GitHub answers 404 for a
+// login that is not a user (or not visible).
+func (c *Client) CollaboratorPermission(ctx context.Context, owner, repo, login string) (Permission, error) {
+	var p Permission
+	err := c.do(ctx, OpGetPermission, func(ctx context.Context, g *github.Client) error {
+		// go-github v62's RepositoryPermissionLevel has no role_name: decode the answer ourselves.
+		u := fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(login))
+		req, err := g.NewRequest("GET", u, nil)
+		if err != nil {
+			return permanent(err)
+		}
+		p = Permission{}
+		_, err = g.Do(ctx, req, &p)
+		return err
+	})
+	return p, c.finish(err)
+}
+
+// CreateIssueComment comments on an issue or pull request. A create whose answer was lost is
+// never repeated blindly: the next attempt first looks for a comment with exactly this body made
+// since the first attempt and adopts it, so give body a unique marker (an HTML comment) when
+// another identical comment could exist.
+func (c *Client) CreateIssueComment(ctx context.Context, owner, repo string, number int, body string) (*github.IssueComment, error) {
+	first := c.retry.Now()
+	pending := false
+	var out *github.IssueComment
+	find := func(ctx context.Context, g *github.Client) (*github.IssueComment, error) {
+		since := first.Add(-c.retry.ClockSkew)
+		opts := &github.IssueListCommentsOptions{Since: &since, ListOptions: github.ListOptions{PerPage: 100}}
+		for {
+			page, resp, err := g.Issues.ListComments(ctx, owner, repo, number, opts)
+			if err != nil {
+				return nil, err
+			}
+			for _, cm := range page {
+				if cm.GetBody() == body {
+					return cm, nil
+				}
+			}
+			if resp == nil || resp.NextPage == 0 || len(page) == 0 {
+				return nil, nil
+			}
+			opts.Page = resp.NextPage
+		}
+	}
+	err := c.do(ctx, OpCreateComment, func(ctx context.Context, g *github.Client) error {
+		if pending {
+			found, err := find(ctx, g)
+			if err != nil {
+				return err
+			}
+			if found != nil {
+				c.logf("create comment: response lost; adopted comment %d", found.GetID())
+				out = found
+				return nil
+			}
+			pending = false
+		}
+		var err error
+		out, _, err = g.Issues.CreateComment(ctx, owner, repo, number, &github.IssueComment{Body: github.String(body)})
+		if err != nil {
+			pending = mayHaveReachedServer(err)
+		}
+		return err
+	})
+	if err != nil && pending && budgetRanOut(err) {
+		actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
+		found, lerr := find(actx, c.gh())
+		cancel()
+		if lerr == nil && found != nil {
+			return found, nil
+		}
+	}
+	return out, c.finish(err)
+}
+
+// ListIssueComments returns the comments of an issue or pull request updated at or after since
+// (zero: all), oldest first, reading every page.
+func (c *Client) ListIssueComments(ctx context.Context, owner, repo string, number int, since time.Time) ([]*github.IssueComment, error) {
+	var out []*github.IssueComment
+	err := c.do(ctx, OpListComments, func(ctx context.Context, g *github.Client) error {
+		out = nil
+		opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+		if !since.IsZero() {
+			opts.Since = &since
+		}
+		for {
+			page, resp, err := g.Issues.ListComments(ctx, owner, repo, number, opts)
+			if err != nil {
+				return err
+			}
+			out = append(out, page...)
+			if resp == nil || resp.NextPage == 0 || len(page) == 0 {
+				return nil
+			}
+			opts.Page = resp.NextPage
+		}
+	})
+	return out, c.finish(err)
+}
+
+// EditIssueComment replaces a comment's body (repeating it is harmless).
+func (c *Client) EditIssueComment(ctx context.Context, owner, repo string, id int64, body string) (*github.IssueComment, error) {
+	var out *github.IssueComment
+	err := c.do(ctx, OpUpdateComment, func(ctx context.Context, g *github.Client) (err error) {
+		out, _, err = g.Issues.EditComment(ctx, owner, repo, id, &github.IssueComment{Body: github.String(body)})
+		return err
+	})
+	return out, c.finish(err)
+}
+
+// ReactToIssueComment adds the token's reaction (+1, -1, laugh, confused, heart, hooray,
+// rocket, eyes) to an issue comment. GitHub keeps one reaction per user and content (200 when it
+// exists already), so repeating it is harmless.
+func (c *Client) ReactToIssueComment(ctx context.Context, owner, repo string, id int64, content string) error {
+	err := c.do(ctx, OpCreateReaction, func(ctx context.Context, g *github.Client) error {
+		_, _, err := g.Reactions.CreateIssueCommentReaction(ctx, owner, repo, id, content)
+		return err
+	})
+	return c.finish(err)
+}
+
+// ListCheckRuns returns the latest check run of each name and app for ref (GitHub's filter
+// latest), reading every page.
+func (c *Client) ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]*github.CheckRun, error) {
+	var out []*github.CheckRun
+	err := c.do(ctx, OpListCheckRuns, func(ctx context.Context, g *github.Client) error {
+		out = nil
+		opts := &github.ListCheckRunsOptions{Filter: github.String("latest"), ListOptions: github.ListOptions{PerPage: 100}}
+		for {
+			res, resp, err := g.Checks.ListCheckRunsForRef(ctx, owner, repo, ref, opts)
+			if err != nil {
+				return err
+			}
+			out = append(out, res.CheckRuns...)
+			if resp == nil || resp.NextPage == 0 || len(res.CheckRuns) == 0 {
+				return nil
+			}
+			opts.Page = resp.NextPage
+		}
+	})
+	return out, c.finish(err)
+}
+
+// CombinedStatus returns ref's combined commit status with every context's latest status,
+// reading every page. With no status at all GitHub says pending with total_count 0.
+func (c *Client) CombinedStatus(ctx context.Context, owner, repo, ref string) (*github.CombinedStatus, error) {
+	var out *github.CombinedStatus
+	err := c.do(ctx, OpGetCombinedStatus, func(ctx context.Context, g *github.Client) error {
+		opts := &github.ListOptions{PerPage: 100}
+		out = nil
+		for {
+			cs, resp, err := g.Repositories.GetCombinedStatus(ctx, owner, repo, ref, opts)
+			if err != nil {
+				return err
+			}
+			if out == nil {
+				out = cs
+			} else {
+				out.Statuses = append(out.Statuses, cs.Statuses...)
+			}
+			if resp == nil || resp.NextPage == 0 || len(cs.Statuses) == 0 || len(out.Statuses) >= cs.GetTotalCount() {
+				return nil
+			}
+			opts.Page = resp.NextPage
+		}
+	})
+	return out, c.finish(err)
+}
