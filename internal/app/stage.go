@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +75,7 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 			r.Debugf("pre: enabled is false")
 			return nil
 		case known || mode == "":
-			if why := notKnownAtJobStart(getenv); why != "" {
+			if why := notKnownAtJobStart(getenv, m, known); why != "" {
 				// Not an error: main acts with the values it sees.
 				r.Debugf("pre: %s", why)
 				return r.SaveState(deploy.KeyDeferred, why)
@@ -131,7 +132,7 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 		Retry:     ghapi.RetryPolicy{MaxElapsed: budget(stage, s)},
 		// Modes that look at the same resources again and again (waiting, the promotion gate)
 		// send conditional requests: answers that did not change cost no primary rate limit.
-		Conditional: s.Mode.Polls || s.RequireDeployedIn != "",
+		Conditional: s.Mode.Polls || s.RequireDeployedIn != "" || s.WaitForChecks,
 	}
 	if s.Mode.Cleans {
 		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it.
@@ -141,14 +142,14 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: cfg.Env.Poll()}
+	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: cfg.Env.Poll(), Texts: commentTexts{}}
 	run := deploy.Run{ServerURL: cfg.Env.ServerURL, Repository: cfg.Env.Repository, RunID: cfg.Env.RunID,
 		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID}
 	sha := s.SHA
 	if sha == "" {
 		sha = event.headSHA(cfg.Env)
 	}
-	rep, err := d.Stage(ctx, deploy.Job{Stage: stage, Settings: s, Run: run, Ref: ref, SHA: sha, State: r})
+	rep, err := d.Stage(ctx, deploy.Job{Stage: stage, Settings: s, Run: run, Ref: ref, SHA: sha, State: r, Comment: event.comment(cfg.Env.EventName)})
 	if rep != nil {
 		st := api.Stats()
 		rep.Requests, rep.NotModified = st.Requests, st.NotModified
@@ -175,10 +176,14 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 // notKnownAtJobStart says why pre must leave the create to main, or "". Pre runs at job start,
 // where values from earlier steps (steps.*) are empty: an input that is empty although action.yml
 // gives it a default (token, mode, enabled, ...), or an empty environment, can only be such a
-// value, and acting on it would deploy with the wrong token, mode or environment.
-func notKnownAtJobStart(getenv func(string) string) string {
+// value, and acting on it would deploy with the wrong token, mode or environment. Of a known
+// mode, only the inputs it reads count (command mode has environments, not environment).
+func notKnownAtJobStart(getenv func(string) string, m deploy.Mode, known bool) string {
 	var empty []string
 	for _, in := range config.DeferrableInputs() {
+		if known && !m.Reads(in) && !slices.Contains([]string{"token", "repository", "mode", "enabled"}, in) {
+			continue
+		}
 		if getenv("INPUT_"+strings.ToUpper(in)) == "" {
 			empty = append(empty, in)
 		}
@@ -241,6 +246,13 @@ func budget(stage deploy.Stage, s *deploy.Settings) time.Duration {
 
 // writeResults writes outputs (main only: the runner drops pre's and post's) and the summary.
 func writeResults(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report, r *actions.Runner) error {
+	if rep.Command != nil && rep.DeploymentID == 0 {
+		// command mode without a deployment (no command, or refused): the outputs say so.
+		if stage != deploy.StageMain {
+			return nil
+		}
+		return commandOutputs(rep, r)
+	}
 	if rep.Skipped != "" && rep.DeploymentID == 0 && rep.Cleanup == nil {
 		return nil
 	}
@@ -262,6 +274,9 @@ func writeResults(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report, r 
 		if rep.StatusID != 0 {
 			outputs["status-id"] = strconv.FormatInt(rep.StatusID, 10)
 		}
+		if c := rep.Command; c != nil {
+			outputs["triggered"], outputs["pr-number"], outputs["actor"] = "true", strconv.Itoa(c.PR), c.Actor
+		}
 		for _, name := range outputNames {
 			if v, ok := outputs[name]; ok {
 				errs = append(errs, r.SetOutput(name, v))
@@ -276,10 +291,38 @@ func writeResults(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report, r 
 
 // outputNames is the order outputs are written in; the same names as action.yml's outputs.
 var outputNames = []string{"deployment-id", "deployment-url", "environment-url", "log-url", "status-id", "environment", "state",
-	"sha", "ref", "creator", "created-at"}
+	"sha", "ref", "creator", "created-at", "triggered", "pr-number", "actor"}
+
+// commandOutputs are command mode's outputs when no deployment exists: triggered, and who asked
+// what on which pull request when the comment was a command (refused).
+func commandOutputs(rep *deploy.Report, r *actions.Runner) error {
+	c := rep.Command
+	if !c.Triggered {
+		return r.SetOutput("triggered", "false")
+	}
+	errs := []error{r.SetOutput("triggered", "true"), r.SetOutput("pr-number", strconv.Itoa(c.PR)), r.SetOutput("actor", c.Actor)}
+	if c.Environment != "" {
+		errs = append(errs, r.SetOutput("environment", c.Environment))
+	}
+	return errors.Join(errs...)
+}
 
 // event is the subset of the triggering event's payload the action uses.
 type event struct {
+	Action string `json:"action"`
+	Issue  *struct {
+		Number      int       `json:"number"`
+		PullRequest *struct{} `json:"pull_request"`
+	} `json:"issue"`
+	Comment *struct {
+		ID        int64     `json:"id"`
+		Body      string    `json:"body"`
+		HTMLURL   string    `json:"html_url"`
+		CreatedAt time.Time `json:"created_at"`
+		User      struct {
+			Login string `json:"login"`
+		} `json:"user"`
+	} `json:"comment"`
 	Deployment *struct {
 		ID  int64  `json:"id"`
 		Ref string `json:"ref"`
@@ -302,6 +345,16 @@ func (e *event) headSHA(env config.Env) string {
 		return e.PullRequest.Head.SHA
 	}
 	return env.SHA
+}
+
+// comment is the comment of an issue_comment event, for command mode; nil for other events.
+func (e *event) comment(name string) *deploy.CommentEvent {
+	if name != "issue_comment" || e.Issue == nil || e.Comment == nil {
+		return nil
+	}
+	c := e.Comment
+	return &deploy.CommentEvent{Event: name, Action: e.Action, Number: e.Issue.Number, PullRequest: e.Issue.PullRequest != nil,
+		CommentID: c.ID, CommentURL: c.HTMLURL, Body: c.Body, Author: c.User.Login, CreatedAt: c.CreatedAt}
 }
 
 func (e *event) deploymentID() int64 {

@@ -51,6 +51,27 @@ func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string 
 	sha := short(rep.SHA)
 	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", md(rep.Environment), code(rep.Ref), code(sha), md(rep.State),
 		link(fmt.Sprint(rep.DeploymentID), rep.Page), link(rep.EnvironmentURL, rep.EnvironmentURL), link("job", rep.LogURL))
+	if c := rep.Command; c != nil {
+		fmt.Fprintf(&b, "\nRequested by %s on #%d with %s (%s).\n", md(c.Actor), c.PR, code(c.Text), link("comment", c.CommentURL))
+	}
+	if ch := rep.Checks; ch != nil {
+		what := code(short(ch.SHA))
+		if ch.SHA == "" {
+			what = code(ch.Ref)
+		}
+		if ch.Passed == 0 && len(ch.Ignored) == 0 {
+			fmt.Fprintf(&b, "\nChecks of %s: none reported, nothing to wait for.\n", what)
+		} else {
+			fmt.Fprintf(&b, "\nChecks of %s: %d green", what, ch.Passed)
+			if len(ch.Ignored) > 0 {
+				fmt.Fprintf(&b, ", left out: %s", md(strings.Join(ch.Ignored, ", ")))
+			}
+			if ch.Polls > 1 {
+				fmt.Fprintf(&b, ", after waiting %s (%d looks)", ch.Waited.Round(time.Second), ch.Polls)
+			}
+			b.WriteString(".\n")
+		}
+	}
 	if rep.Rerun {
 		fmt.Fprintf(&b, "\nThis is attempt %s of the run: it has its own deployment; the earlier attempt's deployment is left as it ended.\n", md(rep.RunAttempt))
 	}
@@ -63,7 +84,7 @@ func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string 
 	if rep.Deferred != "" && rep.CreatedHere {
 		fmt.Fprintf(&b, "\nCreated at this step rather than at job start: %s (values from earlier steps are empty then).\n", md(rep.Deferred))
 	}
-	if s != nil && s.Mode.Name == "auto" {
+	if s != nil && (s.Mode.Name == "auto" || s.Mode.Name == "command") {
 		b.WriteString("\nThe final state is set when the job ends.\n")
 	}
 	return b.String()

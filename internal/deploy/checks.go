@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -254,4 +255,26 @@ func ignoredNote(ig []string) string {
 		return ""
 	}
 	return ", ignored: " + strings.Join(ig, ", ")
+}
+
+// KeyChecks holds what the checks gate saw (JSON), for main's summary when pre created.
+const KeyChecks = "checks"
+
+func saveChecks(st StateStore, c *ChecksReport) error {
+	b, err := json.Marshal(c)
+	if err == nil {
+		err = st.SaveState(KeyChecks, string(b))
+	}
+	if err != nil {
+		return fmt.Errorf("saving state: %w", err)
+	}
+	return nil
+}
+
+func loadChecks(st StateStore) *ChecksReport {
+	var c ChecksReport
+	if raw := st.State(KeyChecks); raw == "" || json.Unmarshal([]byte(raw), &c) != nil {
+		return nil
+	}
+	return &c
 }

@@ -344,7 +344,7 @@ func EffectiveRole(p ghapi.Permission) string {
 
 func shownRole(p ghapi.Permission) string {
 	switch {
-	case p.RoleName != "" && roleRank(p.RoleName) == 0 && p.Permission != "":
+	case p.RoleName != "" && roleRank(p.RoleName) == 0 && p.Permission != "" && p.Permission != p.RoleName:
 		return fmt.Sprintf("%s (%s)", p.RoleName, p.Permission)
 	case p.RoleName != "":
 		return p.RoleName

@@ -117,6 +117,9 @@ func (d *Deployer) Stage(ctx context.Context, j Job) (*Report, error) {
 	}
 	err := f(d, ctx, j, r)
 	r.Page = d.page(j.Run, r.Environment)
+	if r.Checks == nil && j.Stage == StageMain && r.DeploymentID != 0 {
+		r.Checks = loadChecks(j.State) // what pre's checks gate saw, for main's summary
+	}
 	return r, err
 }
 
@@ -168,6 +171,9 @@ func (d *Deployer) start(ctx context.Context, j Job, r *Report) error {
 func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
 	if j.Settings.WaitForChecks {
 		if err := d.waitForChecks(ctx, j, r); err != nil {
+			return err
+		}
+		if err := saveChecks(j.State, r.Checks); err != nil {
 			return err
 		}
 	}

@@ -63,6 +63,10 @@ func Error(d Dialect, err error) string {
 	case *deploy.Unfinished:
 		return fmt.Sprintf("%s; deployment %d to %s is left %s: set its state with %s and %s",
 			Error(d, e.Err), e.ID, e.Environment, leftState(e.State), d.Mode("status"), d.Assign("deployment-id", fmt.Sprint(e.ID)))
+	case *deploy.Refusal:
+		return refusal(d, e)
+	case *deploy.ChecksError:
+		return checks(d, e)
 	case *deploy.CleanupError:
 		parts := make([]string, len(e.Errs))
 		for i, x := range e.Errs {
@@ -118,6 +122,18 @@ func doing(op ghapi.Op) string {
 		return "deleting the deployment"
 	case ghapi.OpDeleteEnvironment:
 		return "deleting the environment"
+	case ghapi.OpGetPullRequest:
+		return "reading the pull request"
+	case ghapi.OpGetPermission:
+		return "reading the commenter's permission"
+	case ghapi.OpCreateComment, ghapi.OpUpdateComment, ghapi.OpListComments:
+		return "commenting on the pull request"
+	case ghapi.OpCreateReaction:
+		return "reacting to the comment"
+	case ghapi.OpListCheckRuns:
+		return "reading the check runs"
+	case ghapi.OpGetCombinedStatus:
+		return "reading the commit statuses"
 	}
 	return op.String()
 }
@@ -165,6 +181,9 @@ func Failure(d Dialect, f *deploy.Failure) string {
 		if f.Input == "delete-environment" {
 			return fmt.Sprintf("%s: 403 %s: deleting an environment needs administration write on the repository, which GITHUB_TOKEN cannot have: "+
 				"pass a GitHub App or fine-grained token with Administration: write as %s, or set %s", what, msg, d.Input("token"), d.Assign("delete-environment", "false"))
+		}
+		if need := scopeFor(f.Op); need != "" {
+			return fmt.Sprintf("%s: 403 %s: the workflow needs `permissions: %s` (or a token with that access)", what, msg, need)
 		}
 		return fmt.Sprintf("%s: 403 %s: %s", what, msg, d.Permission())
 	case ghapi.KindNotFound:
@@ -272,4 +291,83 @@ func orDash(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// scopeFor is the permission a toolkit call needs, or "" for the deployments calls.
+func scopeFor(op ghapi.Op) string {
+	switch op {
+	case ghapi.OpGetPullRequest:
+		return "pull-requests: read"
+	case ghapi.OpCreateComment, ghapi.OpUpdateComment, ghapi.OpListComments, ghapi.OpCreateReaction:
+		return "pull-requests: write"
+	case ghapi.OpListCheckRuns:
+		return "checks: read"
+	case ghapi.OpGetCombinedStatus:
+		return "statuses: read"
+	}
+	return ""
+}
+
+// refusal explains why a command was not run and what would make it run; the commenter reads it
+// on the pull request, the workflow's author in the job log.
+func refusal(d Dialect, e *deploy.Refusal) string {
+	c := e.Command
+	envs := strings.Join(e.Environments, ", ")
+	switch e.Reason {
+	case deploy.RefuseNotUnderstood:
+		return fmt.Sprintf("%q says more than this workflow understands: write %s, %s <environment> or %s to <environment> alone on the first line (environments: %s; later lines are free text)",
+			c.Text, e.Word, e.Word, e.Word, envs)
+	case deploy.RefuseNotPullRequest:
+		return fmt.Sprintf("#%d is an issue, not a pull request, so there is no commit to deploy: comment on the pull request whose head commit should go out", c.PR)
+	case deploy.RefuseUnknownEnvironment:
+		return fmt.Sprintf("%q is not an environment this workflow deploys to: use one of %s (the workflow's %s input)", c.Asked, envs, d.Input("environments"))
+	case deploy.RefusePermission:
+		return fmt.Sprintf("%s has the %s role on this repository, and deploying needs %s or above (the workflow's %s): ask someone who has it to comment the command, or an admin for that role",
+			c.Actor, e.Role, e.Required, d.Input("allowed-permission"))
+	case deploy.RefuseClosed:
+		state := "closed"
+		if e.Merged {
+			state = "merged"
+		}
+		return fmt.Sprintf("pull request #%d is %s, and only an open pull request's head is deployed: reopen it, or deploy its branch another way", c.PR, state)
+	case deploy.RefuseFork:
+		fork := "a fork that was deleted"
+		if e.HeadRepo != "" {
+			fork = "the fork " + e.HeadRepo
+		}
+		return fmt.Sprintf("pull request #%d comes from %s, and this workflow does not deploy forks: the deploy job runs with this repository's token and secrets, and a fork's head is code its author controls. "+
+			"Push the reviewed branch to this repository and deploy from a pull request of that branch (or, if every fork's head is reviewed before anyone deploys it, set %s)", c.PR, fork, d.Assign("allow-forks", "true"))
+	}
+	return e.Error()
+}
+
+// checks explains the checks gate's refusal: which checks, where to look, what to do.
+func checks(d Dialect, e *deploy.ChecksError) string {
+	what := e.Ref
+	if e.SHA != "" {
+		what = short(e.SHA)
+		if e.Ref != "" && !strings.HasPrefix(e.SHA, e.Ref) {
+			what = fmt.Sprintf("%s (%s)", e.Ref, short(e.SHA))
+		}
+	}
+	list := func(cs []deploy.Check) string {
+		parts := make([]string, len(cs))
+		for i, c := range cs {
+			kind := "check"
+			if c.Kind == deploy.CommitStatus {
+				kind = "status"
+			}
+			parts[i] = fmt.Sprintf("%s %q %s", kind, c.Name, c.State)
+			if c.URL != "" {
+				parts[i] += " (" + c.URL + ")"
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
+	if e.Reason == deploy.ChecksFailed {
+		return fmt.Sprintf("the checks of %s are not green: %s. Nothing was deployed: fix them (or re-run them) and deploy again, or name a check that must not block deploys in %s",
+			what, list(e.Failed), d.Input("ignore-checks"))
+	}
+	return fmt.Sprintf("the checks of %s were still pending after %s: %s. Nothing was deployed: deploy again once they finish, or allow more time with %s",
+		what, e.Waited.Round(time.Second), list(e.Pending), d.Input("checks-timeout"))
 }
