@@ -602,3 +602,127 @@ func TestCommandWaitsForChecks(t *testing.T) {
 		t.Errorf("summary:\n%s", sum)
 	}
 }
+
+// TestCommandHandledByMain: when pre cannot act (a local action, which has no pre; a token from
+// an earlier step, empty at job start), main handles the command and post finishes it.
+func TestCommandHandledByMain(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		local bool
+		with  map[string]string
+	}{
+		{name: "local action", local: true},
+		{name: "token from an earlier step", with: map[string]string{"token": "${{ steps.app.outputs.token }}"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newChatops(t)
+			cm, ev := c.comment(t, "alice", "/deploy to production")
+			j := c.job(t, ev, tc.with)
+			j.Local = tc.local
+			j.StepsBefore = []actionsim.Step{{ID: "app", Run: func(_ context.Context, s *actionsim.StepRun) error {
+				if n := len(c.e.Requests()); n != 0 {
+					t.Errorf("%d requests before main: pre must leave the command to main", n)
+				}
+				s.SetOutput("token", testTok)
+				return nil
+			}}}
+			res := run(t, j)
+			if res.Failed() {
+				t.Fatalf("errors %v\n%s", res.StageErrors, res.Stdout)
+			}
+			d := onlyDeployment(t, c.e)
+			if d.Environment != "production" || strings.Join(states(d), ",") != "in_progress,success" {
+				t.Errorf("deployment %s %v", d.Environment, states(d))
+			}
+			if res.Outputs["triggered"] != "true" || res.Outputs["deployment-id"] != fmt.Sprint(d.ID) {
+				t.Errorf("outputs %v", res.Outputs)
+			}
+			if got := strings.Join(reactions(t, c.e, c.pr.Number, cm.ID), ","); got != "eyes,rocket" {
+				t.Errorf("reactions %s", got)
+			}
+			if bot := botComments(c.e, c.pr.Number); len(bot) != 1 || !strings.Contains(bot[0].Body, "**Deployed**") {
+				t.Errorf("bot comments %+v", bot)
+			}
+		})
+	}
+}
+
+// TestCommandRerun: each attempt is a new job. A re-run deploys the commit the first attempt
+// deployed (a push since then does not change what goes out) and posts its own result comment;
+// the first attempt's comment keeps its outcome.
+func TestCommandRerun(t *testing.T) {
+	t.Parallel()
+	c := newChatops(t)
+	cm, ev := c.comment(t, "alice", "/deploy")
+	first := c.job(t, ev, nil)
+	first.StepsAfter = []actionsim.Step{{ID: "ship", Run: func(context.Context, *actionsim.StepRun) error { return fmt.Errorf("flaky deploy") }}}
+	if res := run(t, first); res.JobStatus != "failure" {
+		t.Fatalf("first attempt: %s", res.JobStatus)
+	}
+	if _, err := c.e.PushPullRequest(owner, repoName, c.pr.Number, emulator.Commit{Message: "pushed after the command"}); err != nil {
+		t.Fatal(err)
+	}
+	second := c.job(t, ev, nil)
+	second.Env["GITHUB_RUN_ATTEMPT"] = "2"
+	res := run(t, second)
+	if res.Failed() {
+		t.Fatalf("second attempt: %v", res.StageErrors)
+	}
+	deps := c.e.Deployments(owner, repoName)
+	if len(deps) != 2 || deps[1].SHA != featureSHA || deps[0].SHA != featureSHA {
+		t.Fatalf("deployments %+v, want two of %s", deps, featureSHA)
+	}
+	if got := strings.Join(states(deps[1]), ","); got != "in_progress,success" {
+		t.Errorf("second attempt's states %s", got)
+	}
+	bot := botComments(c.e, c.pr.Number)
+	if len(bot) != 2 || !strings.Contains(bot[0].Body, "**Deploy failed:**") || !strings.Contains(bot[1].Body, "**Deployed**") ||
+		!strings.Contains(bot[1].Body, fmt.Sprintf("attempt 2 of the run deploys the commit of deployment %d again", deps[0].ID)) {
+		t.Errorf("result comments:\n%s\n---\n%s", bot[0].Body, bot[len(bot)-1].Body)
+	}
+	if !strings.Contains(res.Log["pre"], "deploys a84d88e again") {
+		t.Errorf("pre's log does not say the head moved:\n%s", res.Log["pre"])
+	}
+	// The command's reactions: eyes once (GitHub keeps one per user and content), -1 and rocket.
+	if got := strings.Join(reactions(t, c.e, c.pr.Number, cm.ID), ","); got != "eyes,-1,rocket" {
+		t.Errorf("reactions %s", got)
+	}
+}
+
+// TestCommandSerialisedPerEnvironment is the concurrency recipe at work: two pull requests'
+// commands for the same environment run one after the other (as a concurrency group makes
+// them); each has its own deployment and result comment, and the later success makes the
+// earlier deployment inactive, so the environment shows exactly what runs there.
+func TestCommandSerialisedPerEnvironment(t *testing.T) {
+	t.Parallel()
+	c := newChatops(t)
+	other, _, err := c.e.OpenPullRequest(owner, repoName, emulator.PullRequest{Head: "feature-y", User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ev1 := c.comment(t, "alice", "/deploy staging")
+	_, ev2, err := c.e.AddComment(owner, repoName, other.Number, "bob", "/deploy staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []emulator.Event{ev1, ev2} {
+		if res := run(t, c.job(t, ev, nil)); res.Failed() {
+			t.Fatalf("errors %v", res.StageErrors)
+		}
+	}
+	deps := c.e.Deployments(owner, repoName)
+	if len(deps) != 2 || deps[0].SHA != featureSHA || deps[1].SHA != other.HeadSHA {
+		t.Fatalf("deployments %+v", deps)
+	}
+	if got := states(deps[0]); got[len(got)-1] != "inactive" {
+		t.Errorf("the first deployment ends %v: the later success must make it inactive", got)
+	}
+	if got := states(deps[1]); got[len(got)-1] != "success" {
+		t.Errorf("the second deployment ends %v", got)
+	}
+	if n := len(botComments(c.e, c.pr.Number)) + len(botComments(c.e, other.Number)); n != 2 {
+		t.Errorf("%d result comments, want one per pull request", n)
+	}
+}

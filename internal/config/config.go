@@ -527,7 +527,7 @@ func (v *validator) chatOps(in Inputs, s *deploy.Settings) {
 		case err != nil:
 			v.add(Problem{Input: "ignore-checks", Reason: err.Error(), Fix: "separate check and status names with one comma or a line break", Example: "Lint, ci/experimental"})
 		case contains(names, "*"):
-			v.add(Problem{Input: "ignore-checks", Value: in.IgnoreChecks, Reason: "contains '*'", Fix: "list the checks to ignore by name (to skip the gate, leave wait-for-checks false; command mode always checks)"})
+			v.add(Problem{Input: "ignore-checks", Value: in.IgnoreChecks, Reason: "contains '*'", Fix: "use the names of the checks to leave out (to skip the gate, leave wait-for-checks false; command mode always checks)"})
 		}
 		s.IgnoreChecks = names
 	}
@@ -543,11 +543,11 @@ func (v *validator) chatOps(in Inputs, s *deploy.Settings) {
 		case err != nil:
 			v.add(Problem{Input: "environments", Reason: err.Error(), Fix: "separate environment names with one comma or a line break", Example: "staging, production"})
 		case len(names) == 0:
-			v.add(Problem{Input: "environments", Missing: true, Reason: "is empty", Fix: "list the environments a command may deploy to, the default target first", Example: "staging, production"})
+			v.add(Problem{Input: "environments", Missing: true, Reason: "is empty", Fix: "set it to the environments a command may deploy to, the default target first", Example: "staging, production"})
 		}
 		for _, n := range names {
 			if utf8.RuneCountInString(n) > 255 || isPattern(n) {
-				v.add(Problem{Input: "environments", Value: n, Reason: "is not an environment name", Fix: "list plain environment names (at most 255 characters, no * ? [ or \\)", Example: "staging, production"})
+				v.add(Problem{Input: "environments", Value: n, Reason: "is not an environment name", Fix: "use plain environment names (at most 255 characters, no * ? [ or \\)", Example: "staging, production"})
 				break
 			}
 		}
