@@ -58,7 +58,7 @@ func TestEffectiveRole(t *testing.T) {
 		{ghapi.Permission{Permission: "write", RoleName: "maintain"}, "maintain"},
 		{ghapi.Permission{Permission: "read", RoleName: "triage"}, "triage"},
 		{ghapi.Permission{Permission: "write", RoleName: "deployer"}, "write"}, // a custom role: its base level
-		{ghapi.Permission{Permission: "admin"}, "admin"},                      // no role_name (older GitHub)
+		{ghapi.Permission{Permission: "admin"}, "admin"},                       // no role_name (older GitHub)
 		{ghapi.Permission{Permission: "none", RoleName: "none"}, "none"},
 		{ghapi.Permission{}, "none"},
 	} {
