@@ -614,6 +614,7 @@ func TestCommandHandledByMain(t *testing.T) {
 	}{
 		{name: "local action", local: true},
 		{name: "token from an earlier step", with: map[string]string{"token": "${{ steps.app.outputs.token }}"}},
+		{name: "environments from an earlier step", with: map[string]string{"environments": "${{ steps.app.outputs.envs }}"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -626,6 +627,7 @@ func TestCommandHandledByMain(t *testing.T) {
 					t.Errorf("%d requests before main: pre must leave the command to main", n)
 				}
 				s.SetOutput("token", testTok)
+				s.SetOutput("envs", "staging\nproduction")
 				return nil
 			}}}
 			res := run(t, j)

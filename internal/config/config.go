@@ -502,9 +502,10 @@ func (in *Inputs) reset(input string) bool {
 // DeferrableInputs are the inputs whose action.yml default is not empty: an empty value can only
 // come from an expression that is empty where it is evaluated, typically a value from an earlier
 // step (steps.* is empty at job start). environment is among them although it has no default:
-// an empty one must not create a production deployment behind the user's back at job start.
+// an empty one must not create a production deployment behind the user's back at job start;
+// so is environments (command mode's allow list, required), which an earlier step may compute.
 func DeferrableInputs() []string {
-	out := []string{"token", "repository", "environment"}
+	out := []string{"token", "repository", "environment", "environments"}
 	t := reflect.TypeOf(Inputs{})
 	for i := 0; i < t.NumField(); i++ {
 		key, opts, _ := strings.Cut(t.Field(i).Tag.Get("env"), ",")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -530,12 +529,4 @@ func clipRunes(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-3]) + "..."
-}
-
-// IsRefusal reports whether err is a command's or the checks gate's refusal (the rules said no),
-// as opposed to a failure to ask GitHub.
-func IsRefusal(err error) bool {
-	var r *Refusal
-	var c *ChecksError
-	return errors.As(err, &r) || errors.As(err, &c)
 }

@@ -228,15 +228,6 @@ func (f *fakeAPI) EditIssueComment(_ context.Context, _, _ string, id int64, bod
 	return nil, &ghapi.APIError{Op: ghapi.OpUpdateComment, Status: 404, Message: "Not Found"}
 }
 
-func (f *fakeAPI) ListIssueComments(_ context.Context, _, _ string, number int, _ time.Time) ([]*github.IssueComment, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.record(fmt.Sprintf("list comments %d", number)); err != nil {
-		return nil, err
-	}
-	return append([]*github.IssueComment(nil), f.kit.comments...), nil
-}
-
 func (f *fakeAPI) ReactToIssueComment(_ context.Context, _, _ string, id int64, content string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

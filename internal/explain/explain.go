@@ -126,7 +126,7 @@ func doing(op ghapi.Op) string {
 		return "reading the pull request"
 	case ghapi.OpGetPermission:
 		return "reading the commenter's permission"
-	case ghapi.OpCreateComment, ghapi.OpUpdateComment, ghapi.OpListComments:
+	case ghapi.OpCreateComment, ghapi.OpUpdateComment:
 		return "commenting on the pull request"
 	case ghapi.OpCreateReaction:
 		return "reacting to the comment"
@@ -298,7 +298,7 @@ func scopeFor(op ghapi.Op) string {
 	switch op {
 	case ghapi.OpGetPullRequest:
 		return "pull-requests: read"
-	case ghapi.OpCreateComment, ghapi.OpUpdateComment, ghapi.OpListComments, ghapi.OpCreateReaction:
+	case ghapi.OpCreateComment, ghapi.OpUpdateComment, ghapi.OpCreateReaction:
 		return "pull-requests: write"
 	case ghapi.OpListCheckRuns:
 		return "checks: read"

@@ -41,8 +41,6 @@ type API interface {
 	// comment with exactly this body made since its first attempt.
 	CreateIssueComment(ctx context.Context, owner, repo string, number int, body string) (*github.IssueComment, error)
 	EditIssueComment(ctx context.Context, owner, repo string, id int64, body string) (*github.IssueComment, error)
-	// ListIssueComments returns every comment updated at or after since (zero: all), oldest first.
-	ListIssueComments(ctx context.Context, owner, repo string, number int, since time.Time) ([]*github.IssueComment, error)
 	ReactToIssueComment(ctx context.Context, owner, repo string, id int64, content string) error
 	// ListCheckRuns returns the latest check run of each name for ref, every page.
 	ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]*github.CheckRun, error)

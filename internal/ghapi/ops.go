@@ -18,7 +18,6 @@ const (
 	OpGetPermission
 	OpCreateComment
 	OpUpdateComment
-	OpListComments
 	OpCreateReaction
 	OpListCheckRuns
 	OpGetCombinedStatus
@@ -38,7 +37,6 @@ var opNames = [...]string{
 	OpGetPermission:          "get collaborator permission",
 	OpCreateComment:          "create comment",
 	OpUpdateComment:          "update comment",
-	OpListComments:           "list comments",
 	OpCreateReaction:         "create reaction",
 	OpListCheckRuns:          "list check runs",
 	OpGetCombinedStatus:      "get combined status",

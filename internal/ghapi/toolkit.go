@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -103,31 +102,6 @@ func (c *Client) CreateIssueComment(ctx context.Context, owner, repo string, num
 			return found, nil
 		}
 	}
-	return out, c.finish(err)
-}
-
-// ListIssueComments returns the comments of an issue or pull request updated at or after since
-// (zero: all), oldest first, reading every page.
-func (c *Client) ListIssueComments(ctx context.Context, owner, repo string, number int, since time.Time) ([]*github.IssueComment, error) {
-	var out []*github.IssueComment
-	err := c.do(ctx, OpListComments, func(ctx context.Context, g *github.Client) error {
-		out = nil
-		opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-		if !since.IsZero() {
-			opts.Since = &since
-		}
-		for {
-			page, resp, err := g.Issues.ListComments(ctx, owner, repo, number, opts)
-			if err != nil {
-				return err
-			}
-			out = append(out, page...)
-			if resp == nil || resp.NextPage == 0 || len(page) == 0 {
-				return nil
-			}
-			opts.Page = resp.NextPage
-		}
-	})
 	return out, c.finish(err)
 }
 
