@@ -668,9 +668,14 @@ func TestCommandRerun(t *testing.T) {
 	}
 	second := c.job(t, ev, nil)
 	second.Env["GITHUB_RUN_ATTEMPT"] = "2"
+	before := len(c.e.Requests())
 	res := run(t, second)
 	if res.Failed() {
 		t.Fatalf("second attempt: %v", res.StageErrors)
+	}
+	// One request more than a first attempt: the look-up of the earlier attempt's deployment.
+	if got := requestsSince(c.e, before); len(got) != 12 {
+		t.Errorf("the re-run made %d requests, want 12:\n%s", len(got), strings.Join(got, "\n"))
 	}
 	deps := c.e.Deployments(owner, repoName)
 	if len(deps) != 2 || deps[1].SHA != featureSHA || deps[0].SHA != featureSHA {
@@ -726,5 +731,51 @@ func TestCommandSerialisedPerEnvironment(t *testing.T) {
 	}
 	if n := len(botComments(c.e, c.pr.Number)) + len(botComments(c.e, other.Number)); n != 2 {
 		t.Errorf("%d result comments, want one per pull request", n)
+	}
+}
+
+// TestCommandPermissions: the workflow's permissions: what each missing one does, and that the
+// message names it.
+func TestCommandPermissions(t *testing.T) {
+	t.Parallel()
+	full := emulator.Permissions{DeploymentsWrite: true, DeploymentsRead: true, Contents: emulator.AccessRead, Checks: emulator.AccessRead,
+		Statuses: emulator.AccessRead, PullRequests: emulator.AccessWrite, Issues: emulator.AccessWrite}
+	for _, tc := range []struct {
+		name   string
+		change func(p *emulator.Permissions)
+		want   string
+		reply  bool
+	}{
+		{name: "the documented set is enough", change: func(*emulator.Permissions) {}},
+		{name: "no pull-requests or issues write", change: func(p *emulator.Permissions) { p.PullRequests, p.Issues = emulator.AccessRead, emulator.AccessRead },
+			want: "`permissions: pull-requests: write`"},
+		{name: "no checks read", change: func(p *emulator.Permissions) { p.Checks = emulator.AccessNone }, want: "`permissions: checks: read`", reply: true},
+		{name: "no statuses read", change: func(p *emulator.Permissions) { p.Statuses = emulator.AccessNone }, want: "`permissions: statuses: read`", reply: true},
+		{name: "no deployments write", change: func(p *emulator.Permissions) { p.DeploymentsWrite = false }, want: "deployments: write", reply: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := full
+			tc.change(&p)
+			c := newChatopsWith(t, emulator.Config{Tokens: map[string]emulator.Permissions{testTok: p}})
+			_, ev := c.comment(t, "alice", "/deploy")
+			res := run(t, c.job(t, ev, nil))
+			if tc.want == "" {
+				if res.Failed() {
+					t.Fatalf("errors %v", res.StageErrors)
+				}
+				return
+			}
+			err := res.StageErrors["pre"]
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("pre error %v, want it to name %s", err, tc.want)
+			}
+			if n := len(c.e.Deployments(owner, repoName)); n != 0 {
+				t.Errorf("%d deployments", n)
+			}
+			if got := len(botComments(c.e, c.pr.Number)); (got == 1) != tc.reply {
+				t.Errorf("%d replies, want reply=%v", got, tc.reply)
+			}
+		})
 	}
 }
