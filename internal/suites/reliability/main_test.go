@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/deployment-action/deployment-action/internal/workbench/emulator/emulatortest"
 )
 
 // shortParallel is how many tests of this package run at once in the fast tier (-short).
@@ -25,5 +27,7 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	emulatortest.PrintTotals(os.Stdout) // go test -v shows the package's conformance total
+	os.Exit(code)
 }
