@@ -358,7 +358,10 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 				st = http.StatusForbidden
 			}
 			ra := f.RetryAfter
-			if ra <= 0 {
+			switch {
+			case ra < 0:
+				ra = 0 // "Retry-After: 0", which some proxies and GitHub itself have sent
+			case ra == 0:
 				ra = 60
 			}
 			resp := e.secondaryLimitResponse(ri, st, ra)

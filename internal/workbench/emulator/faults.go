@@ -19,7 +19,8 @@ const (
 	// without sending the response.
 	FaultLostResponse
 	// FaultSecondaryLimit answers 403 (or Status, e.g. 429) with GitHub's secondary-rate-limit
-	// body and a Retry-After of RetryAfter seconds (default 60), without touching state.
+	// body and a Retry-After of RetryAfter seconds (default 60; negative sends 0), without touching
+	// state.
 	FaultSecondaryLimit
 	// FaultLatency delays the response by Delay (in addition to Config.Latency).
 	FaultLatency
