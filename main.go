@@ -1,5 +1,6 @@
 // Command deployment-action is a GitHub Action (pre/main/post stages) and a CLI that drive the
-// GitHub Deployments API, with an embedded emulator of that API for local runs.
+// GitHub Deployments API. The emulator, the runner simulation and the demo are not part of it:
+// they live in the dev command, cmd/workbench.
 package main
 
 import (

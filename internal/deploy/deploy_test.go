@@ -284,3 +284,30 @@ func TestPostWaitsForALateCommittedCreate(t *testing.T) {
 		t.Errorf("a create that never happened must be reported as skipped: %+v", rep)
 	}
 }
+
+// TestRefusedCreateLeavesPostNothingToLookFor: a create GitHub answered with a refusal made no
+// deployment, so post does not spend seconds looking for one; an unknown outcome (here a
+// transport failure) keeps the request id for post's look-up.
+func TestRefusedCreateLeavesPostNothingToLookFor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		err     error
+		keepsID bool
+	}{
+		{"422", &ghapi.APIError{Status: 422, Message: "No ref found for: nope"}, false},
+		{"403", &ghapi.APIError{Status: 403, Message: "Resource not accessible by integration"}, false},
+		{"lost", &ghapi.RetryError{Op: ghapi.OpCreateDeployment, Attempts: 3, Err: errors.New("connection reset")}, true},
+	} {
+		f := newFake()
+		f.failOn["create"] = tc.err
+		d := &Deployer{API: f, Owner: "o", Repo: "r"}
+		st := mapState{}
+		if _, err := d.Stage(context.Background(), Job{Stage: StagePre, Settings: settings("auto"), Run: testRun, Ref: "main", State: st}); err == nil {
+			t.Fatalf("%s: pre succeeded", tc.name)
+		}
+		if kept := st[KeyRequestID] != "" && st[KeyFinish] != ""; kept != tc.keepsID {
+			t.Errorf("%s: state %v, want the request id kept: %v", tc.name, st, tc.keepsID)
+		}
+	}
+}

@@ -198,10 +198,26 @@ func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
 	}
 	dep, err := d.Create(ctx, j.createSpec(reqID))
 	if err != nil {
+		if refused(err) {
+			// GitHub answered, and made nothing: post need not look for a deployment.
+			for _, k := range []string{KeyFinish, KeyRequestID, KeyInputs} {
+				_ = j.State.SaveState(k, "")
+			}
+		}
 		return err
 	}
 	r.CreatedHere = true
 	return saveDeployment(j, r, dep)
+}
+
+// refused reports a create GitHub answered without making a deployment (as opposed to one whose
+// outcome is unknown: a lost answer, a timeout, a rate limit that outlasted the retries).
+func refused(err error) bool {
+	switch ghapi.KindOf(err) {
+	case ghapi.KindUnauthorized, ghapi.KindForbidden, ghapi.KindNotFound, ghapi.KindConflict, ghapi.KindValidation, ghapi.KindAutoMerged:
+		return true
+	}
+	return false
 }
 
 // saveDeployment records the deployment in the report and, first thing, in the state.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -230,8 +231,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 			}
 			e.ResetRequests()
 			url := e.URL()
+			var fronted atomic.Int32 // requests the front answered itself or passed on
 			if sc.front != nil {
-				srv := httptest.NewServer(sc.front(t, e))
+				front := sc.front(t, e)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					fronted.Add(1)
+					front.ServeHTTP(w, r)
+				}))
 				t.Cleanup(srv.Close)
 				url = srv.URL
 			}
@@ -262,8 +268,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 				t.Errorf("the token appears in the job's output, state, summary, annotations or errors")
 			}
 			reqs := e.Requests()
-			if len(reqs) == 0 && !strings.Contains(sc.name, "input") {
-				t.Errorf("no request reached the emulator: the scenario tests nothing")
+			if len(reqs) == 0 && fronted.Load() == 0 && !strings.Contains(sc.name, "input") {
+				t.Errorf("no request reached the emulator (or the server in front of it): the scenario tests nothing")
 			}
 			for _, r := range reqs {
 				if strings.Contains(string(r.Body), canary) || strings.Contains(r.Path+"?"+r.RawQuery, canary) {
