@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deployment-action/deployment-action/internal/ghapi"
 	"github.com/google/go-github/v62/github"
 )
 
