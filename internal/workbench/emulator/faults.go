@@ -71,13 +71,6 @@ func (e *Emulator) AddFault(f Fault) {
 	e.faults = append(e.faults, &faultState{Fault: f, left: n})
 }
 
-// ClearFaults removes every queued fault.
-func (e *Emulator) ClearFaults() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.faults = nil
-}
-
 func (e *Emulator) takeFault(r *http.Request) *Fault {
 	e.mu.Lock()
 	defer e.mu.Unlock()
