@@ -24,7 +24,7 @@ func (commentTexts) Reply(c *deploy.Command, err error) string {
 // comment is edited when the job ends.
 func (commentTexts) Result(c *deploy.Command, r *deploy.Report) string {
 	var b strings.Builder
-	what := fmt.Sprintf("%s (%s) to **%s**", code(short(r.SHA)), code(c.HeadRef), md(r.Environment))
+	what := fmt.Sprintf("%s (%s) to **%s**", code(deploy.ShortSHA(r.SHA)), code(c.HeadRef), md(r.Environment))
 	switch {
 	case r.Retired:
 		fmt.Fprintf(&b, "**Not deployed:** %s — the deploy step was skipped by its `if:`, so the deployment made at job start was removed.\n", what)
@@ -40,7 +40,7 @@ func (commentTexts) Result(c *deploy.Command, r *deploy.Report) string {
 		fmt.Fprintf(&b, "**Deploying** %s …\n", what)
 	}
 	b.WriteString("\n| Environment | Commit | State | Environment URL | Deployment | Logs |\n|---|---|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", md(r.Environment), code(short(r.SHA)), md(r.State),
+	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", md(r.Environment), code(deploy.ShortSHA(r.SHA)), md(r.State),
 		link(r.EnvironmentURL, r.EnvironmentURL), link(fmt.Sprint(r.DeploymentID), r.Page), link("job", r.LogURL))
 	fmt.Fprintf(&b, "\nRequested by %s with %s", md(c.Actor), link("this comment", c.CommentURL))
 	if c.Pinned != 0 {

@@ -48,14 +48,14 @@ func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string 
 	}
 	fmt.Fprintf(&b, "### Deployment to %s\n\n", md(rep.Environment))
 	b.WriteString("| Environment | Ref | Commit | State | Deployment | Environment URL | Logs |\n|---|---|---|---|---|---|---|\n")
-	sha := short(rep.SHA)
+	sha := deploy.ShortSHA(rep.SHA)
 	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", md(rep.Environment), code(rep.Ref), code(sha), md(rep.State),
 		link(fmt.Sprint(rep.DeploymentID), rep.Page), link(rep.EnvironmentURL, rep.EnvironmentURL), link("job", rep.LogURL))
 	if c := rep.Command; c != nil {
 		fmt.Fprintf(&b, "\nRequested by %s on #%d with %s (%s).\n", md(c.Actor), c.PR, code(c.Text), link("comment", c.CommentURL))
 	}
 	if ch := rep.Checks; ch != nil {
-		what := code(short(ch.SHA))
+		what := code(deploy.ShortSHA(ch.SHA))
 		if ch.SHA == "" {
 			what = code(ch.Ref)
 		}
@@ -128,7 +128,7 @@ func lookupSummary(rep *deploy.Report) string {
 		if w.Creator != "" {
 			who = " by " + md(w.Creator)
 		}
-		fmt.Fprintf(&b, "### Waited for a deployment of %s to %s%s\n\n", code(short(w.SHA)), md(w.Environment), who)
+		fmt.Fprintf(&b, "### Waited for a deployment of %s to %s%s\n\n", code(deploy.ShortSHA(w.SHA)), md(w.Environment), who)
 	} else {
 		fmt.Fprintf(&b, "### Live in %s\n\n", md(rep.Environment))
 	}
@@ -136,18 +136,11 @@ func lookupSummary(rep *deploy.Report) string {
 		b.WriteString("No deployment found.\n")
 	} else {
 		b.WriteString("| Environment | Ref | Commit | Creator | State | Deployment | Environment URL | Logs |\n|---|---|---|---|---|---|---|---|\n")
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", md(rep.Environment), code(rep.Ref), code(short(rep.SHA)), md(rep.Creator), md(rep.State),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", md(rep.Environment), code(rep.Ref), code(deploy.ShortSHA(rep.SHA)), md(rep.Creator), md(rep.State),
 			link(fmt.Sprint(rep.DeploymentID), rep.Page), link(rep.EnvironmentURL, rep.EnvironmentURL), link("log", rep.LogURL))
 	}
 	if w := rep.Wait; w != nil {
 		fmt.Fprintf(&b, "\nWaited %s: %d looks, %d requests, %d of them answered \"not modified\" (free of rate limit).\n", w.Waited.Round(time.Second), w.Polls, rep.Requests, rep.NotModified)
 	}
 	return b.String()
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

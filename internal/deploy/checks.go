@@ -63,9 +63,9 @@ type ChecksError struct {
 func (e *ChecksError) Error() string {
 	what := e.Ref
 	if e.SHA != "" && !strings.HasPrefix(e.SHA, e.Ref) {
-		what = fmt.Sprintf("%s (%s)", e.Ref, short(e.SHA))
+		what = fmt.Sprintf("%s (%s)", e.Ref, ShortSHA(e.SHA))
 	} else if e.SHA != "" {
-		what = short(e.SHA)
+		what = ShortSHA(e.SHA)
 	}
 	if e.Reason == ChecksFailed {
 		return fmt.Sprintf("checks of %s failed: %s", what, checkList(e.Failed))
@@ -245,7 +245,7 @@ func (d *Deployer) waitForChecks(ctx context.Context, j Job, r *Report) error {
 
 func shownRef(sha, ref string) string {
 	if sha != "" {
-		return short(sha)
+		return ShortSHA(sha)
 	}
 	return ref
 }

@@ -167,7 +167,7 @@ func readCommand(j Job) (*Command, CommandLine, string) {
 	if !l.Addressed {
 		return nil, l, fmt.Sprintf("the comment does not start with %s: no command", j.Settings.Command)
 	}
-	return &Command{Triggered: true, Text: clipText(l.Text), Asked: l.Environment, PR: ev.Number, Actor: ev.Author,
+	return &Command{Triggered: true, Text: clipRunes(l.Text, 60), Asked: l.Environment, PR: ev.Number, Actor: ev.Author,
 		CommentID: ev.CommentID, CommentURL: ev.CommentURL, CreatedAt: ev.CreatedAt}, l, ""
 }
 
@@ -387,7 +387,7 @@ func (d *Deployer) pinEarlierAttempt(ctx context.Context, j Job, c *Command) err
 		}
 		if dep.GetSHA() != c.SHA {
 			d.notef("attempt %s deploys %s again, as deployment %d of the earlier attempt did (the pull request's head is now %s)",
-				j.Run.RunAttempt, short(dep.GetSHA()), dep.GetID(), short(c.SHA))
+				j.Run.RunAttempt, ShortSHA(dep.GetSHA()), dep.GetID(), ShortSHA(c.SHA))
 		}
 		c.Pinned, c.SHA = dep.GetID(), dep.GetSHA()
 		return nil
@@ -482,7 +482,7 @@ func (d *Deployer) resultText(c *Command, r *Report, run Run) string {
 	if d.Texts != nil {
 		body = d.Texts.Result(c, r)
 	} else {
-		body = fmt.Sprintf("%s of %s to %s: %s", c.Text, short(r.SHA), r.Environment, r.State)
+		body = fmt.Sprintf("%s of %s to %s: %s", c.Text, ShortSHA(r.SHA), r.Environment, r.State)
 	}
 	return body + marker("result", c, run)
 }

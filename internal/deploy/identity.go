@@ -119,7 +119,7 @@ func (d *Deployer) reconcile(ctx context.Context, j Job, r *Report) error {
 		}
 		parts := make([]string, len(changed))
 		for i, c := range changed {
-			parts[i] = fmt.Sprintf("%s was %q at job start and is %q here", c.Input, clipText(c.Was), clipText(c.Now))
+			parts[i] = fmt.Sprintf("%s was %q at job start and is %q here", c.Input, clipRunes(c.Was, 60), clipRunes(c.Now, 60))
 		}
 		why = strings.Join(parts, "; ")
 	}
@@ -178,11 +178,4 @@ func (d *Deployer) unrecognisable(ctx context.Context, r *Report, id identity, s
 		"Check it on the environment's page; a JSON object payload lets the action recognise its own deployment.", strings.Join(ids, ", "), id.Environment))
 	r.Skipped = "an interrupted create with a string payload cannot be recognised"
 	return nil
-}
-
-func clipText(s string) string {
-	if r := []rune(s); len(r) > 60 {
-		return string(r[:57]) + "..."
-	}
-	return s
 }

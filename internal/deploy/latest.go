@@ -102,9 +102,9 @@ type GateError struct {
 
 func (e *GateError) Error() string {
 	if e.Live == nil {
-		return fmt.Sprintf("%s (%s) is not live in %s: nothing is live there", e.Ref, short(e.SHA), e.Environment)
+		return fmt.Sprintf("%s (%s) is not live in %s: nothing is live there", e.Ref, ShortSHA(e.SHA), e.Environment)
 	}
-	return fmt.Sprintf("%s (%s) is not live in %s: deployment %d of %s is", e.Ref, short(e.SHA), e.Environment, e.Live.ID, short(e.Live.SHA))
+	return fmt.Sprintf("%s (%s) is not live in %s: deployment %d of %s is", e.Ref, ShortSHA(e.SHA), e.Environment, e.Live.ID, ShortSHA(e.Live.SHA))
 }
 
 // gate refuses a create unless the commit to deploy is live in s.RequireDeployedIn.
@@ -124,7 +124,7 @@ func (d *Deployer) gate(ctx context.Context, j Job) error {
 	if live == nil || live.SHA != sha {
 		return &GateError{Environment: env, Ref: j.Ref, SHA: sha, Live: live}
 	}
-	d.notef("%s (%s) is live in %s (deployment %d): promotion allowed", j.Ref, short(sha), env, live.ID)
+	d.notef("%s (%s) is live in %s (deployment %d): promotion allowed", j.Ref, ShortSHA(sha), env, live.ID)
 	return nil
 }
 

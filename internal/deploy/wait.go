@@ -63,7 +63,7 @@ type WaitError struct {
 }
 
 func (e *WaitError) Error() string {
-	what := fmt.Sprintf("a deployment of %s to %s", short(e.SHA), e.Environment)
+	what := fmt.Sprintf("a deployment of %s to %s", ShortSHA(e.SHA), e.Environment)
 	if e.Creator != "" {
 		what += " by " + e.Creator
 	}
@@ -74,7 +74,7 @@ func (e *WaitError) Error() string {
 	case WaitInactive:
 		return fmt.Sprintf("%s: deployment %d went inactive (replaced or torn down) after %s", what, d.ID, e.Waited.Round(time.Second))
 	case WaitSuperseded:
-		return fmt.Sprintf("%s: deployment %d was superseded by deployment %d of %s before it succeeded (after %s)", what, d.ID, e.Newer.ID, short(e.Newer.SHA), e.Waited.Round(time.Second))
+		return fmt.Sprintf("%s: deployment %d was superseded by deployment %d of %s before it succeeded (after %s)", what, d.ID, e.Newer.ID, ShortSHA(e.Newer.SHA), e.Waited.Round(time.Second))
 	case WaitNothingAppeared:
 		return fmt.Sprintf("waited %s for %s: none appeared", e.Waited.Round(time.Second), what)
 	}
@@ -88,7 +88,8 @@ func orNone(s string) string {
 	return s
 }
 
-func short(sha string) string {
+// ShortSHA is a commit's SHA as people read it: its first 7 characters.
+func ShortSHA(sha string) string {
 	if len(sha) > 7 {
 		return sha[:7]
 	}
@@ -160,7 +161,7 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 		if cur != nil {
 			if now := fmt.Sprintf("%d %s", cur.ID, cur.State); now != seen {
 				seen = now
-				d.notef("deployment %d of %s to %s by %s: %s", cur.ID, short(cur.SHA), cur.Environment, cur.Creator, orNone(cur.State))
+				d.notef("deployment %d of %s to %s by %s: %s", cur.ID, ShortSHA(cur.SHA), cur.Environment, cur.Creator, orNone(cur.State))
 			}
 			switch cur.State {
 			case "success":
@@ -180,7 +181,7 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 			}
 		} else if seen == "" {
 			seen = "none"
-			d.notef("no deployment of %s to %s yet", short(sha), s.Environment)
+			d.notef("no deployment of %s to %s yet", ShortSHA(sha), s.Environment)
 		}
 		now := d.now()
 		switch {

@@ -56,10 +56,10 @@ func Error(d Dialect, err error) string {
 	case *deploy.GateError:
 		live := "nothing is live there"
 		if e.Live != nil {
-			live = fmt.Sprintf("it runs %s (deployment %d, %s)", short(e.Live.SHA), e.Live.ID, e.Live.Ref)
+			live = fmt.Sprintf("it runs %s (deployment %d, %s)", deploy.ShortSHA(e.Live.SHA), e.Live.ID, e.Live.Ref)
 		}
 		return fmt.Sprintf("refusing to deploy %s (%s): it is not live in %s, and %s requires it: %s. Deploy this commit to %s first, or deploy the commit that is live there",
-			e.Ref, short(e.SHA), e.Environment, d.Input("require-deployed-in"), live, e.Environment)
+			e.Ref, deploy.ShortSHA(e.SHA), e.Environment, d.Input("require-deployed-in"), live, e.Environment)
 	case *deploy.Unfinished:
 		return fmt.Sprintf("%s; deployment %d to %s is left %s: set its state with %s and %s",
 			Error(d, e.Err), e.ID, e.Environment, leftState(e.State), d.Mode("status"), d.Assign("deployment-id", fmt.Sprint(e.ID)))
@@ -256,16 +256,9 @@ func leftState(s string) string {
 	return s
 }
 
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
 // wait explains how a wait ended without success, and what to change.
 func wait(d Dialect, e *deploy.WaitError) string {
-	what := fmt.Sprintf("a deployment of %s to %s", short(e.SHA), e.Environment)
+	what := fmt.Sprintf("a deployment of %s to %s", deploy.ShortSHA(e.SHA), e.Environment)
 	if e.Creator != "" {
 		what += " by " + e.Creator
 	}
@@ -278,7 +271,7 @@ func wait(d Dialect, e *deploy.WaitError) string {
 		return fmt.Sprintf("%s went inactive before it succeeded: deployment %d was replaced or torn down, after %s", what, dep.ID, waited)
 	case deploy.WaitSuperseded:
 		return fmt.Sprintf("%s was superseded: deployment %d of %s to %s is newer, so deployment %d will not go live (after %s)",
-			what, e.Newer.ID, short(e.Newer.SHA), e.Newer.Environment, dep.ID, waited)
+			what, e.Newer.ID, deploy.ShortSHA(e.Newer.SHA), e.Newer.Environment, dep.ID, waited)
 	case deploy.WaitNothingAppeared:
 		return fmt.Sprintf("no %s appeared within %s: check %s (a name or a pattern), %s, %s and %s, or allow more time with %s",
 			what, waited, d.Input("environment"), d.Input("sha"), d.Input("creator"), d.Input("task"), d.Input("appear-timeout"))
@@ -345,9 +338,9 @@ func refusal(d Dialect, e *deploy.Refusal) string {
 func checks(d Dialect, e *deploy.ChecksError) string {
 	what := e.Ref
 	if e.SHA != "" {
-		what = short(e.SHA)
+		what = deploy.ShortSHA(e.SHA)
 		if e.Ref != "" && !strings.HasPrefix(e.SHA, e.Ref) {
-			what = fmt.Sprintf("%s (%s)", e.Ref, short(e.SHA))
+			what = fmt.Sprintf("%s (%s)", e.Ref, deploy.ShortSHA(e.SHA))
 		}
 	}
 	list := func(cs []deploy.Check) string {
