@@ -151,6 +151,20 @@ func pageParams(r *http.Request) (perPage, page int) {
 }
 
 // paginate returns the slice bounds for the requested page and sets a Link header on h.
+// paged answers a listing of n items with the page the request asks for (Link header included);
+// item(i) renders the i-th.
+func paged(c *hctx, n int, item func(i int) any) *response {
+	h := http.Header{}
+	start, end := c.paginate(n, h)
+	out := []any{}
+	for i := start; i < end; i++ {
+		out = append(out, item(i))
+	}
+	resp := jsonResponse(http.StatusOK, out)
+	copyHeader(resp.header, h)
+	return resp
+}
+
 func (c *hctx) paginate(total int, h http.Header) (int, int) {
 	perPage, page := pageParams(c.r)
 	// GitHub's Link URLs name the repository by id (/repositories/{id}/deployments?page=2),
@@ -421,15 +435,7 @@ func (c *hctx) listDeployments() *response {
 		}
 		match = append(match, d)
 	}
-	h := http.Header{}
-	start, end := c.paginate(len(match), h)
-	out := []any{}
-	for _, d := range match[start:end] {
-		out = append(out, c.repo.deploymentJSON(c.base, d))
-	}
-	resp := jsonResponse(http.StatusOK, out)
-	copyHeader(resp.header, h)
-	return resp
+	return paged(c, len(match), func(i int) any { d := match[i]; return c.repo.deploymentJSON(c.base, d) })
 }
 
 func copyHeader(dst, src http.Header) {

@@ -107,6 +107,19 @@ type hookConfig struct {
 	url, contentType, secret, insecureSSL *string
 }
 
+// applyTo sets the fields the config gives on h (the others keep their values).
+func (hc hookConfig) applyTo(h *hook) {
+	if hc.contentType != nil {
+		h.contentType = *hc.contentType
+	}
+	if hc.secret != nil {
+		h.secret = *hc.secret
+	}
+	if hc.insecureSSL != nil {
+		h.insecureSSL = *hc.insecureSSL
+	}
+}
+
 func (c *hctx) parseHookConfig(raw json.RawMessage, doc string) (hookConfig, *response) {
 	var hc hookConfig
 	f := fields{}
@@ -216,15 +229,7 @@ func (c *hctx) createHook() *response {
 	now := c.e.now().UTC()
 	h := &hook{id: c.e.newID(), repo: c.repo, url: *hc.url, active: active, contentType: "form", insecureSSL: "0",
 		createdAt: now, updatedAt: now, last: hookResponse{status: "unused"}}
-	if hc.contentType != nil {
-		h.contentType = *hc.contentType
-	}
-	if hc.secret != nil {
-		h.secret = *hc.secret
-	}
-	if hc.insecureSSL != nil {
-		h.insecureSSL = *hc.insecureSSL
-	}
+	hc.applyTo(h)
 	h.setEvents(events)
 	c.e.hooks = append(c.e.hooks, h)
 	body := c.repo.hookJSON(c.base, h)
@@ -243,15 +248,7 @@ func (c *hctx) listHooks() *response {
 			mine = append(mine, h)
 		}
 	}
-	h := http.Header{}
-	start, end := c.paginate(len(mine), h)
-	out := []any{}
-	for _, x := range mine[start:end] {
-		out = append(out, c.repo.hookJSON(c.base, x))
-	}
-	resp := jsonResponse(http.StatusOK, out)
-	copyHeader(resp.header, h)
-	return resp
+	return paged(c, len(mine), func(i int) any { x := mine[i]; return c.repo.hookJSON(c.base, x) })
 }
 
 func (c *hctx) getHook() *response {
@@ -306,15 +303,7 @@ func (c *hctx) updateHook() *response {
 	}
 	if hc != nil {
 		h.url, h.contentType, h.secret, h.insecureSSL = *hc.url, "form", "", "0"
-		if hc.contentType != nil {
-			h.contentType = *hc.contentType
-		}
-		if hc.secret != nil {
-			h.secret = *hc.secret
-		}
-		if hc.insecureSSL != nil {
-			h.insecureSSL = *hc.insecureSSL
-		}
+		hc.applyTo(h)
 	}
 	list := h.eventList
 	if hasEvents {
@@ -407,15 +396,7 @@ func (c *hctx) updateHookConfig() *response {
 	if hc.url != nil {
 		h.url = *hc.url
 	}
-	if hc.contentType != nil {
-		h.contentType = *hc.contentType
-	}
-	if hc.secret != nil {
-		h.secret = *hc.secret
-	}
-	if hc.insecureSSL != nil {
-		h.insecureSSL = *hc.insecureSSL
-	}
+	hc.applyTo(h)
 	h.updatedAt = c.e.now().UTC()
 	return jsonResponse(http.StatusOK, h.configJSON())
 }

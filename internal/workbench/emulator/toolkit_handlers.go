@@ -120,15 +120,7 @@ func (c *hctx) listPulls() *response {
 		}
 		return ki < kj
 	})
-	h := http.Header{}
-	start, end := c.paginate(len(match), h)
-	out := []any{}
-	for _, is := range match[start:end] {
-		out = append(out, c.repo.pullSimpleJSON(c.base, is))
-	}
-	resp := jsonResponse(http.StatusOK, out)
-	copyHeader(resp.header, h)
-	return resp
+	return paged(c, len(match), func(i int) any { is := match[i]; return c.repo.pullSimpleJSON(c.base, is) })
 }
 
 func validationFailed(doc, resource, field, value string) *response {
@@ -285,15 +277,7 @@ func (c *hctx) listComments(is *issue) *response {
 			list = append(list, cm)
 		}
 	}
-	h := http.Header{}
-	start, end := c.paginate(len(list), h)
-	out := []any{}
-	for _, cm := range list[start:end] {
-		out = append(out, c.repo.commentJSON(c.base, cm))
-	}
-	resp := jsonResponse(http.StatusOK, out)
-	copyHeader(resp.header, h)
-	return resp
+	return paged(c, len(list), func(i int) any { cm := list[i]; return c.repo.commentJSON(c.base, cm) })
 }
 
 func (c *hctx) commentBody(doc string) (string, *response) {
@@ -346,15 +330,7 @@ func (c *hctx) listReactions(cm *comment) *response {
 			list = append(list, rc)
 		}
 	}
-	h := http.Header{}
-	start, end := c.paginate(len(list), h)
-	out := []any{}
-	for _, rc := range list[start:end] {
-		out = append(out, reactionJSON(c.base, rc))
-	}
-	resp := jsonResponse(http.StatusOK, out)
-	copyHeader(resp.header, h)
-	return resp
+	return paged(c, len(list), func(i int) any { rc := list[i]; return reactionJSON(c.base, rc) })
 }
 
 func (c *hctx) createReaction(cm *comment) *response {
