@@ -33,7 +33,7 @@ func TestConditionalRequests(t *testing.T) {
 			remaining := first.header.Get("X-RateLimit-Remaining")
 
 			for i := 0; i < 2; i++ {
-				nm := a.doWith("GET", path, nil, http.Header{"If-None-Match": {etag}}).must(t, 304)
+				nm := a.send("GET", path, nil, http.Header{"If-None-Match": {etag}}).must(t, 304)
 				if len(nm.raw) != 0 {
 					t.Errorf("304 has a body: %s", nm.raw)
 				}
@@ -44,14 +44,14 @@ func TestConditionalRequests(t *testing.T) {
 				}
 			}
 			// weak comparison and lists of validators
-			a.doWith("GET", path, nil, http.Header{"If-None-Match": {`"other", W/` + etag}}).must(t, 304)
+			a.send("GET", path, nil, http.Header{"If-None-Match": {`"other", W/` + etag}}).must(t, 304)
 			// the ETag is per token: another token gets the body (and spends its own budget)
-			other := a.as("another-token").doWith("GET", path, nil, http.Header{"If-None-Match": {etag}}).must(t, 200)
+			other := a.as("another-token").send("GET", path, nil, http.Header{"If-None-Match": {etag}}).must(t, 200)
 			if other.header.Get("ETag") == etag {
 				t.Errorf("another token got the same ETag")
 			}
 			// a stale validator gets the body
-			a.doWith("GET", path, nil, http.Header{"If-None-Match": {`"stale"`}}).must(t, 200)
+			a.send("GET", path, nil, http.Header{"If-None-Match": {`"stale"`}}).must(t, 200)
 		})
 	}
 
@@ -60,21 +60,21 @@ func TestConditionalRequests(t *testing.T) {
 	before := a.do("GET", path, nil).must(t, 200)
 	lm := before.header.Get("Last-Modified")
 	eq(t, "Last-Modified", lm, clk.t.UTC().Format(http.TimeFormat))
-	a.doWith("GET", path, nil, http.Header{"If-Modified-Since": {lm}}).must(t, 304)
+	a.send("GET", path, nil, http.Header{"If-Modified-Since": {lm}}).must(t, 304)
 	clk.add(3600e9)
 	if _, _, err := a.e.AddComment(owner, repo, pr.Number, "alice", "hello"); err != nil {
 		t.Fatal(err)
 	}
-	after := a.doWith("GET", path, nil, http.Header{"If-None-Match": {before.header.Get("ETag")}}).must(t, 200)
+	after := a.send("GET", path, nil, http.Header{"If-None-Match": {before.header.Get("ETag")}}).must(t, 200)
 	if after.header.Get("ETag") == before.header.Get("ETag") {
 		t.Errorf("ETag unchanged after a change")
 	}
 	eq(t, "comments", get(after.body, "comments"), any(1.0))
-	a.doWith("GET", path, nil, http.Header{"If-Modified-Since": {lm}}).must(t, 200)
-	a.doWith("GET", path, nil, http.Header{"If-None-Match": {after.header.Get("ETag")}}).must(t, 304)
+	a.send("GET", path, nil, http.Header{"If-Modified-Since": {lm}}).must(t, 200)
+	a.send("GET", path, nil, http.Header{"If-None-Match": {after.header.Get("ETag")}}).must(t, 304)
 
 	// Writes never answer 304.
-	res := a.doWith("POST", repoURL+"/issues/"+jsonNum(pr.Number)+"/comments", map[string]any{"body": "x"},
+	res := a.send("POST", repoURL+"/issues/"+jsonNum(pr.Number)+"/comments", map[string]any{"body": "x"},
 		http.Header{"If-None-Match": {"*"}}).must(t, 201)
 	if res.header.Get("ETag") != "" {
 		t.Errorf("a POST answer carries an ETag")

@@ -74,6 +74,12 @@ func (r result) arr() []any {
 
 func (a *api) do(method, path string, body any) result {
 	a.t.Helper()
+	return a.send(method, path, body, nil)
+}
+
+// send makes one request: body is a string, bytes, or a value sent as JSON; hdr adds headers.
+func (a *api) send(method, path string, body any, hdr http.Header) result {
+	a.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -102,6 +108,9 @@ func (a *api) do(method, path string, body any) result {
 	req.Header.Set("Accept", "application/vnd.github+json")
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {

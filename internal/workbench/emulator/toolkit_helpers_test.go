@@ -1,10 +1,6 @@
 package emulator_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -37,45 +33,6 @@ func (a *api) as(token string) *api {
 }
 
 // doWith is do with extra request headers.
-func (a *api) doWith(method, path string, body any, hdr http.Header) result {
-	a.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		j, err := json.Marshal(body)
-		if err != nil {
-			a.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	u := path
-	if !strings.HasPrefix(u, "http") {
-		u = a.base + path
-	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	if a.token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.token)
-	}
-	req.Header.Set("Accept", "application/vnd.github+json")
-	for k, v := range hdr {
-		req.Header[k] = v
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		a.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	res := result{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &res.body); err != nil {
-			a.t.Fatalf("%s %s: response is not JSON: %v: %s", method, path, err, raw)
-		}
-	}
-	return res
-}
 
 // must returns v, failing the test on err: must(f())(t).
 func must[T any](v T, err error) func(testing.TB) T {
