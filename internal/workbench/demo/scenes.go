@@ -204,7 +204,6 @@ func playCommand(ctx context.Context, st *Stage) (*SceneReport, error) {
 	}
 	r.line("deployment %d of %s to %s: %s", d.ID, short(d.SHA), d.Environment, strings.Join(states, " -> "))
 	var reactions []string
-	final := ""
 	for _, c := range e.Comments(owner, name, pr.Number) {
 		if c.ID == cm.ID {
 			for _, x := range c.Reactions {
@@ -212,20 +211,20 @@ func playCommand(ctx context.Context, st *Stage) (*SceneReport, error) {
 			}
 		}
 	}
-	final = resultHeadline(e, owner, name, pr.Number)
+	final := resultHeadline(e, owner, name, pr.Number)
 	r.line("reactions on the command: %s", strings.Join(reactions, ", "))
 	r.line("result comment while the deploy step ran: %s", during)
 	r.line("result comment after post:                %s", final)
-	if res.JobStatus != "success" || d.SHA != rep.headSHA(head) || d.Environment != "staging" || strings.Join(states, ",") != "in_progress,success" ||
+	if res.JobStatus != "success" || d.SHA != branchHead(head) || d.Environment != "staging" || strings.Join(states, ",") != "in_progress,success" ||
 		strings.Join(reactions, ",") != "eyes,rocket" || !strings.HasPrefix(during, "**Deploying**") || !strings.HasPrefix(final, "**Deployed**") {
 		r.problem("command: job %s, deployment of %s to %s (%s), reactions %v, result comment %q then %q; want success, %s to staging (in_progress,success), eyes and rocket, Deploying then Deployed",
-			res.JobStatus, d.SHA, d.Environment, strings.Join(states, ","), reactions, during, final, rep.headSHA(head))
+			res.JobStatus, d.SHA, d.Environment, strings.Join(states, ","), reactions, during, final, branchHead(head))
 	}
 	return r, nil
 }
 
-// headSHA is the seeded repository's branch head.
-func (r *Report) headSHA(branch string) string { return emulator.DefaultRepo().Branches[branch] }
+// branchHead is the seeded repository's branch head.
+func branchHead(branch string) string { return emulator.DefaultRepo().Branches[branch] }
 
 // resultHeadline is the first line of the action's result comment on the pull request.
 func resultHeadline(e *emulator.Emulator, owner, name string, number int) string {
