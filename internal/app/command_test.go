@@ -44,6 +44,8 @@ func newChatopsWith(t *testing.T, cfg emulator.Config) *chatops {
 			t.Fatal(err)
 		}
 	}
+	// CI reported green on the head (a commit with no checks at all is refused).
+	mustCheck(t, e, emulator.CheckRun{Name: "ci", HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: "success"})
 	return &chatops{e: e, pr: pr}
 }
 
@@ -488,6 +490,7 @@ func TestCommandAllowed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			mustCheck(t, c.e, emulator.CheckRun{Name: "ci", HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: "success"})
 			return pr.Number
 		}, env: "staging"},
 		{name: "draft pull request", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
@@ -495,6 +498,7 @@ func TestCommandAllowed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			mustCheck(t, c.e, emulator.CheckRun{Name: "ci", HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: "success"})
 			return pr.Number
 		}, env: "staging"},
 	} {
@@ -598,7 +602,7 @@ func TestCommandWaitsForChecks(t *testing.T) {
 			t.Errorf("pre's log lacks %q:\n%s", s, log)
 		}
 	}
-	if sum := res.Summaries["main"]; !strings.Contains(sum, "Checks of `a84d88e`: 4 green, left out: deploy (this job), flaky") {
+	if sum := res.Summaries["main"]; !strings.Contains(sum, "Checks of `a84d88e`: 5 green, left out: deploy (this job), flaky") {
 		t.Errorf("summary:\n%s", sum)
 	}
 }
@@ -709,6 +713,7 @@ func TestCommandSerialisedPerEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mustCheck(t, c.e, emulator.CheckRun{Name: "ci", HeadSHA: other.HeadSHA, Status: "completed", Conclusion: "success"})
 	_, ev1 := c.comment(t, "alice", "/deploy staging")
 	_, ev2, err := c.e.AddComment(owner, repoName, other.Number, "bob", "/deploy staging")
 	if err != nil {

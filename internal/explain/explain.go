@@ -357,6 +357,10 @@ func checks(d Dialect, e *deploy.ChecksError) string {
 		}
 		return strings.Join(parts, ", ")
 	}
+	if e.Reason == deploy.ChecksNone {
+		return fmt.Sprintf("no checks were reported for %s: a commit nobody has checked is not green (CI has not started, awaits approval, or its workflows were removed). Nothing was deployed: deploy again once its checks report, name the checks that must pass in %s, or set %s to deploy commits without checks",
+			what, d.Input("required-checks"), d.Assign("allow-no-checks", "true"))
+	}
 	if e.Reason == deploy.ChecksFailed {
 		return fmt.Sprintf("the checks of %s are not green: %s. Nothing was deployed: fix them (or re-run them) and deploy again, or name a check that must not block deploys in %s",
 			what, list(e.Failed), d.Input("ignore-checks"))
