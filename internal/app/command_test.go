@@ -301,13 +301,6 @@ func TestCommandIgnored(t *testing.T) {
 			}
 			return ev
 		}},
-		{name: "another event", ev: func(t *testing.T, c *chatops) emulator.Event {
-			ev, err := c.e.PushPullRequest(owner, repoName, c.pr.Number, emulator.Commit{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ev
-		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -335,6 +328,40 @@ func TestCommandIgnored(t *testing.T) {
 			}
 			if res.Summary != "" {
 				t.Errorf("summary %q, want none", res.Summary)
+			}
+		})
+	}
+}
+
+// TestCommandOutsideIssueComment: command mode in a workflow run by another event fails, naming
+// issue_comment, with no request at all (it used to succeed quietly with triggered=false).
+func TestCommandOutsideIssueComment(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"pull_request", "push"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := newChatops(t)
+			ev, err := c.e.PushPullRequest(owner, repoName, c.pr.Number, emulator.Commit{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev.Name = name
+			before := len(c.e.Requests())
+			res := run(t, c.job(t, ev, nil))
+			if !res.Failed() || res.JobStatus != "failure" {
+				t.Fatalf("job %s, errors %v: want a failure", res.JobStatus, res.StageErrors)
+			}
+			if got := fmt.Sprint(res.StageErrors["main"]); !strings.Contains(got, "triggered by "+name+", not issue_comment") || !strings.Contains(got, "on: issue_comment") {
+				t.Errorf("main's error %q does not name issue_comment and the fix", got)
+			}
+			if res.StageErrors["pre"] != nil {
+				t.Errorf("pre failed (%s): it ignores the step's if:, so main reports the event", res.StageErrors["pre"])
+			}
+			if got := requestsSince(c.e, before); len(got) != 0 {
+				t.Errorf("requests %v, want none", got)
+			}
+			if len(c.e.Deployments(owner, repoName)) != 0 {
+				t.Error("a deployment was created")
 			}
 		})
 	}

@@ -347,10 +347,11 @@ func (e *event) headSHA(env config.Env) string {
 	return env.SHA
 }
 
-// comment is the comment of an issue_comment event, for command mode; nil for other events.
+// comment is the comment of an issue_comment event, for command mode; for other events only
+// the event's name (command mode refuses them, naming the event).
 func (e *event) comment(name string) *deploy.CommentEvent {
 	if name != "issue_comment" || e.Issue == nil || e.Comment == nil {
-		return nil
+		return &deploy.CommentEvent{Event: name}
 	}
 	c := e.Comment
 	return &deploy.CommentEvent{Event: name, Action: e.Action, Number: e.Issue.Number, PullRequest: e.Issue.PullRequest != nil,

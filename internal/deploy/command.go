@@ -154,6 +154,28 @@ func orDeleted(repo string) string {
 	return repo
 }
 
+// EventError is command mode run by an event other than issue_comment: a workflow wired to the
+// wrong trigger would otherwise succeed quietly with triggered=false. Nothing was requested.
+type EventError struct {
+	Event string // GITHUB_EVENT_NAME ("" when unknown)
+}
+
+func (e *EventError) Error() string {
+	return fmt.Sprintf("command mode handles issue_comment events, not %s", orDash(e.Event))
+}
+
+// wrongEvent is the EventError for a run not triggered by issue_comment, or nil.
+func wrongEvent(j Job) error {
+	if ev := j.Comment; ev == nil || ev.Event != "issue_comment" {
+		e := &EventError{}
+		if ev != nil {
+			e.Event = ev.Event
+		}
+		return e
+	}
+	return nil
+}
+
 // readCommand is the command in the event, or nil and why there is none for us.
 func readCommand(j Job) (*Command, CommandLine, string) {
 	ev := j.Comment
@@ -172,6 +194,12 @@ func readCommand(j Job) (*Command, CommandLine, string) {
 }
 
 func (d *Deployer) preCommand(ctx context.Context, j Job, r *Report) error {
+	if wrongEvent(j) != nil {
+		// Pre ignores the step's if: (a workflow on push and issue_comment may guard the step
+		// with one), so main, which honours it, reports the wrong event.
+		r.Command, r.Skipped = &Command{}, "not an issue_comment event: main reports it"
+		return nil
+	}
 	c, l, why := readCommand(j)
 	if c == nil {
 		r.Command, r.Skipped = &Command{}, why
@@ -190,6 +218,9 @@ func (d *Deployer) mainCommand(ctx context.Context, j Job, r *Report) error {
 		}
 		err := d.mainAuto(ctx, c.job(j), r)
 		r.Ref, r.SHA = c.HeadRef, orSHA(r.SHA, c.SHA)
+		return err
+	}
+	if err := wrongEvent(j); err != nil {
 		return err
 	}
 	c, l, why := readCommand(j)

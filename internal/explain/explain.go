@@ -65,6 +65,13 @@ func Error(d Dialect, err error) string {
 			Error(d, e.Err), e.ID, e.Environment, leftState(e.State), d.Mode("status"), d.Assign("deployment-id", fmt.Sprint(e.ID)))
 	case *deploy.Refusal:
 		return refusal(d, e)
+	case *deploy.EventError:
+		ev := e.Event
+		if ev == "" {
+			ev = "an unknown event"
+		}
+		return fmt.Sprintf("%s reads pull request comments, and this run was triggered by %s, not issue_comment: nothing was requested. Run the job on: issue_comment (types: [created]), or use another mode for %s",
+			d.Mode("command"), ev, ev)
 	case *deploy.ChecksError:
 		return checks(d, e)
 	case *deploy.CleanupError:
