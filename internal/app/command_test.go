@@ -69,6 +69,12 @@ func (c *chatops) job(t *testing.T, ev emulator.Event, with map[string]string) *
 	j := newJob(t, c.e, w)
 	j.Env["GITHUB_EVENT_NAME"] = ev.Name
 	j.Env["DEPLOYMENT_ACTION_POLL_INTERVAL"] = "10ms"
+	// The runner's actor is the event's sender; a re-run changes only the triggering actor.
+	if sender, _ := ev.Payload["sender"].(map[string]any); sender != nil {
+		if login, _ := sender["login"].(string); login != "" {
+			j.Env["GITHUB_ACTOR"], j.Env["GITHUB_TRIGGERING_ACTOR"] = login, login
+		}
+	}
 	j.Event = ev.Payload
 	return j
 }
@@ -112,6 +118,7 @@ func botComments(e *emulator.Emulator, pr int) []emulator.Comment {
 }
 
 var (
+	codeSpanRE = regexp.MustCompile("`[^`]*`")
 	markerRE   = regexp.MustCompile(`(?s)\n*<!-- deployment-action [^>]*-->\n?`)
 	emulatorRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 )
@@ -380,21 +387,35 @@ func TestCommandRefused(t *testing.T) {
 		reply  []string
 		nReq   int // requests in all: reaction, the look-ups, the reply
 		golden string
+		inert  []string // user-written text that may appear only inside code spans
 	}{
+		{name: "a link and a mention in the command", login: "alice", body: "/deploy to [staging](https://evil.example/login) @ada",
+			reply: []string{"says more than"}, inert: []string{"evil.example", "@ada", "[staging]"}, nReq: 3, golden: "refused-inert-link"},
+		{name: "a team mention as the environment", login: "alice", body: "/deploy @octo-org/admins",
+			reply: []string{"is not an environment"}, inert: []string{"@octo-org/admins"}, nReq: 3},
+		{name: "backticks cannot close the code span", login: "alice", body: "/deploy `x`@ada",
+			reply: []string{"is not an environment"}, inert: []string{"@ada"}, nReq: 3},
+		{name: "check names with HTML and links", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
+			mustCheck(t, c.e, emulator.CheckRun{Name: "<img src=https://evil.example/x.png>", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure"})
+			mustCheck(t, c.e, emulator.CheckRun{Name: "[login](https://evil.example/login) <!-- hidden --> @ada", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure",
+				DetailsURL: "https://evil.example/details"})
+			return 0
+		}, reply: []string{"are not green"}, inert: []string{"<img", "evil.example", "<!--", "@ada"}, nReq: 6},
 		{name: "reader", login: "rita", body: "/deploy", reply: []string{"@rita", "rita has the read role", "needs write or above", "`allowed-permission`"}, nReq: 3, golden: "refused-permission"},
 		{name: "triager", login: "tom", body: "/deploy", reply: []string{"tom has the triage role", "needs write"}, nReq: 3},
-		{name: "not a collaborator", login: "eve", body: "/deploy", reply: []string{"eve has the none role"}, nReq: 3},
+		{name: "not a collaborator", login: "eve", body: "/deploy", reply: []string{"@eve the command was not run: deploying from comments needs the write role or above"}, nReq: 3, golden: "refused-no-role"},
+		{name: "not a collaborator's text is never echoed", login: "eve", body: "/deploy to [staging](https://evil.example/login) @ada", reply: []string{"@eve the command was not run"}, nReq: 3},
 		{name: "writer below maintain", login: "alice", body: "/deploy", with: map[string]string{"allowed-permission": "maintain"}, reply: []string{"alice has the write role", "needs maintain"}, nReq: 3},
-		{name: "unknown environment", login: "alice", body: "/deploy prod", reply: []string{`"prod" is not an environment`, "staging, production", "`environments`"}, nReq: 2, golden: "refused-environment"},
-		{name: "trailing words", login: "alice", body: "/deploy staging now please", reply: []string{"says more than", "/deploy <environment>", "/deploy to <environment>"}, nReq: 2},
-		{name: "to without environment", login: "alice", body: "/deploy to", reply: []string{"says more than"}, nReq: 2},
+		{name: "unknown environment", login: "alice", body: "/deploy prod", reply: []string{"`prod` is not an environment", "staging, production", "`environments`"}, nReq: 3, golden: "refused-environment"},
+		{name: "trailing words", login: "alice", body: "/deploy staging now please", reply: []string{"says more than", "/deploy <environment>", "/deploy to <environment>"}, nReq: 3},
+		{name: "to without environment", login: "alice", body: "/deploy to", reply: []string{"says more than"}, nReq: 3},
 		{name: "an issue", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			n, err := c.e.OpenIssue(owner, repoName, "alice", "Outage", "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			return n
-		}, reply: []string{"is an issue, not a pull request"}, nReq: 2},
+		}, reply: []string{"is an issue, not a pull request"}, nReq: 3},
 		{name: "closed pull request", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			if _, err := c.e.ClosePullRequest(owner, repoName, c.pr.Number, ""); err != nil {
 				t.Fatal(err)
@@ -418,17 +439,17 @@ func TestCommandRefused(t *testing.T) {
 			mustCheck(t, c.e, emulator.CheckRun{Name: "test", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure", DetailsURL: "https://ci.example.com/1"})
 			mustCheck(t, c.e, emulator.CheckRun{Name: "lint", HeadSHA: featureSHA, Status: "in_progress"})
 			return 0
-		}, reply: []string{`check "test" failure`, "are not green", "`ignore-checks`"}, nReq: 6, golden: "refused-checks"},
+		}, reply: []string{"check `test` failure", "are not green", "`ignore-checks`"}, nReq: 6, golden: "refused-checks"},
 		{name: "failing status", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			if _, err := c.e.AddCommitStatus(owner, repoName, emulator.CommitStatus{SHA: featureSHA, Context: "ci/jenkins", State: "error", TargetURL: "https://jenkins.example.com/9"}); err != nil {
 				t.Fatal(err)
 			}
 			return 0
-		}, reply: []string{`status "ci/jenkins" error (https://jenkins.example.com/9)`}, nReq: 6},
+		}, reply: []string{"status `ci/jenkins` error (`https://jenkins.example.com/9`)"}, nReq: 6},
 		{name: "checks pending past the timeout", login: "alice", body: "/deploy", with: map[string]string{"checks-timeout": "300ms"}, setup: func(t *testing.T, c *chatops) int {
 			mustCheck(t, c.e, emulator.CheckRun{Name: "e2e", HeadSHA: featureSHA, Status: "in_progress"})
 			return 0
-		}, reply: []string{"still pending after", `check "e2e" in_progress`, "`checks-timeout`"}},
+		}, reply: []string{"still pending after", "check `e2e` in_progress", "`checks-timeout`"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -468,6 +489,12 @@ func TestCommandRefused(t *testing.T) {
 			for _, s := range tc.reply {
 				if !strings.Contains(bot[0].Body, s) {
 					t.Errorf("reply lacks %q:\n%s", s, bot[0].Body)
+				}
+			}
+			outside := codeSpanRE.ReplaceAllString(visible(bot[0].Body), "`…`")
+			for _, s := range tc.inert {
+				if strings.Contains(outside, s) {
+					t.Errorf("%q is live in the reply (outside a code span):\n%s", s, bot[0].Body)
 				}
 			}
 			if strings.HasPrefix(strings.TrimSpace(bot[0].Body), "/deploy") {

@@ -144,7 +144,7 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	}
 	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: cfg.Env.Poll(), Texts: commentTexts{}}
 	run := deploy.Run{ServerURL: cfg.Env.ServerURL, Repository: cfg.Env.Repository, RunID: cfg.Env.RunID,
-		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID}
+		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID, TriggeringActor: cfg.Env.TriggeringActor}
 	sha := s.SHA
 	if sha == "" {
 		sha = event.headSHA(cfg.Env)

@@ -81,14 +81,17 @@ type Env struct {
 	ServerURL  string `env:"GITHUB_SERVER_URL, default=https://github.com"`
 	RunID      string `env:"GITHUB_RUN_ID"`
 	RunAttempt string `env:"GITHUB_RUN_ATTEMPT, default=1"`
-	Job        string `env:"GITHUB_JOB"`
-	Workflow   string `env:"GITHUB_WORKFLOW"`
-	EventName  string `env:"GITHUB_EVENT_NAME"`
-	EventPath  string `env:"GITHUB_EVENT_PATH"`
-	Ref        string `env:"GITHUB_REF"`
-	HeadRef    string `env:"GITHUB_HEAD_REF"`
-	SHA        string `env:"GITHUB_SHA"`
-	Actor      string `env:"GITHUB_ACTOR"`
+	// TriggeringActor started this attempt (a re-run's is whoever re-ran it; GITHUB_ACTOR stays
+	// the original run's).
+	TriggeringActor string `env:"GITHUB_TRIGGERING_ACTOR"`
+	Job             string `env:"GITHUB_JOB"`
+	Workflow        string `env:"GITHUB_WORKFLOW"`
+	EventName       string `env:"GITHUB_EVENT_NAME"`
+	EventPath       string `env:"GITHUB_EVENT_PATH"`
+	Ref             string `env:"GITHUB_REF"`
+	HeadRef         string `env:"GITHUB_HEAD_REF"`
+	SHA             string `env:"GITHUB_SHA"`
+	Actor           string `env:"GITHUB_ACTOR"`
 	// PollInterval overrides wait's first poll interval (tests, demos; see app).
 	PollInterval string `env:"DEPLOYMENT_ACTION_POLL_INTERVAL"`
 }

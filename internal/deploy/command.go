@@ -123,7 +123,12 @@ type Refusal struct {
 	Required     string   // RefusePermission: allowed-permission
 	Merged       bool     // RefuseClosed: merged rather than closed
 	HeadRepo     string   // RefuseFork: the fork ("" when it was deleted)
+	Rerunner     string   // RefusePermission: the login that re-ran the job, when it is the one refused
 }
+
+// Minimal reports whether the refusal goes to someone with no role on the repository: the reply
+// then says no more than that (none of their text, no list of environments).
+func (e *Refusal) Minimal() bool { return e.Reason == RefusePermission && e.Role == "none" }
 
 func (e *Refusal) Error() string {
 	c := e.Command
@@ -135,7 +140,11 @@ func (e *Refusal) Error() string {
 	case RefuseUnknownEnvironment:
 		return fmt.Sprintf("%q is not an environment this workflow deploys to (%s)", c.Asked, strings.Join(e.Environments, ", "))
 	case RefusePermission:
-		return fmt.Sprintf("%s has the %s role on the repository; deploying needs %s or above", c.Actor, e.Role, e.Required)
+		who := c.Actor
+		if e.Rerunner != "" {
+			who = e.Rerunner + " (who re-ran the job)"
+		}
+		return fmt.Sprintf("%s has the %s role on the repository; deploying needs %s or above", who, e.Role, e.Required)
 	case RefuseClosed:
 		if e.Merged {
 			return fmt.Sprintf("pull request #%d is merged", c.PR)
@@ -262,7 +271,22 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	refuse := func(reason RefusalReason) *Refusal {
 		return &Refusal{Reason: reason, Command: c, Word: s.Command, Environments: s.Environments, Required: s.AllowedPermission}
 	}
-	// What the event says, first: these cost no request.
+	// Who asked, first: a refusal of what the comment says is only for someone allowed to
+	// deploy, so that nobody else can make the bot post anything about their text.
+	if err := d.checkRole(ctx, c.Actor, s.AllowedPermission, refuse); err != nil {
+		return err
+	}
+	if j.Run.TriggeringActor != "" && !strings.EqualFold(j.Run.TriggeringActor, c.Actor) {
+		// A re-run by someone else: the lower of the two roles decides (a re-run must not
+		// borrow the commenter's role).
+		if err := d.checkRole(ctx, j.Run.TriggeringActor, s.AllowedPermission, func(reason RefusalReason) *Refusal {
+			ref := refuse(reason)
+			ref.Rerunner = j.Run.TriggeringActor
+			return ref
+		}); err != nil {
+			return err
+		}
+	}
 	if !l.Understood {
 		return refuse(RefuseNotUnderstood)
 	}
@@ -274,15 +298,6 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 		return refuse(RefuseUnknownEnvironment)
 	}
 	c.Environment = env
-	perm, err := d.API.CollaboratorPermission(ctx, d.Owner, d.Repo, c.Actor)
-	if err != nil && !ghapi.IsNotFound(err) {
-		return Fail(err, ghapi.OpGetPermission, "")
-	}
-	if role := EffectiveRole(perm); roleRank(role) < roleRank(s.AllowedPermission) {
-		ref := refuse(RefusePermission)
-		ref.Role = shownRole(perm)
-		return ref
-	}
 	pr, err := d.API.GetPullRequest(ctx, d.Owner, d.Repo, c.PR)
 	if err != nil {
 		return Fail(err, ghapi.OpGetPullRequest, "")
@@ -331,6 +346,20 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	}
 	c.ResultID = cm.GetID()
 	return saveCommand(j.State, c)
+}
+
+// checkRole refuses login when its role on the repository is below required.
+func (d *Deployer) checkRole(ctx context.Context, login, required string, refuse func(RefusalReason) *Refusal) error {
+	perm, err := d.API.CollaboratorPermission(ctx, d.Owner, d.Repo, login)
+	if err != nil && !ghapi.IsNotFound(err) {
+		return Fail(err, ghapi.OpGetPermission, "")
+	}
+	if role := EffectiveRole(perm); roleRank(role) < roleRank(required) {
+		ref := refuse(RefusePermission)
+		ref.Role = shownRole(perm)
+		return ref
+	}
+	return nil
 }
 
 // pickEnvironment finds the environment asked for in the allow list (names are not case

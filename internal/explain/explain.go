@@ -32,6 +32,9 @@ type Dialect interface {
 	Permission() string
 	// TokenSource says where the token came from, after "check ".
 	TokenSource() string
+	// Literal shows text someone else wrote (a comment, a check's name, a branch) inert: it
+	// can neither mention, link nor format where the sentence is shown.
+	Literal(s string) string
 }
 
 // Error explains err in d's words: problems and failures fully, anything else as it is.
@@ -315,15 +318,23 @@ func refusal(d Dialect, e *deploy.Refusal) string {
 	envs := strings.Join(e.Environments, ", ")
 	switch e.Reason {
 	case deploy.RefuseNotUnderstood:
-		return fmt.Sprintf("%q says more than this workflow understands: write %s, %s <environment> or %s to <environment> alone on the first line (environments: %s; later lines are free text)",
-			c.Text, e.Word, e.Word, e.Word, envs)
+		return fmt.Sprintf("%s says more than this workflow understands: write %s, %s <environment> or %s to <environment> alone on the first line (environments: %s; later lines are free text)",
+			d.Literal(c.Text), e.Word, e.Word, e.Word, envs)
 	case deploy.RefuseNotPullRequest:
 		return fmt.Sprintf("#%d is an issue, not a pull request, so there is no commit to deploy: comment on the pull request whose head commit should go out", c.PR)
 	case deploy.RefuseUnknownEnvironment:
-		return fmt.Sprintf("%q is not an environment this workflow deploys to: use one of %s (the workflow's %s input)", c.Asked, envs, d.Input("environments"))
+		return fmt.Sprintf("%s is not an environment this workflow deploys to: use one of %s (the workflow's %s input)", d.Literal(c.Asked), envs, d.Input("environments"))
 	case deploy.RefusePermission:
+		if e.Minimal() {
+			// Someone with no role on the repository hears only that much.
+			return fmt.Sprintf("deploying from comments needs the %s role or above on this repository", e.Required)
+		}
+		who := c.Actor
+		if e.Rerunner != "" {
+			who = e.Rerunner + ", who re-ran the job,"
+		}
 		return fmt.Sprintf("%s has the %s role on this repository, and deploying needs %s or above (the workflow's %s): ask someone who has it to comment the command, or an admin for that role",
-			c.Actor, e.Role, e.Required, d.Input("allowed-permission"))
+			who, e.Role, e.Required, d.Input("allowed-permission"))
 	case deploy.RefuseClosed:
 		state := "closed"
 		if e.Merged {
@@ -357,9 +368,9 @@ func checks(d Dialect, e *deploy.ChecksError) string {
 			if c.Kind == deploy.CommitStatus {
 				kind = "status"
 			}
-			parts[i] = fmt.Sprintf("%s %q %s", kind, c.Name, c.State)
+			parts[i] = fmt.Sprintf("%s %s %s", kind, d.Literal(c.Name), c.State)
 			if c.URL != "" {
-				parts[i] += " (" + c.URL + ")"
+				parts[i] += " (" + d.Literal(c.URL) + ")"
 			}
 		}
 		return strings.Join(parts, ", ")
