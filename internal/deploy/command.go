@@ -111,6 +111,7 @@ const (
 	RefusePermission                                  // the commenter's role is below allowed-permission
 	RefuseClosed                                      // the pull request is closed (or merged)
 	RefuseFork                                        // the head is in a fork and allow-forks is false
+	RefuseHeadMoved                                   // the head cannot be proven to be the one the comment was written for
 )
 
 // Refusal is a command refused by its rules; nothing was created.
@@ -124,6 +125,9 @@ type Refusal struct {
 	Merged       bool     // RefuseClosed: merged rather than closed
 	HeadRepo     string   // RefuseFork: the fork ("" when it was deleted)
 	Rerunner     string   // RefusePermission: the login that re-ran the job, when it is the one refused
+	// RefuseHeadMoved: PushedAfter is when GitHub first recorded the head on its branch after
+	// the comment (zero when it has no record of it on the branch at all).
+	PushedAfter time.Time
 }
 
 // Minimal reports whether the refusal goes to someone with no role on the repository: the reply
@@ -152,6 +156,8 @@ func (e *Refusal) Error() string {
 		return fmt.Sprintf("pull request #%d is closed", c.PR)
 	case RefuseFork:
 		return fmt.Sprintf("pull request #%d comes from a fork (%s) and allow-forks is false", c.PR, orDeleted(e.HeadRepo))
+	case RefuseHeadMoved:
+		return fmt.Sprintf("the head of #%d (%s) was not proven to be the commit the command was written for", c.PR, ShortSHA(c.SHA))
 	}
 	return "command refused"
 }
@@ -325,6 +331,9 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 			return err
 		}
 	}
+	if err := d.provenHead(ctx, c, refuse); err != nil {
+		return err
+	}
 	if err := saveCommand(j.State, c); err != nil {
 		return err
 	}
@@ -346,6 +355,41 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	}
 	c.ResultID = cm.GetID()
 	return saveCommand(j.State, c)
+}
+
+// provenHead refuses unless GitHub's own records show that c.SHA was the head of the pull
+// request's branch when the comment was written: a check suite of that commit on that branch
+// created no later than the comment (GitHub creates one per app when a commit is pushed), and
+// none created after it (the branch was pushed, or force-pushed back, to this commit since).
+// Commit dates are the pusher's to set and are never read. Timestamps have second resolution:
+// a push in the comment's own second counts as before it.
+func (d *Deployer) provenHead(ctx context.Context, c *Command, refuse func(RefusalReason) *Refusal) error {
+	suites, err := d.API.ListCheckSuites(ctx, d.Owner, d.Repo, c.SHA)
+	if err != nil {
+		return Fail(err, ghapi.OpListCheckSuites, c.SHA)
+	}
+	at := c.CreatedAt.Truncate(time.Second)
+	var before bool
+	var after time.Time
+	for _, s := range suites {
+		if !strings.EqualFold(s.GetHeadBranch(), c.HeadRef) {
+			continue // the commit on another branch says nothing of this one's head
+		}
+		switch t := s.GetCreatedAt().Time; {
+		case t.After(at):
+			if after.IsZero() || t.Before(after) {
+				after = t
+			}
+		default:
+			before = true
+		}
+	}
+	if before && after.IsZero() && !c.CreatedAt.IsZero() {
+		return nil
+	}
+	ref := refuse(RefuseHeadMoved)
+	ref.PushedAfter = after
+	return ref
 }
 
 // checkRole refuses login when its role on the repository is below required.

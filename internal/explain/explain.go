@@ -142,6 +142,8 @@ func doing(op ghapi.Op) string {
 		return "reacting to the comment"
 	case ghapi.OpListCheckRuns:
 		return "reading the check runs"
+	case ghapi.OpListCheckSuites:
+		return "reading the check suites (when the head was pushed)"
 	case ghapi.OpGetCombinedStatus:
 		return "reading the commit statuses"
 	}
@@ -303,7 +305,7 @@ func scopeFor(op ghapi.Op) string {
 		return "pull-requests: read"
 	case ghapi.OpCreateComment, ghapi.OpUpdateComment, ghapi.OpCreateReaction:
 		return "pull-requests: write"
-	case ghapi.OpListCheckRuns:
+	case ghapi.OpListCheckRuns, ghapi.OpListCheckSuites:
 		return "checks: read"
 	case ghapi.OpGetCombinedStatus:
 		return "statuses: read"
@@ -341,6 +343,14 @@ func refusal(d Dialect, e *deploy.Refusal) string {
 			state = "merged"
 		}
 		return fmt.Sprintf("pull request #%d is %s, and only an open pull request's head is deployed: reopen it, or deploy its branch another way", c.PR, state)
+	case deploy.RefuseHeadMoved:
+		when := "GitHub has no record that it was pushed to " + d.Literal(c.HeadRef) + " before the comment"
+		if !e.PushedAfter.IsZero() {
+			when = fmt.Sprintf("it was pushed to %s at %s, after the comment (written at %s)", d.Literal(c.HeadRef),
+				e.PushedAfter.UTC().Format("15:04:05 UTC"), c.CreatedAt.UTC().Format("15:04:05 UTC"))
+		}
+		return fmt.Sprintf("the head of pull request #%d moved after the command: it is now %s, and %s, so it is not the commit the command was written for. Nothing was deployed: look at %s, then comment %s again",
+			c.PR, deploy.ShortSHA(c.SHA), when, deploy.ShortSHA(c.SHA), e.Word)
 	case deploy.RefuseFork:
 		fork := "a fork that was deleted"
 		if e.HeadRepo != "" {
