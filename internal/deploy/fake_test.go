@@ -173,7 +173,7 @@ type fakeToolkit struct {
 	looks []checksFixture
 	// suites are the check suites of any ref (nil: one pushed to feature-x in 2020)
 	suites []*github.CheckSuite
-	look  int
+	look   int
 }
 
 type checksFixture struct {
