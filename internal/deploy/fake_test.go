@@ -268,7 +268,11 @@ func (f *fakeAPI) CombinedStatus(_ context.Context, _, _, ref string) (*github.C
 	if err := f.record("combined status " + ref); err != nil {
 		return nil, err
 	}
-	cs := &github.CombinedStatus{SHA: github.String("abc1234def"), State: github.String("pending"), TotalCount: github.Int(0)}
+	sha := "abc1234def" // what main points at; a sha resolves to itself
+	if ref != "main" && ref != "" {
+		sha = ref
+	}
+	cs := &github.CombinedStatus{SHA: github.String(sha), State: github.String("pending"), TotalCount: github.Int(0)}
 	if len(f.kit.looks) > 0 {
 		fx := f.kit.looks[min(f.kit.look, len(f.kit.looks)-1)]
 		f.kit.look++
