@@ -46,6 +46,23 @@ func Error(d Dialect, err error) string {
 	if errors.As(err, &ps) {
 		return Problems(d, ps)
 	}
+	// The outermost error of the chain that is explained decides; what wrapped it (with %w)
+	// keeps its words in front, so "finishing deployment 7: <403>" keeps the permission advice.
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if s := known(d, e); s != "" {
+			if e != err {
+				if pre, cut := strings.CutSuffix(err.Error(), e.Error()); cut {
+					return pre + s
+				}
+			}
+			return s
+		}
+	}
+	return err.Error()
+}
+
+// known explains err itself (not what it wraps) when it is one of the typed errors, else "".
+func known(d Dialect, err error) string {
 	switch e := err.(type) {
 	case *deploy.Failure:
 		return Failure(d, e)
@@ -84,7 +101,7 @@ func Error(d Dialect, err error) string {
 		}
 		return fmt.Sprintf("clean-up of %s: %d of %d deployments failed: %s", e.Environment, e.Failed, e.Found, strings.Join(parts, "\n"))
 	}
-	return err.Error()
+	return ""
 }
 
 // Problems explains every problem, one per line.
@@ -228,6 +245,9 @@ func Failure(d Dialect, f *deploy.Failure) string {
 			hint = fmt.Sprintf(" Check the %s, %s (at most 140 characters), %s and %s inputs.", d.Input("state"), d.Input("description"), d.Input("environment-url"), d.Input("log-url"))
 		case "mode":
 			hint = fmt.Sprintf(" Only inactive deployments can be deleted: run %s first (%s does both).", d.Mode("deactivate"), d.Mode("delete"))
+		case "":
+		default:
+			hint = fmt.Sprintf(" GitHub refused the %s input: check its value.", d.Input(f.Input))
 		}
 		status := 422
 		if api != nil {
@@ -246,7 +266,11 @@ func detail(e *ghapi.APIError) string {
 	var parts []string
 	for _, fe := range e.Errors {
 		var words []string
-		for _, w := range []string{fe.Field, fe.Code, fe.Message} {
+		msg := fe.Message
+		if msg == e.Message {
+			msg = "" // GitHub often repeats its message in the field error: say it once
+		}
+		for _, w := range []string{fe.Field, fe.Code, msg} {
 			if w != "" {
 				words = append(words, w)
 			}
