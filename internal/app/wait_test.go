@@ -130,7 +130,7 @@ func TestWaitFailsFast(t *testing.T) {
 			deployer(t, e, "vercel[bot]", emulator.DefaultRepo().Branches["feature-x"], "preview/pr-7", time.Millisecond, "in_progress")
 		}, want: []string{"superseded", emulator.DefaultRepo().Branches["feature-x"][:7]}},
 		{name: "nothing appears", with: map[string]string{"appear-timeout": "300ms"},
-			want: []string{"no a deployment", "appeared within", "appear-timeout"}},
+			want: []string{"no deployment of", "appeared within", "appear-timeout` (at most `wait-timeout`: raise both)"}},
 		{name: "never finishes", setup: func(t *testing.T, e *emulator.Emulator) {
 			deployer(t, e, "vercel[bot]", mainSHA, "preview/pr-7", time.Millisecond, "queued")
 		}, with: map[string]string{"wait-timeout": "400ms"}, want: []string{"did not finish within", "still queued", "wait-timeout"}},

@@ -645,7 +645,7 @@ func TestWaitAndLatest(t *testing.T) {
 		t.Errorf("latest text: %q", out)
 	}
 	res = run(t, vars, "latest", "--environment", "qa")
-	if res.exitCode() != 1 || !strings.Contains(errString(res.err), "--allow-none true") {
+	if res.exitCode() != 1 || !strings.Contains(errString(res.err), "set --allow-none to get empty outputs") {
 		t.Errorf("nothing live: exit %d, %v", res.exitCode(), res.err)
 	}
 	if out := mustRun(t, vars, "latest", "--environment", "qa", "--allow-none", "--json"); !strings.Contains(out, `"deployment_id": 0`) {

@@ -333,8 +333,13 @@ func (cliWords) Subject(input string) string {
 func (cliWords) Input(input string) string { return flagName(input) }
 
 func (cliWords) Assign(input, value string) string {
-	if input == "repository" {
+	switch {
+	case input == "repository":
 		return "-R " + value
+	case value == "true": // the CLI's boolean flags take no value
+		return "--" + input
+	case value == "false":
+		return "--" + input + "=false"
 	}
 	return "--" + input + " " + value
 }

@@ -294,7 +294,11 @@ func leftState(s string) string {
 
 // wait explains how a wait ended without success, and what to change.
 func wait(d Dialect, e *deploy.WaitError) string {
-	what := fmt.Sprintf("a deployment of %s to %s", deploy.ShortSHA(e.SHA), e.Environment)
+	what := "a deployment"
+	if e.SHA != "" {
+		what += " of " + deploy.ShortSHA(e.SHA)
+	}
+	what += " to " + e.Environment
 	if e.Creator != "" {
 		what += " by " + e.Creator
 	}
@@ -309,8 +313,8 @@ func wait(d Dialect, e *deploy.WaitError) string {
 		return fmt.Sprintf("%s was superseded: deployment %d of %s to %s is newer, so deployment %d will not go live (after %s)",
 			what, e.Newer.ID, deploy.ShortSHA(e.Newer.SHA), e.Newer.Environment, dep.ID, waited)
 	case deploy.WaitNothingAppeared:
-		return fmt.Sprintf("no %s appeared within %s: check %s (a name or a pattern), %s, %s and %s, or allow more time with %s",
-			what, waited, d.Input("environment"), d.Input("sha"), d.Input("creator"), d.Input("task"), d.Input("appear-timeout"))
+		return fmt.Sprintf("no %s appeared within %s: check %s (a name or a pattern), %s, %s and %s, or allow more time with %s (at most %s: raise both)",
+			strings.TrimPrefix(what, "a "), waited, d.Input("environment"), d.Input("sha"), d.Input("creator"), d.Input("task"), d.Input("appear-timeout"), d.Input("wait-timeout"))
 	}
 	return fmt.Sprintf("%s did not finish within %s: deployment %d is still %s; allow more time with %s", what, waited, dep.ID, leftState(dep.State), d.Input("wait-timeout"))
 }
