@@ -282,6 +282,12 @@ func runFrom(rn config.Env) deploy.Run {
 
 // stage runs one action mode through deploy.Stage, as the action's main stage would.
 func (r *runner) stage(ctx context.Context, o *opts, name string) error {
+	if name == "finish" {
+		switch st := o.get("state"); st {
+		case "in_progress", "queued", "pending":
+			return usagef("finish", "--state %s is not a final state: finish sets success, failure, error or inactive (use the status command for %s)", st, st)
+		}
+	}
 	mode, ok := deploy.LookupMode(name)
 	if !ok {
 		// A command wired to a mode the table does not have is our bug, not the user's input:

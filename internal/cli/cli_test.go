@@ -123,8 +123,13 @@ func TestHelp(t *testing.T) {
 		if other := mustRun(t, nil, "help", c.name); other != got {
 			t.Errorf("help %s differs from %s --help", c.name, c.name)
 		}
-		if !strings.Contains(got, "\nEXAMPLES\n  # ") || !strings.Contains(got, "EXIT CODES") {
-			t.Errorf("%s --help has no EXAMPLES or EXIT CODES section", c.name)
+		if !strings.Contains(got, "\nEXAMPLES\n  # ") {
+			t.Errorf("%s --help has no EXAMPLES section", c.name)
+		}
+		// The environment and exit codes are the same for every command: only the top level
+		// has them, so a command's help is its own.
+		if strings.Contains(got, "EXIT CODES") || strings.Contains(got, "\nENVIRONMENT\n") {
+			t.Errorf("%s --help repeats the top-level ENVIRONMENT or EXIT CODES block", c.name)
 		}
 		if !strings.Contains(top, "  "+c.name+":") {
 			t.Errorf("top-level help does not list %s", c.name)
@@ -366,6 +371,8 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 		args []string
 		want []string
 	}{
+		{env(e), []string{"finish", "--deployment-id", "1", "--state", "in_progress"},
+			[]string{"--state in_progress is not a final state: finish sets success, failure, error or inactive (use the status command for in_progress)"}},
 		{env(e), []string{"status", "--deployment-id", "1", "--state", "bogus"},
 			[]string{`state "bogus" is not a deployment state: use one of error, failure, inactive, in_progress, queued, pending, success`}},
 		{env(e), []string{"create", "--ref", "main", "--payload", "{bad"},
@@ -380,8 +387,8 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 			[]string{"token is empty: set GH_TOKEN (or GITHUB_TOKEN), or pass --token", "repository is empty: pass -R owner/name"}},
 	} {
 		res := run(t, tc.vars, tc.args...)
-		if res.exitCode() != 1 {
-			t.Errorf("%v: exit %d (%v), want 1", tc.args, res.exitCode(), res.err)
+		if res.exitCode() != 2 { // invalid input is a usage error, like a missing flag
+			t.Errorf("%v: exit %d (%v), want 2", tc.args, res.exitCode(), res.err)
 		}
 		for _, w := range tc.want {
 			if !strings.Contains(errString(res.err), w) {
@@ -659,7 +666,7 @@ func TestWaitAndLatest(t *testing.T) {
 		"--sha":          {"wait", "--environment", "staging", "--sha", "not-a-sha"},
 	} {
 		res := run(t, vars, args...)
-		if res.exitCode() != 1 || !strings.HasPrefix(errString(res.err), "invalid input: "+flag) {
+		if res.exitCode() != 2 || !strings.HasPrefix(errString(res.err), "invalid input: "+flag) {
 			t.Errorf("%v: exit %d, %v; want an invalid-input error naming %s", args, res.exitCode(), res.err, flag)
 		}
 	}

@@ -7,8 +7,9 @@ import (
 
 const exitCodes = `EXIT CODES
   0  Success
-  1  Failure: GitHub refused or failed the request, or a flag's value is invalid
-  2  Usage: unknown command or flag, missing required flag`
+  1  Failure: GitHub refused or failed the request
+  2  Usage: unknown command or flag, a missing required flag, an invalid value, no token or
+     repository: nothing was sent`
 
 const environment = `ENVIRONMENT
   GH_TOKEN, GITHUB_TOKEN     Token, when --token is not given (safer than --token: a command
@@ -77,8 +78,9 @@ func commandHelp(b *strings.Builder, c *command) {
 	if c.alias != "" {
 		fmt.Fprintf(b, "\nALIASES\n  %s\n", c.alias)
 	}
-	fmt.Fprintf(b, "\nFLAGS\n%s\n\nINHERITED FLAGS\n%s\n\nEXAMPLES\n%s\n\n%s\n\n%s\n\nLEARN MORE\n  Use '%s --help' for the commands and the environment they read.\n",
-		flagTable(c.flags), flagTable(globalFlags), c.examples, environment, exitCodes, Name)
+	// The environment and exit codes are the same for every command: the top-level help has them.
+	fmt.Fprintf(b, "\nFLAGS\n%s\n\nINHERITED FLAGS\n%s\n\nEXAMPLES\n%s\n\nLEARN MORE\n  Use '%s --help' for the environment the commands read and their exit codes.\n",
+		flagTable(c.flags), flagTable(globalFlags), c.examples, Name)
 }
 
 // flagTable renders flags as gh does: "  -R, --repo owner/name   Usage", aligned.

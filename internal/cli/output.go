@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deployment-action/deployment-action/internal/config"
 	"io"
 	"strconv"
 	"strings"
@@ -318,6 +319,16 @@ type explained struct {
 
 func (e *explained) Error() string { return e.msg }
 func (e *explained) Unwrap() error { return e.err }
+
+// ExitCode is 2 for input the command cannot run with (a missing token or repository, a bad
+// flag value), as for a missing flag; 1 for everything that happened after the input was good.
+func (e *explained) ExitCode() int {
+	var ps config.Problems
+	if errors.As(e.err, &ps) {
+		return 2
+	}
+	return 1
+}
 
 // cliWords is how the CLI speaks of the action's inputs: as its flags.
 type cliWords struct{}
