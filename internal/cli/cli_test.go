@@ -661,7 +661,6 @@ func TestWaitAndLatest(t *testing.T) {
 	// Bad input fails before any request, naming the input.
 	e.ResetRequests()
 	for flag, args := range map[string][]string{
-		"--environment":  {"wait", "--environment", "preview/[", "--sha", sha},
 		"--wait-timeout": {"wait", "--environment", "staging", "--sha", sha, "--wait-timeout", "-5m"},
 		"--sha":          {"wait", "--environment", "staging", "--sha", "not-a-sha"},
 	} {

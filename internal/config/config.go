@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"path"
 	"reflect"
 	"strconv"
 	"strings"
@@ -303,10 +302,6 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 			v.add(Problem{Input: "environment", Reason: fmt.Sprintf("is %d characters long (GitHub allows at most 255)", utf8.RuneCountInString(s.Environment)), Fix: "use a shorter name"})
 		case strings.ContainsFunc(s.Environment, unicode.IsControl):
 			v.add(Problem{Input: "environment", Reason: "contains a control character (line break or tab)", Fix: "use a plain name"})
-		case m.Pattern:
-			if _, err := path.Match(s.Environment, ""); err != nil {
-				v.add(Problem{Input: "environment", Value: s.Environment, Reason: "is not a valid pattern", Fix: "use a name, or * and ? for any characters but / and [...] for a set, as in pr-* or preview/*"})
-			}
 		}
 	}
 	if v.reads("sha") {
@@ -571,7 +566,7 @@ func (v *validator) chatOps(in Inputs, s *deploy.Settings) {
 		}
 		for _, n := range names {
 			if utf8.RuneCountInString(n) > 255 || isPattern(n) {
-				v.add(Problem{Input: "environments", Value: n, Reason: "is not an environment name", Fix: "use plain environment names (at most 255 characters, no * ? [ or \\)", Example: "staging, production"})
+				v.add(Problem{Input: "environments", Value: n, Reason: "is not an environment name", Fix: "use plain environment names (at most 255 characters, no * or ?)", Example: "staging, production"})
 				break
 			}
 		}
@@ -581,7 +576,7 @@ func (v *validator) chatOps(in Inputs, s *deploy.Settings) {
 	s.AllowForks = v.boolean("allow-forks", in.AllowForks)
 }
 
-func isPattern(s string) bool { return strings.ContainsAny(s, "*?[\\") }
+func isPattern(s string) bool { return strings.ContainsAny(s, "*?") }
 
 // parseNames splits a comma- or newline-separated list of names; blank lines are harmless, an
 // empty name between commas is an error.

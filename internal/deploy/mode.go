@@ -16,7 +16,8 @@ type Mode struct {
 	Existing bool
 	// NeedsEnvironment: environment must be given (no production default); Cleans implies it.
 	NeedsEnvironment bool
-	// Pattern: environment may be a glob (path.Match syntax: pr-*, preview/*).
+	// Pattern: environment may use * (any characters but /) and ? (one); nothing else is a
+	// wildcard, and an exact name always matches itself (pr-*, preview/*, "preview [eu]").
 	Pattern bool
 	// Polls: the mode reads the same resources repeatedly (its client sends conditional requests).
 	Polls bool

@@ -266,12 +266,22 @@ func newerDeployment(a, b *github.Deployment) bool {
 	return a.GetID() > b.GetID()
 }
 
-func isPattern(s string) bool { return strings.ContainsAny(s, "*?[\\") }
+// isPattern reports whether s uses a wildcard: only * and ? are (an environment may well be
+// called "preview [eu]").
+func isPattern(s string) bool { return strings.ContainsAny(s, "*?") }
 
 // matchEnvironment matches an environment name against a name or pattern; environment names are
-// not case sensitive on GitHub.
+// not case sensitive on GitHub. An exact name always matches itself; in a pattern, * is any
+// characters but / and ? one, and everything else (brackets, backslashes) stands for itself.
 func matchEnvironment(pattern, name string) bool {
-	ok, err := path.Match(strings.ToLower(pattern), strings.ToLower(name))
+	if strings.EqualFold(pattern, name) {
+		return true
+	}
+	if !isPattern(pattern) {
+		return false
+	}
+	literal := strings.NewReplacer(`\`, `\\`, `[`, `\[`).Replace(strings.ToLower(pattern))
+	ok, err := path.Match(literal, strings.ToLower(name))
 	return err == nil && ok
 }
 
