@@ -208,7 +208,7 @@ func TestReferenceCommand(t *testing.T) {
 		}
 	}
 	for name, body := range map[string]string{
-		"github/server.openapi.json":                          smallDescription,
+		"github/server.openapi.json":                           smallDescription,
 		"github/recordings/hub4j/C/wiremock/t/mappings/1.json": `{"m":1}`,
 		"github/recordings/pygithub/Repository.test.txt":       "LGPL",
 		"github/webhook-examples/deployment/payload.json":      `{"d":1}`,
