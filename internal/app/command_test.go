@@ -238,6 +238,7 @@ func TestCommandRequests(t *testing.T) {
 		"POST " + base + "/issues/comments/" + fmt.Sprint(commentOf(ev)) + "/reactions",
 		"GET " + base + "/collaborators/alice/permission",
 		"GET " + base + "/pulls/" + fmt.Sprint(c.pr.Number),
+		"GET " + base + "/contents/lock.json", // the lock gate: 404, staging is free
 		"GET " + base + "/commits/" + featureSHA + "/check-runs",
 		"GET " + base + "/commits/" + featureSHA + "/status",
 		"POST " + base + "/deployments",
@@ -389,13 +390,13 @@ func TestCommandRefused(t *testing.T) {
 			mustCheck(t, c.e, emulator.CheckRun{Name: "test", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure", DetailsURL: "https://ci.example.com/1"})
 			mustCheck(t, c.e, emulator.CheckRun{Name: "lint", HeadSHA: featureSHA, Status: "in_progress"})
 			return 0
-		}, reply: []string{`check "test" failure`, "are not green", "`ignore-checks`"}, nReq: 6, golden: "refused-checks"},
+		}, reply: []string{`check "test" failure`, "are not green", "`ignore-checks`"}, nReq: 7, golden: "refused-checks"},
 		{name: "failing status", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			if _, err := c.e.AddCommitStatus(owner, repoName, emulator.CommitStatus{SHA: featureSHA, Context: "ci/jenkins", State: "error", TargetURL: "https://jenkins.example.com/9"}); err != nil {
 				t.Fatal(err)
 			}
 			return 0
-		}, reply: []string{`status "ci/jenkins" error (https://jenkins.example.com/9)`}, nReq: 6},
+		}, reply: []string{`status "ci/jenkins" error (https://jenkins.example.com/9)`}, nReq: 7},
 		{name: "checks pending past the timeout", login: "alice", body: "/deploy", with: map[string]string{"checks-timeout": "300ms"}, setup: func(t *testing.T, c *chatops) int {
 			mustCheck(t, c.e, emulator.CheckRun{Name: "e2e", HeadSHA: featureSHA, Status: "in_progress"})
 			return 0
@@ -674,8 +675,8 @@ func TestCommandRerun(t *testing.T) {
 		t.Fatalf("second attempt: %v", res.StageErrors)
 	}
 	// One request more than a first attempt: the look-up of the earlier attempt's deployment.
-	if got := requestsSince(c.e, before); len(got) != 12 {
-		t.Errorf("the re-run made %d requests, want 12:\n%s", len(got), strings.Join(got, "\n"))
+	if got := requestsSince(c.e, before); len(got) != 13 {
+		t.Errorf("the re-run made %d requests, want 13:\n%s", len(got), strings.Join(got, "\n"))
 	}
 	deps := c.e.Deployments(owner, repoName)
 	if len(deps) != 2 || deps[1].SHA != featureSHA || deps[0].SHA != featureSHA {

@@ -17,6 +17,9 @@ var _ deploy.CommandTexts = commentTexts{}
 // Reply mentions the commenter (they asked, so they hear why not) and quotes the command as code,
 // so that nothing in it can mention, link or format.
 func (commentTexts) Reply(c *deploy.Command, err error) string {
+	if s, ok := lockRefusalReply(c, err); ok {
+		return s
+	}
 	return fmt.Sprintf("@%s %s was not run: %s.\n", c.Actor, code(c.Text), strings.TrimSuffix(explain.Error(actionWords{}, err), "."))
 }
 

@@ -55,6 +55,8 @@ type Settings struct {
 	WaitForChecks bool
 	ChecksTimeout time.Duration
 	IgnoreChecks  []string
+	// IgnoreLocks lets a push deploy (auto, start, trigger) through an environment's lock.
+	IgnoreLocks bool
 	// command mode (ChatOps)
 	Command           string   // the word a comment starts with, e.g. /deploy
 	Environments      []string // the environments a command may deploy to; the first is the default
