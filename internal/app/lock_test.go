@@ -106,7 +106,9 @@ func TestLockCommands(t *testing.T) {
 	}
 
 	// /locks lists it.
+	n = len(c.e.Requests())
 	res, replies, _ = c.command(t, "bob", "/locks", nil)
+	listReqs := requestsSince(c.e, n)
 	if res.Failed() || len(replies) != 1 || !strings.Contains(replies[0], "| staging | alice | `testing the migration @bob 'x'` | ") {
 		t.Fatalf("/locks: %v %q", res.StageErrors, replies)
 	}
@@ -131,7 +133,9 @@ func TestLockCommands(t *testing.T) {
 	}
 
 	// max (maintain) forces it; the reply says so.
+	n = len(c.e.Requests())
 	res, replies, _ = c.command(t, "max", "/unlock STAGING", nil)
+	unlockReqs := requestsSince(c.e, n)
 	if res.Failed() || len(replies) != 1 || !strings.Contains(replies[0], "@max **force-unlocked** **staging**: the lock was alice's") {
 		t.Fatalf("max's unlock: %v %q", res.StageErrors, replies)
 	}
@@ -152,6 +156,11 @@ func TestLockCommands(t *testing.T) {
 
 	t.Logf("requests per /lock: %d (%s)", len(lockReqs), strings.Join(lockReqs, ", "))
 	t.Logf("requests per refused /deploy (locked): %d; per /deploy by the holder: %d", len(refusedReqs), len(lockedDeployReqs))
+	t.Logf("requests per /unlock: %d (%s); per /locks with one lock: %d (%s)", len(unlockReqs), strings.Join(normalise(unlockReqs), ", "), len(listReqs), strings.Join(normalise(listReqs), ", "))
+	if len(refusedReqs) != 5 || len(lockedDeployReqs) != 12 || len(unlockReqs) != 5 || len(listReqs) != 5 {
+		t.Errorf("requests: refused deploy %d (want 5), holder's deploy %d (want 12), unlock %d (want 5), locks %d (want 5)",
+			len(refusedReqs), len(lockedDeployReqs), len(unlockReqs), len(listReqs))
+	}
 	base := "/repos/" + owner + "/" + repoName
 	wantLock := []string{"POST " + base + "/issues/comments/{id}/reactions", "GET " + base + "/collaborators/alice/permission",
 		"GET " + base, "GET " + base + "/git/ref/heads/main", "POST " + base + "/git/refs", "PUT " + base + "/contents/lock.json",
