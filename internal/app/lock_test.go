@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 	"github.com/deployment-action/deployment-action/internal/lock"
+	"github.com/deployment-action/deployment-action/internal/testkit"
 	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator/emulatortest"
@@ -64,6 +66,7 @@ func TestLockCommands(t *testing.T) {
 		t.Fatalf("/lock: errors %v, shipped %v, outputs %v", res.StageErrors, shipped, res.Outputs)
 	}
 	lockReqs := requestsSince(c.e, n0)
+	golden(t, "lock-taken", replies)
 	if len(replies) != 1 || !strings.Contains(replies[0], "@alice locked **staging** until ") ||
 		!strings.Contains(replies[0], "Reason: `testing the migration @bob 'x'`") || !strings.Contains(replies[0], "`deployment-lock/staging`") {
 		t.Fatalf("/lock replies %q", replies)
@@ -87,6 +90,7 @@ func TestLockCommands(t *testing.T) {
 	if len(replies) != 1 {
 		t.Fatalf("bob got %d replies", len(replies))
 	}
+	golden(t, "lock-refused-deploy", replies)
 	for _, s := range []string{"@bob `/deploy staging` was not run", "**staging** is locked by alice since " + l.Created.UTC().Format("2006-01-02 15:04 UTC"),
 		"(`testing the migration @bob 'x'`)", "`/unlock staging`"} {
 		if !strings.Contains(replies[0], s) {
@@ -109,6 +113,7 @@ func TestLockCommands(t *testing.T) {
 	n = len(c.e.Requests())
 	res, replies, _ = c.command(t, "bob", "/locks", nil)
 	listReqs := requestsSince(c.e, n)
+	golden(t, "locks", replies)
 	if res.Failed() || len(replies) != 1 || !strings.Contains(replies[0], "| staging | alice | `testing the migration @bob 'x'` | ") {
 		t.Fatalf("/locks: %v %q", res.StageErrors, replies)
 	}
@@ -136,6 +141,7 @@ func TestLockCommands(t *testing.T) {
 	n = len(c.e.Requests())
 	res, replies, _ = c.command(t, "max", "/unlock STAGING", nil)
 	unlockReqs := requestsSince(c.e, n)
+	golden(t, "lock-forced-unlock", replies)
 	if res.Failed() || len(replies) != 1 || !strings.Contains(replies[0], "@max **force-unlocked** **staging**: the lock was alice's") {
 		t.Fatalf("max's unlock: %v %q", res.StageErrors, replies)
 	}
@@ -171,6 +177,22 @@ func TestLockCommands(t *testing.T) {
 	if !contains(lockedDeployReqs, "GET "+base+"/contents/lock.json") {
 		t.Errorf("the holder's deploy did not read the lock: %v", lockedDeployReqs)
 	}
+}
+
+var (
+	stampRE = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d UTC`)
+	ageRE   = regexp.MustCompile(`\| \d+[smhd]( \d+[mh])? \|`)
+)
+
+// golden compares the one reply with testdata/comment/<name>.md, times made stable (the binary
+// runs on the real clock).
+func golden(t *testing.T, name string, replies []string) {
+	t.Helper()
+	if len(replies) != 1 {
+		t.Fatalf("%s: %d replies, want 1", name, len(replies))
+	}
+	got := ageRE.ReplaceAllString(stampRE.ReplaceAllString(replies[0], "2026-12-07 10:00 UTC"), "| 1m |")
+	testkit.Golden(t, "testdata/comment/"+name+".md", got)
 }
 
 // normalise replaces ids in request paths, for comparisons.

@@ -30,8 +30,12 @@ func (commentTexts) LockReply(c *deploy.Command, o deploy.LockOutcome) string {
 			verb = "renewed the lock on"
 		}
 		fmt.Fprintf(&b, "@%s %s **%s** %s.\n\n", c.Actor, verb, md(l.Environment), until(l))
-		fmt.Fprintf(&b, "Until %s, other people's deploys to %s are refused (push deploys too, unless their step sets `ignore-locks: true`); you can deploy any pull request there.",
-			code(release+" "+l.Environment), md(l.Environment))
+		when := "Until you run " + code(release+" "+l.Environment)
+		if !l.Expires.IsZero() {
+			when = "Until then, or until you run " + code(release+" "+l.Environment)
+		}
+		fmt.Fprintf(&b, "%s, other people's deploys to %s are refused (push deploys too, unless their step sets `ignore-locks: true`); you can deploy any pull request there.",
+			when, md(l.Environment))
 		if l.Reason != "" {
 			fmt.Fprintf(&b, " Reason: %s.", code(l.Reason))
 		}
@@ -51,7 +55,11 @@ func (commentTexts) LockReply(c *deploy.Command, o deploy.LockOutcome) string {
 			fmt.Fprintf(&b, "@%s no environment is locked.\n", c.Actor)
 			break
 		}
-		fmt.Fprintf(&b, "@%s %d locked:\n\n| Environment | Holder | Reason | Age | Expires | Taken |\n|---|---|---|---|---|---|\n", c.Actor, len(o.Locks))
+		what := "1 environment is locked"
+		if len(o.Locks) > 1 {
+			what = fmt.Sprintf("%d environments are locked", len(o.Locks))
+		}
+		fmt.Fprintf(&b, "@%s %s:\n\n| Environment | Holder | Reason | Age | Expires | Taken |\n|---|---|---|---|---|---|\n", c.Actor, what)
 		for _, l := range o.Locks {
 			exp := "—"
 			if !l.Expires.IsZero() {
