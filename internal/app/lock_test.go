@@ -306,6 +306,19 @@ func TestLockGateWithoutContentsRead(t *testing.T) {
 	}
 }
 
+// /lock with a token that may only read contents fails with one reply naming the permission.
+func TestLockNeedsContentsWrite(t *testing.T) {
+	t.Parallel()
+	p := emulator.Permissions{DeploymentsWrite: true, DeploymentsRead: true, Contents: emulator.AccessRead, Checks: emulator.AccessRead,
+		Statuses: emulator.AccessRead, PullRequests: emulator.AccessWrite, Issues: emulator.AccessWrite}
+	c := newChatopsWith(t, emulator.Config{Tokens: map[string]emulator.Permissions{testTok: p}})
+	res, replies, _ := c.command(t, "alice", "/lock staging", nil)
+	err := res.StageErrors["pre"]
+	if err == nil || !strings.Contains(err.Error(), "contents: write") || len(replies) != 1 || !strings.Contains(replies[0], "contents: write") {
+		t.Fatalf("pre error %v, replies %q: want both to name contents: write", err, replies)
+	}
+}
+
 // Expiry is checked when the lock is read: an expired lock stops nobody, and its branch stays
 // until someone takes or releases the environment.
 func TestExpiredLockStopsNobody(t *testing.T) {
