@@ -317,6 +317,7 @@ func TestLockNeedsContentsWrite(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "contents: write") || len(replies) != 1 || !strings.Contains(replies[0], "contents: write") {
 		t.Fatalf("pre error %v, replies %q: want both to name contents: write", err, replies)
 	}
+	t.Logf("reply: %s", replies[0])
 }
 
 // Expiry is checked when the lock is read: an expired lock stops nobody, and its branch stays
