@@ -42,11 +42,13 @@ type CommentEvent struct {
 
 // CommandLine is what the grammar reads in a comment.
 type CommandLine struct {
-	Text        string    // the first line, trimmed
-	Addressed   bool      // it starts with the command word: the comment is for us
-	Understood  bool      // it follows the grammar
-	Environment string    // the environment as written; "" means the default (the first allowed)
-	Lock        *LockLine // a lock command (lockcmd.go); nil for a deploy
+	Text        string // the first line, trimmed
+	Addressed   bool   // it starts with the command word: the comment is for us
+	Understood  bool   // it follows the grammar
+	Environment string // the environment as written; "" means the default (the first allowed)
+
+	// Lock is a lock command (lockcmd.go); nil for a deploy.
+	Lock *LockLine
 }
 
 // ParseCommand reads a comment's first non-blank line, trimmed. It is addressed to us when its
