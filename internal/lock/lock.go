@@ -175,12 +175,26 @@ func (s *Store) Acquire(ctx context.Context, l Lock) (won bool, holder Lock, err
 		err := s.api.CreateRef(ctx, s.owner, s.repo, ref, base)
 		switch {
 		case err == nil:
-			// The branch is ours: write the file (a create; 422 only when a retry of this very
-			// write found it done, so the lock is ours either way).
-			if err := s.write(ctx, l, ""); err != nil && !ghapi.IsValidation(err) {
+			// The branch is ours: write the file. A 422 means the file is there already: a retry
+			// of this very write that found it done, or a second taker that waited longer than
+			// settle for it and wrote its own. What the file says decides.
+			err := s.write(ctx, l, "")
+			if err == nil {
+				return true, l, nil
+			}
+			if !ghapi.IsValidation(err) {
 				return false, Lock{}, fmt.Errorf("locking %s: %w", l.Environment, err)
 			}
-			return true, l, nil
+			cur, _, found, err := s.read(ctx, l.Environment)
+			switch {
+			case err != nil:
+				return false, Lock{}, fmt.Errorf("locking %s: %w", l.Environment, err)
+			case found && cur.HeldBy(l.Holder):
+				return true, cur, nil
+			case found:
+				return false, cur, nil
+			}
+			continue // the branch went meanwhile: start over
 		case !ghapi.IsValidation(err):
 			return false, Lock{}, fmt.Errorf("locking %s: %w", l.Environment, err)
 		}

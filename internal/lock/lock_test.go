@@ -257,3 +257,21 @@ func TestListAndRequests(t *testing.T) {
 		t.Fatalf("list: %v", got)
 	}
 }
+
+// A taker slower than settle between its two requests finds that the other taker wrote into its
+// branch: it is told so, and only one of them holds the lock.
+func TestSlowTakerLosesToTheOneThatWrote(t *testing.T) {
+	f := newFake()
+	s, _ := newStore(f)
+	ctx := context.Background()
+	var bobWon bool
+	f.afterCreateRef = func() {
+		f.afterCreateRef = nil
+		s2, _ := newStore(f) // its settle waits pass without alice's file appearing
+		bobWon, _, _ = s2.Acquire(ctx, Lock{Environment: "staging", Holder: "bob"})
+	}
+	won, holder, err := s.Acquire(ctx, Lock{Environment: "staging", Holder: "alice"})
+	if err != nil || won || holder.Holder != "bob" || !bobWon {
+		t.Fatalf("alice won=%v holder=%+v err=%v; bob won=%v", won, holder, err, bobWon)
+	}
+}
