@@ -101,14 +101,9 @@ func (r *runner) lockCmd(ctx context.Context, o *opts, verb deploy.LockVerb) err
 	holder := firstNonEmpty(o.get("as"), r.getenv("GITHUB_ACTOR"))
 	var dur time.Duration
 	if verb == deploy.LockTake && o.given["for"] {
-		d, err := time.ParseDuration(strings.TrimSpace(o.get("for")))
-		if strings.HasSuffix(strings.TrimSpace(o.get("for")), "d") {
-			var n int
-			_, err = fmt.Sscanf(strings.TrimSpace(o.get("for")), "%dd", &n)
-			d = time.Duration(n) * 24 * time.Hour
-		}
-		if err != nil || d <= 0 {
-			return usagef(o.cmd.name, "--for %q: use a duration such as 30m, 2h or 3d", o.get("for"))
+		d, ok := deploy.ParseLockDuration(strings.TrimSpace(o.get("for")))
+		if !ok || d <= 0 || d > deploy.MaxLockFor {
+			return usagef(o.cmd.name, "--for %q: use a duration such as 30m, 2h, 1h30m or 3d, at most 90d", o.get("for"))
 		}
 		dur = d
 	}

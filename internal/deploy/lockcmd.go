@@ -59,27 +59,31 @@ func LockWords(word string) (take, release, list string) {
 	return prefix + "lock", prefix + "unlock", prefix + "locks"
 }
 
-// maxLockFor bounds a lock's duration: longer is almost always a typo (2000h).
-const maxLockFor = 90 * 24 * time.Hour
+// MaxLockFor bounds a lock's duration: longer is almost always a typo (2000h).
+const MaxLockFor = 90 * 24 * time.Hour
 
-var durationRE = regexp.MustCompile(`^(\d+[smhdw])+$`)
+var (
+	durationRE = regexp.MustCompile(`^(\d+[smhdw])+$`)
+	partRE     = regexp.MustCompile(`(\d+)([smhdw])`)
+)
 
-// parseLockDuration reads 30m, 2h, 1h30m, 3d, 1w. ok is false for anything that is not a
-// duration (it is then part of the reason).
-func parseLockDuration(s string) (time.Duration, bool) {
+// ParseLockDuration reads 30m, 2h, 1h30m, 3d, 1w. ok is false for anything that is not a
+// duration (in a /lock comment it is then part of the reason). A duration over 90 days is
+// returned as it is: callers refuse it.
+func ParseLockDuration(s string) (time.Duration, bool) {
 	s = strings.ToLower(s)
 	if !durationRE.MatchString(s) {
 		return 0, false
 	}
 	var total time.Duration
-	for _, m := range regexp.MustCompile(`(\d+)([smhdw])`).FindAllStringSubmatch(s, -1) {
+	for _, m := range partRE.FindAllStringSubmatch(s, -1) {
 		n, err := strconv.ParseInt(m[1], 10, 32)
 		if err != nil {
 			return 0, false
 		}
 		unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour}[m[2]]
 		total += time.Duration(n) * unit
-		if total > maxLockFor {
+		if total > MaxLockFor {
 			return total, true
 		}
 	}
@@ -114,8 +118,8 @@ func parseLockLine(body, word string) (CommandLine, bool) {
 		l.Understood, l.Environment = true, f[1]
 		rest := f[2:]
 		if len(rest) > 0 {
-			if d, ok := parseLockDuration(rest[0]); ok {
-				if d <= 0 || d > maxLockFor {
+			if d, ok := ParseLockDuration(rest[0]); ok {
+				if d <= 0 || d > MaxLockFor {
 					l.Understood = false
 					return l, true
 				}
