@@ -275,3 +275,20 @@ func TestSlowTakerLosesToTheOneThatWrote(t *testing.T) {
 		t.Fatalf("alice won=%v holder=%+v err=%v; bob won=%v", won, holder, err, bobWon)
 	}
 }
+
+// Releasing an expired lock says it had expired, and removes its branch.
+func TestReleaseExpired(t *testing.T) {
+	f := newFake()
+	s, c := newStore(f)
+	ctx := context.Background()
+	s.Acquire(ctx, Lock{Environment: "staging", Holder: "alice", Expires: t0.Add(time.Hour)})
+	c.add(2 * time.Hour)
+	_, err := s.Release(ctx, "staging", "bob", false)
+	var nh *NotHeldError
+	if !errors.As(err, &nh) || nh.Expired == nil || nh.Expired.Holder != "alice" {
+		t.Fatalf("release of an expired lock: %v", err)
+	}
+	if _, ok := f.refs["refs/heads/deployment-lock/staging"]; ok {
+		t.Fatal("the expired lock's branch stayed")
+	}
+}
