@@ -183,7 +183,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	certFile := fs.String("cert-file", "", "with --tls: where to write the certificate (PEM); default: a new temporary directory, removed at exit")
 	quiet := fs.Bool("quiet", false, "do not log each request to stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/workbench emulator [flags]\n\nServes an emulated GitHub REST API (deployments, statuses, environments, webhooks, ...) on a\nloopback address until interrupted. See the README's \"The emulator as a tool\".\n\n")
+		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/workbench emulator [flags]\n\nServes an emulated GitHub REST API (deployments, statuses, environments, webhooks, ...) on a\nloopback address until interrupted. See docs/emulator.md. Run a built binary\n(go build -o /tmp/workbench ./cmd/workbench): a kill of `go run` leaves the emulator running.\n\n")
 		fs.PrintDefaults()
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {

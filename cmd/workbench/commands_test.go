@@ -238,3 +238,29 @@ func TestEmulatorCommandRefusesNonLoopback(t *testing.T) {
 		t.Fatalf("err = %v, want a refusal to listen on a non-loopback address", err)
 	}
 }
+
+// TestNoCommandIsAUsageError: `workbench` alone exits 2 with the usage on stderr, so a script
+// that forgot the command fails; `workbench help` prints the same usage on stdout and succeeds.
+func TestNoCommandIsAUsageError(t *testing.T) {
+	t.Parallel()
+	getenv := func(string) string { return "" }
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), nil, getenv, &out, &errOut)
+	if err == nil || exitCode(err) != 2 {
+		t.Fatalf("no command: err %v (exit %d), want a usage error (exit 2)", err, exitCode(err))
+	}
+	if out.Len() != 0 || !strings.Contains(errOut.String(), "COMMANDS\n  demo ") {
+		t.Errorf("no command: want the usage on stderr only; stdout %q, stderr %q", out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if err := run(t.Context(), []string{"help"}, getenv, &out, &errOut); err != nil {
+		t.Fatalf("help: %v", err)
+	}
+	if !strings.Contains(out.String(), "COMMANDS\n  demo ") || errOut.Len() != 0 {
+		t.Errorf("help: want the usage on stdout; stdout %q, stderr %q", out.String(), errOut.String())
+	}
+	if err := run(t.Context(), []string{"nope"}, getenv, &out, &errOut); exitCode(err) != 2 {
+		t.Errorf("unknown command: err %v, want exit 2", err)
+	}
+}
