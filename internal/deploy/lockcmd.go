@@ -235,19 +235,11 @@ func (d *Deployer) lockCommand(ctx context.Context, j Job, r *Report, c *Command
 	if err := saveCommand(j.State, c); err != nil {
 		return err
 	}
-	if !l.Understood {
-		return &LockRefusal{Reason: LockNotUnderstood, Command: c, Verb: ll.Verb, Word: s.Command}
-	}
 	refuse := func(reason RefusalReason) *Refusal {
 		return &Refusal{Reason: reason, Command: c, Word: s.Command, Environments: s.Environments, Required: s.AllowedPermission}
 	}
-	if ll.Verb != LockList {
-		env, ok := pickEnvironment(s.Environments, c.Asked)
-		if !ok {
-			return refuse(RefuseUnknownEnvironment)
-		}
-		c.Environment = env
-	}
+	// Who asked, first, as for a deploy: nobody without the role makes the bot post about their
+	// text.
 	perm, err := d.API.CollaboratorPermission(ctx, d.Owner, d.Repo, c.Actor)
 	if err != nil && !ghapi.IsNotFound(err) {
 		return Fail(err, ghapi.OpGetPermission, "")
@@ -257,6 +249,16 @@ func (d *Deployer) lockCommand(ctx context.Context, j Job, r *Report, c *Command
 		ref := refuse(RefusePermission)
 		ref.Role = shownRole(perm)
 		return ref
+	}
+	if !l.Understood {
+		return &LockRefusal{Reason: LockNotUnderstood, Command: c, Verb: ll.Verb, Word: s.Command}
+	}
+	if ll.Verb != LockList {
+		env, ok := pickEnvironment(s.Environments, c.Asked)
+		if !ok {
+			return refuse(RefuseUnknownEnvironment)
+		}
+		c.Environment = env
 	}
 	if d.Locks == nil {
 		return fmt.Errorf("lock commands need the lock storage, which this build does not configure")

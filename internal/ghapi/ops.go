@@ -28,6 +28,7 @@ const (
 	OpDeleteRef
 	OpGetContents
 	OpPutContents
+	OpListCheckSuites
 )
 
 // opNames are what errors and debug lines call each operation.
@@ -54,6 +55,7 @@ var opNames = [...]string{
 	OpDeleteRef:              "delete reference",
 	OpGetContents:            "get file contents",
 	OpPutContents:            "write file contents",
+	OpListCheckSuites:        "list check suites",
 }
 
 func (o Op) String() string {

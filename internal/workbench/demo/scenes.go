@@ -167,6 +167,10 @@ func playCommand(ctx context.Context, st *Stage) (*SceneReport, error) {
 	if err := e.SetRole(owner, name, commenter, emulator.RoleWrite); err != nil {
 		return nil, err
 	}
+	// CI reported on the head before the review: a commit nobody checked is not deployed.
+	if _, err := e.CreateCheckRun(owner, name, emulator.CheckRun{Name: "ci", HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: "success"}); err != nil {
+		return nil, err
+	}
 	cm, ev, err := e.AddComment(owner, name, pr.Number, commenter, body)
 	if err != nil {
 		return nil, err
@@ -174,6 +178,7 @@ func playCommand(ctx context.Context, st *Stage) (*SceneReport, error) {
 	j := st.Job(map[string]string{"mode": "command", "environments": "staging, production",
 		"environment-url": "${{ steps.ship.outputs.url }}"})
 	j.Env["GITHUB_EVENT_NAME"] = ev.Name
+	j.Env["GITHUB_ACTOR"], j.Env["GITHUB_TRIGGERING_ACTOR"] = commenter, commenter // the event's sender
 	j.Event = ev.Payload
 	var during string
 	j.StepsAfter = []actionsim.Step{{ID: "ship", If: "steps." + stepID + ".outputs.triggered == 'true'", Run: func(ctx context.Context, s *actionsim.StepRun) error {
