@@ -3,7 +3,7 @@ package main
 // `workbench reference` regenerates testdata/github, the conformance reference the emulator's
 // tests check against, from the shared reference directory (../shared beside the checkout):
 //
-//   - openapi.json: the schema-only subset of shared/github/toolkit.openapi.json (every path and
+//   - openapi.json: the schema-only subset of shared/github/server.openapi.json (every path and
 //     x-webhooks entry it has, the components they reference, prose removed);
 //   - recordings/hub4j: hub4j/github-api's WireMock recordings of real api.github.com traffic
 //     (MIT), copied byte for byte;
@@ -40,7 +40,7 @@ var generatedTrees = []string{"openapi.json", "NOTICE", "recordings", "webhook-e
 func runReference(_ context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("reference", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	shared := fs.String("shared", "../shared", "the shared reference directory (the one holding github/toolkit.openapi.json)")
+	shared := fs.String("shared", "../shared", "the shared reference directory (the one holding github/server.openapi.json)")
 	out := fs.String("out", referenceOut, "directory to write (the repository's "+referenceOut+" when run from the root)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/workbench reference [flags]\n\nRegenerates the conformance reference (%s) from the shared reference directory:\nthe schema-only OpenAPI subset, hub4j's recordings and the webhook examples.\n\n", referenceOut)
@@ -90,13 +90,13 @@ func writeReference(dir string, files map[string][]byte) error {
 // slash-separated path under testdata/github.
 func referenceFiles(shared string) (map[string][]byte, error) {
 	gh := filepath.Join(shared, "github")
-	src, err := os.ReadFile(filepath.Join(gh, "toolkit.openapi.json"))
+	src, err := os.ReadFile(filepath.Join(gh, "server.openapi.json"))
 	if err != nil {
-		return nil, fmt.Errorf("reference: %w (pass --shared DIR, the directory holding github/toolkit.openapi.json)", err)
+		return nil, fmt.Errorf("reference: %w (pass --shared DIR, the directory holding github/server.openapi.json)", err)
 	}
 	files := map[string][]byte{}
 	if files["openapi.json"], err = openAPISubset(src); err != nil {
-		return nil, fmt.Errorf("reference: github/toolkit.openapi.json: %w", err)
+		return nil, fmt.Errorf("reference: github/server.openapi.json: %w", err)
 	}
 	files["NOTICE"] = []byte(openAPINotice)
 
@@ -242,7 +242,7 @@ func refs(v any, add func(string)) {
 	}
 }
 
-// openAPISubset turns the shared toolkit description into the committed subset: every path and
+// openAPISubset turns the shared server description into the committed subset: every path and
 // x-webhooks entry, stripped of prose, with exactly the components they reach. The output is
 // deterministic (encoding/json sorts map keys; numbers are kept as written).
 func openAPISubset(src []byte) ([]byte, error) {
@@ -316,7 +316,7 @@ func openAPISubset(src []byte) ([]byte, error) {
 	stripped := slices.Clone(proseKeys)
 	sort.Strings(stripped)
 	subsetOf := map[string]any{
-		"source":                  "shared/github/toolkit.openapi.json",
+		"source":                  "shared/github/server.openapi.json",
 		"source_x-subset-of":      doc["x-subset-of"],
 		"octokit_openapi_version": info["version"],
 		"generator":               "go run ./cmd/workbench reference",

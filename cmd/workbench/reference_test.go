@@ -20,7 +20,7 @@ import (
 func sharedDir(t *testing.T) string {
 	t.Helper()
 	dir, required := apispec.SharedDir()
-	if dir == "" || !fileExists(filepath.Join(dir, "github", "toolkit.openapi.json")) {
+	if dir == "" || !fileExists(filepath.Join(dir, "github", "server.openapi.json")) {
 		msg := "shared reference directory (../shared, or $" + apispec.EnvShared + ") not found: the committed " + referenceOut + " cannot be compared with its source"
 		if required {
 			t.Fatal(msg + " — and $" + apispec.EnvRequireShared + " is set")
@@ -208,7 +208,7 @@ func TestReferenceCommand(t *testing.T) {
 		}
 	}
 	for name, body := range map[string]string{
-		"github/toolkit.openapi.json":                          smallDescription,
+		"github/server.openapi.json":                           smallDescription,
 		"github/recordings/hub4j/C/wiremock/t/mappings/1.json": `{"m":1}`,
 		"github/recordings/pygithub/Repository.test.txt":       "LGPL",
 		"github/webhook-examples/deployment/payload.json":      `{"d":1}`,
@@ -257,7 +257,7 @@ func TestReferenceCommand(t *testing.T) {
 	}
 
 	err = run(context.Background(), []string{"reference", "--shared", t.TempDir(), "--out", out}, func(string) string { return "" }, &stdout, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "toolkit.openapi.json") || !strings.Contains(err.Error(), "--shared") {
+	if err == nil || !strings.Contains(err.Error(), "server.openapi.json") || !strings.Contains(err.Error(), "--shared") {
 		t.Errorf("missing shared directory: got %v", err)
 	}
 	err = run(context.Background(), []string{"reference", "--shared", shared, "--out", filepath.Join(out, "nope")}, func(string) string { return "" }, &stdout, &stderr)

@@ -19,6 +19,9 @@ var _ deploy.CommandTexts = commentTexts{}
 // so that nothing in it can mention, link or format.
 // Someone with no role on the repository gets the minimum: none of their text comes back.
 func (commentTexts) Reply(c *deploy.Command, err error) string {
+	if s, ok := lockRefusalReply(c, err); ok {
+		return s
+	}
 	why := strings.TrimSuffix(explain.Error(actionWords{}, err), ".")
 	var ref *deploy.Refusal
 	if errors.As(err, &ref) && ref.Minimal() {

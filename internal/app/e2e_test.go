@@ -121,8 +121,9 @@ func TestAutoLifecycle(t *testing.T) {
 			if final.LogURL != wantLog || d.Statuses[0].LogURL != wantLog {
 				t.Errorf("log urls %q / %q, want the job's page %s", d.Statuses[0].LogURL, final.LogURL, wantLog)
 			}
-			// Exactly 3 requests: create, initial state, final state. No look-ups.
-			wantReq := []string{"POST /repos/octo-org/hello-world/deployments",
+			// Exactly 4 requests: the lock read (404: staging is free), create, initial state,
+			// final state. No other look-ups.
+			wantReq := []string{"GET /repos/octo-org/hello-world/contents/lock.json", "POST /repos/octo-org/hello-world/deployments",
 				fmt.Sprintf("POST /repos/octo-org/hello-world/deployments/%d/statuses", d.ID),
 				fmt.Sprintf("POST /repos/octo-org/hello-world/deployments/%d/statuses", d.ID)}
 			if got := writes(e); strings.Join(got, "\n") != strings.Join(wantReq, "\n") {
@@ -172,7 +173,7 @@ func TestMatrixLegsAreIndependent(t *testing.T) {
 	for _, d := range e.Deployments(owner, repoName) {
 		byEnv[d.Environment] = d
 	}
-	if len(byEnv) != len(envs) || len(e.Requests()) != 3*len(envs) {
+	if len(byEnv) != len(envs) || len(e.Requests()) != 4*len(envs) { // lock read, create, two statuses
 		t.Fatalf("%d deployments, %d requests for %d legs", len(byEnv), len(e.Requests()), len(envs))
 	}
 	for i, env := range envs {
@@ -218,12 +219,13 @@ func TestGHES(t *testing.T) {
 
 func TestExplicitModes(t *testing.T) {
 	t.Parallel()
-	t.Run("trigger is two requests", func(t *testing.T) {
+	t.Run("trigger is three requests", func(t *testing.T) {
 		t.Parallel()
 		e := emulatortest.Start(t, emulator.Config{})
 		res := run(t, newJob(t, e, map[string]string{"mode": "trigger", "environment": "production", "environment-url": "https://example.com"}))
 		d := onlyDeployment(t, e)
-		if got := states(d); strings.Join(got, ",") != "success" || len(e.Requests()) != 2 || !d.Production {
+		// The lock read, the create, the status.
+		if got := states(d); strings.Join(got, ",") != "success" || len(e.Requests()) != 3 || !d.Production {
 			t.Fatalf("states %v, %d requests, production=%v; errors %v", got, len(e.Requests()), d.Production, res.StageErrors)
 		}
 		if res.Outputs["state"] != "success" || res.Outputs["environment-url"] != "https://example.com" {
@@ -243,8 +245,8 @@ func TestExplicitModes(t *testing.T) {
 		if got := states(d); strings.Join(got, ",") != "in_progress,success" || finish.Outputs["state"] != "success" {
 			t.Fatalf("states %v outputs %v errors %v", got, finish.Outputs, finish.StageErrors)
 		}
-		if len(e.Requests()) != 3 {
-			t.Errorf("%d requests for start+finish, want 3", len(e.Requests()))
+		if len(e.Requests()) != 4 {
+			t.Errorf("%d requests for start+finish, want 4 (the lock read, create, two statuses)", len(e.Requests()))
 		}
 	})
 	t.Run("status on the event's deployment", func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/explain"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/lock"
 	"github.com/deployment-action/deployment-action/internal/version"
 )
 
@@ -142,7 +143,8 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: cfg.Env.Poll(), Texts: commentTexts{}}
+	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: cfg.Env.Poll(), Texts: commentTexts{},
+		Locks: lock.New(api, s.Owner, s.Repo, nil)}
 	run := deploy.Run{ServerURL: cfg.Env.ServerURL, Repository: cfg.Env.Repository, RunID: cfg.Env.RunID,
 		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID, TriggeringActor: cfg.Env.TriggeringActor}
 	sha := s.SHA

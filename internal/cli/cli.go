@@ -16,6 +16,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/lock"
 	"github.com/deployment-action/deployment-action/internal/version"
 )
 
@@ -266,7 +267,7 @@ func (r *runner) deployer(s *deploy.Settings, rn config.Env) (*deploy.Deployer, 
 	}
 	// Progress (what wait sees change) goes to stderr: stdout is the result, for scripts.
 	notef := func(format string, args ...any) { fmt.Fprintln(r.stderr, inert(fmt.Sprintf(format, args...))) }
-	return &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Notef: notef, Poll: rn.Poll()}, nil
+	return &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Notef: notef, Poll: rn.Poll(), Locks: lock.New(api, s.Owner, s.Repo, r.now)}, nil
 }
 
 // runFrom describes the surrounding Actions run when the CLI is used in a `run:` step, so the

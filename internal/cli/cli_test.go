@@ -474,8 +474,9 @@ func TestGHHostReachesEnterprisePath(t *testing.T) {
 	if err := r.run(context.Background(), []string{"trigger", "--ref", "main", "--environment", "production", "--json"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-seen; got != "/api/v3/repos/octo-org/hello-world/deployments" {
-		t.Errorf("first request went to %s, want the GHES path /api/v3/repos/octo-org/hello-world/deployments", got)
+	// The first request is the lock read (contents/lock.json), then the create.
+	if got := <-seen; got != "/api/v3/repos/octo-org/hello-world/contents/lock.json" {
+		t.Errorf("first request went to %s, want the GHES path /api/v3/repos/octo-org/hello-world/contents/lock.json", got)
 	}
 	if !strings.Contains(out.String(), `"deployment_url": "https://`+host+`/api/v3/repos/octo-org/hello-world/deployments/`) {
 		t.Errorf("output does not link the GHES deployment:\n%s", out.String())

@@ -53,8 +53,9 @@ var (
 // call so that no package state is shared between concurrent runs.
 func commands() []*command {
 	createFlags := []flagDef{fEnvironment, fRef, fTask, fPayload, fDescription, fEnvironmentURL, fLogURL, fAutoMerge, fContexts, fTransient, fProduction, fAutoInactive,
-		{name: "require-deployed-in", arg: "environment", usage: "Promotion gate: create nothing unless the commit is the one live there"}}
-	return []*command{
+		{name: "require-deployed-in", arg: "environment", usage: "Promotion gate: create nothing unless the commit is the one live there"},
+		{name: "ignore-locks", usage: "Deploy even while someone holds the environment's lock (default false)"}}
+	return append([]*command{
 		{
 			name: "create", alias: "start",
 			short: "Create a deployment and set its initial state",
@@ -213,7 +214,7 @@ Administration write access to the repository.`,
     --environment "preview-$PR" --delete-environment --json | jq .deleted`,
 			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "delete") },
 		},
-	}
+	}, lockCommands()...)
 }
 
 func lookup(name string) *command {

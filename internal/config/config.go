@@ -70,6 +70,8 @@ type Inputs struct {
 	Environments      string `env:"ENVIRONMENTS"`
 	AllowedPermission string `env:"ALLOWED_PERMISSION, default=write"`
 	AllowForks        string `env:"ALLOW_FORKS, default=false"`
+	// Deployment locks.
+	IgnoreLocks string `env:"IGNORE_LOCKS, default=false"`
 }
 
 // Env is what the Actions runner (or a CI system, for the CLI) says about the run.
@@ -519,6 +521,7 @@ func DeferrableInputs() []string {
 // chatOps validates the checks gate's inputs and command mode's.
 func (v *validator) chatOps(in Inputs, s *deploy.Settings) {
 	s.WaitForChecks = v.boolean("wait-for-checks", in.WaitForChecks)
+	s.IgnoreLocks = v.boolean("ignore-locks", in.IgnoreLocks)
 	if v.reads("checks-timeout") {
 		s.ChecksTimeout = v.duration("checks-timeout", in.ChecksTimeout)
 	}

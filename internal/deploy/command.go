@@ -46,6 +46,9 @@ type CommandLine struct {
 	Addressed   bool   // it starts with the command word: the comment is for us
 	Understood  bool   // it follows the grammar
 	Environment string // the environment as written; "" means the default (the first allowed)
+
+	// Lock is a lock command (lockcmd.go); nil for a deploy.
+	Lock *LockLine
 }
 
 // ParseCommand reads a comment's first non-blank line, trimmed. It is addressed to us when its
@@ -89,6 +92,8 @@ type Command struct {
 	Pinned int64 `json:"pinned,omitempty"`
 	// ResultID is the result comment (0 until made).
 	ResultID int64 `json:"result_id,omitempty"`
+	// Lock is the lock command run ("lock", "unlock", "locks"); "" for a deploy.
+	Lock string `json:"lock,omitempty"`
 }
 
 // CommandTexts renders what command mode writes on a pull request. The app renders it (through
@@ -201,6 +206,9 @@ func readCommand(j Job) (*Command, CommandLine, string) {
 		return nil, CommandLine{}, fmt.Sprintf("a comment was %s, not created: no command", ev.Action)
 	}
 	l := ParseCommand(ev.Body, j.Settings.Command)
+	if ll, ok := parseLockLine(ev.Body, j.Settings.Command); !l.Addressed && ok {
+		l = ll
+	}
 	if !l.Addressed {
 		return nil, l, fmt.Sprintf("the comment does not start with %s: no command", j.Settings.Command)
 	}
@@ -227,6 +235,10 @@ func (d *Deployer) mainCommand(ctx context.Context, j Job, r *Report) error {
 	if c := loadCommand(j.State); c != nil {
 		// Pre handled the command: report what it did (and finish an interrupted start).
 		r.Command = c
+		if c.Lock != "" {
+			c.Triggered, r.Skipped = false, "the lock command was handled at job start"
+			return nil
+		}
 		if j.State.State(KeyFinish) == "" {
 			r.Skipped = "the command was refused at job start"
 			return nil
@@ -276,6 +288,9 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	}()
 	refuse := func(reason RefusalReason) *Refusal {
 		return &Refusal{Reason: reason, Command: c, Word: s.Command, Environments: s.Environments, Required: s.AllowedPermission}
+	}
+	if l.Lock != nil {
+		return d.lockCommand(ctx, j, r, c, l) // who asked is checked first there too
 	}
 	// Who asked, first: a refusal of what the comment says is only for someone allowed to
 	// deploy, so that nobody else can make the bot post anything about their text.
@@ -471,7 +486,7 @@ func (c *Command) job(j Job) Job {
 		s.Description = clipRunes(fmt.Sprintf("%s by @%s on #%d", c.Text, c.Actor, c.PR), 140)
 	}
 	jj := j
-	jj.Settings, jj.Ref = &s, c.SHA
+	jj.Settings, jj.Ref, jj.LockActor = &s, c.SHA, c.Actor
 	return jj
 }
 

@@ -41,6 +41,8 @@ type Deployer struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Texts renders the comments command mode writes on a pull request (nil: plain text).
 	Texts CommandTexts
+	// Locks is the deployment lock storage (nil: no lock commands, no lock gate; unit tests).
+	Locks Locks
 }
 
 func (d *Deployer) debugf(format string, args ...any) {

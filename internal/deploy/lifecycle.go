@@ -55,6 +55,9 @@ type Job struct {
 	SHA      string        // resolved commit to wait for (settings.SHA or the run's)
 	State    StateStore    // never nil: the CLI passes an in-memory one
 	Comment  *CommentEvent // the triggering comment (issue_comment events), for command mode
+	// LockActor is the commenter of a command deploy, who deploys through their own lock; ""
+	// for a push deploy.
+	LockActor string
 }
 
 // Report is what a stage did, for outputs, the summary and the CLI.
@@ -183,6 +186,9 @@ func (d *Deployer) start(ctx context.Context, j Job, r *Report) error {
 // deployment's identity) before the call, and the deployment right after it, so a stage
 // interrupted at any point leaves post able to find and finish the deployment.
 func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
+	if err := d.lockGate(ctx, j, r); err != nil {
+		return err
+	}
 	asked := j // the identity later stages compare is the inputs', not the pinned commit
 	if j.Settings.WaitForChecks {
 		if err := d.waitForChecks(ctx, j, r); err != nil {

@@ -63,7 +63,7 @@ func (m Mode) Reads(input string) bool {
 var (
 	createInputs = []string{"environment", "ref", "task", "payload", "description", "environment-url", "log-url",
 		"auto-merge", "required-contexts", "transient-environment", "production-environment", "auto-inactive", "job-check-run-id",
-		"require-deployed-in", "wait-for-checks", "checks-timeout", "ignore-checks", "required-checks", "allow-no-checks"}
+		"require-deployed-in", "wait-for-checks", "checks-timeout", "ignore-checks", "required-checks", "allow-no-checks", "ignore-locks"}
 	statusInputs = []string{"deployment-id", "state", "description", "environment-url", "log-url", "auto-inactive", "job-check-run-id"}
 )
 

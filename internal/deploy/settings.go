@@ -55,6 +55,8 @@ type Settings struct {
 	WaitForChecks bool
 	ChecksTimeout time.Duration
 	IgnoreChecks  []string
+	// IgnoreLocks lets a push deploy (auto, start, trigger) through an environment's lock.
+	IgnoreLocks bool
 	// RequiredChecks must each be present and green (a missing one counts as pending);
 	// AllowNoChecks lets a commit with no check runs and no statuses at all pass (by default a
 	// commit nobody has checked is refused: CI that has not started, or was deleted, is not green).

@@ -13,6 +13,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/config"
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/lock"
 )
 
 // Dialect is how one front end names things.
@@ -85,6 +86,10 @@ func known(d Dialect, err error) string {
 			Error(d, e.Err), e.ID, e.Environment, leftState(e.State), d.Mode("status"), d.Assign("deployment-id", fmt.Sprint(e.ID)))
 	case *deploy.Refusal:
 		return refusal(d, e)
+	case *deploy.LockedError:
+		return locked(d, e)
+	case *deploy.LockRefusal:
+		return lockRefusal(e)
 	case *deploy.EventError:
 		ev := e.Event
 		if ev == "" {
@@ -163,6 +168,18 @@ func doing(op ghapi.Op) string {
 		return "reading the check suites (when the head was pushed)"
 	case ghapi.OpGetCombinedStatus:
 		return "reading the commit statuses"
+	case ghapi.OpGetRepository, ghapi.OpGetRef:
+		return "reading the default branch (to make a lock branch from it)"
+	case ghapi.OpListRefs:
+		return "listing the lock branches"
+	case ghapi.OpCreateRef:
+		return "creating the lock branch"
+	case ghapi.OpDeleteRef:
+		return "deleting the lock branch"
+	case ghapi.OpGetContents:
+		return "reading the environment's lock"
+	case ghapi.OpPutContents:
+		return "writing the lock file"
 	}
 	return op.String()
 }
@@ -337,6 +354,10 @@ func scopeFor(op ghapi.Op) string {
 		return "checks: read"
 	case ghapi.OpGetCombinedStatus:
 		return "statuses: read"
+	case ghapi.OpCreateRef, ghapi.OpDeleteRef, ghapi.OpPutContents:
+		return "contents: write"
+	case ghapi.OpGetContents, ghapi.OpListRefs, ghapi.OpGetRef:
+		return "contents: read"
 	}
 	return ""
 }
@@ -423,4 +444,52 @@ func checks(d Dialect, e *deploy.ChecksError) string {
 	}
 	return fmt.Sprintf("the checks of %s were still pending after %s: %s. Nothing was deployed: deploy again once they finish, or allow more time with %s",
 		what, e.Waited.Round(time.Second), list(e.Pending), d.Input("checks-timeout"))
+}
+
+// heldBy describes a lock: who, since when, why.
+func heldBy(l lock.Lock) string {
+	who := l.Holder
+	if who == "" {
+		who = "nobody this action knows (the branch " + l.Branch + " was not written by it)"
+	}
+	s := fmt.Sprintf("%s is locked by %s since %s", l.Environment, who, l.Created.UTC().Format("2006-01-02 15:04 UTC"))
+	if l.Reason != "" {
+		s += fmt.Sprintf(" (%q)", l.Reason)
+	}
+	if !l.Expires.IsZero() {
+		s += ", until " + l.Expires.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return s
+}
+
+// locked explains a deploy refused by a lock.
+func locked(d Dialect, e *deploy.LockedError) string {
+	l := e.Lock
+	if e.Push {
+		return fmt.Sprintf("refusing to deploy: %s. Nothing was created. Wait until it is unlocked (the holder's /unlock %s, or delete the branch %s), or set %s on this step to deploy through the lock",
+			heldBy(l), l.Environment, l.Branch, d.Assign("ignore-locks", "true"))
+	}
+	return fmt.Sprintf("refusing to deploy: %s. Only %s can deploy there until %s unlocks it with %s (a maintainer or admin can unlock it too)",
+		heldBy(l), orDash(l.Holder), orDash(l.Holder), e.Unlock)
+}
+
+// lockRefusal explains a refused lock command.
+func lockRefusal(e *deploy.LockRefusal) string {
+	take, release, list := deploy.LockWords(e.Word)
+	switch e.Reason {
+	case deploy.LockNotUnderstood:
+		return fmt.Sprintf("%q is not a lock command this workflow understands: write %s <environment> [duration such as 2h or 3d, at most 90d] [reason], %s <environment> or %s alone on the first line",
+			e.Command.Text, take, release, list)
+	case deploy.LockHeld:
+		if e.Verb == deploy.LockRelease {
+			return fmt.Sprintf("%s, and only the holder or someone with the maintain or admin role can unlock it", heldBy(e.Lock))
+		}
+		return fmt.Sprintf("%s: ask %s to run %s %s, or wait until it is released", heldBy(e.Lock), orDash(e.Lock.Holder), release, e.Lock.Environment)
+	case deploy.LockNotHeld:
+		if e.Expired {
+			return fmt.Sprintf("%s is not locked: %s's lock expired at %s", e.Command.Environment, e.Lock.Holder, e.Lock.Expires.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		return fmt.Sprintf("%s is not locked", e.Command.Environment)
+	}
+	return e.Error()
 }

@@ -21,6 +21,13 @@ const (
 	OpCreateReaction
 	OpListCheckRuns
 	OpGetCombinedStatus
+	OpGetRepository
+	OpGetRef
+	OpListRefs
+	OpCreateRef
+	OpDeleteRef
+	OpGetContents
+	OpPutContents
 	OpListCheckSuites
 )
 
@@ -41,6 +48,13 @@ var opNames = [...]string{
 	OpCreateReaction:         "create reaction",
 	OpListCheckRuns:          "list check runs",
 	OpGetCombinedStatus:      "get combined status",
+	OpGetRepository:          "get repository",
+	OpGetRef:                 "get reference",
+	OpListRefs:               "list matching references",
+	OpCreateRef:              "create reference",
+	OpDeleteRef:              "delete reference",
+	OpGetContents:            "get file contents",
+	OpPutContents:            "write file contents",
 	OpListCheckSuites:        "list check suites",
 }
 
@@ -56,7 +70,7 @@ func (o Op) String() string {
 func (o Op) Write() bool {
 	switch o {
 	case OpCreateDeployment, OpDeleteDeployment, OpCreateDeploymentStatus, OpDeleteEnvironment,
-		OpCreateComment, OpUpdateComment, OpCreateReaction:
+		OpCreateComment, OpUpdateComment, OpCreateReaction, OpCreateRef, OpDeleteRef, OpPutContents:
 		return true
 	}
 	return false

@@ -86,6 +86,12 @@
 //   - Commit statuses: POST needs a known commit (full sha or a unique prefix of at least 7
 //     characters), else 422 "No commit found for SHA: ..."; GET .../commits/{ref}/status(es)
 //     resolves a branch, tag, heads/X, tags/X or sha and answers 404 for anything else.
+//   - Git references and contents (gitrefs.go, for deployment locks): refs/heads and refs/tags
+//     only; create answers 422 for a reference that exists, an invalid name or an unknown sha,
+//     delete 422 for one that does not exist (and for the default branch). Files live per
+//     commit: a contents PUT makes a commit on its branch with the parent's files plus the one
+//     written (422 for a create of a file that exists, 409 for a replace with a stale sha, 404
+//     for a missing branch); the seeded commits hold no files. Needs contents read/write.
 //   - Rate limits: the primary budget is a fixed hour window per token starting at its first
 //     request (GitHub's is similar); /rate_limit is free. The secondary limit only counts
 //     content-creating requests (POST, PATCH, PUT, DELETE) in a sliding minute (or

@@ -48,6 +48,7 @@ func (e *Emulator) routes() {
 	e.repoRoute("GET /repos/{owner}/{repo}/commits/{ref...}", scopeMetadata, read, (*hctx).commitsDispatch)
 	e.toolkitRoutes()
 	e.hookRoutes()
+	e.gitRoutes()
 }
 
 func (e *Emulator) repoRoute(pattern string, sc scope, lvl Access, h func(*hctx) *response) {

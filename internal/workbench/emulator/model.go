@@ -75,11 +75,12 @@ type repo struct {
 	commitStatus map[string][]*commitStatus // sha -> oldest first
 
 	ownerUser   *user
-	parent      *repo                  // the repository this one is a fork of
-	roles       map[string]string      // lower-case login -> role
-	commitMeta  map[string]*commitInfo // commits made by Push and merges
-	pushes      int                    // makes derived shas unique
-	issues      map[int]*issue         // number -> issue or pull request
+	parent      *repo                        // the repository this one is a fork of
+	roles       map[string]string            // lower-case login -> role
+	commitMeta  map[string]*commitInfo       // commits made by Push and merges
+	files       map[string]map[string][]byte // commit sha -> path -> content (contents API; gitrefs.go)
+	pushes      int                          // makes derived shas unique
+	issues      map[int]*issue               // number -> issue or pull request
 	lastNumber  int
 	comments    []*comment // oldest first
 	checkRuns   []*checkRun
