@@ -36,7 +36,6 @@ func badInputCases() []badInput {
 		{name: "repository name .", with: map[string]string{"repository": "octo-org/."}, names: []string{"repository"}},
 		{name: "payload using the action's own key", with: map[string]string{"payload": `{"deployment_action": {"request_id": "mine"}}`}, names: []string{"payload"}},
 		{name: "non-boolean enabled", with: map[string]string{"enabled": "sometimes"}, names: []string{"enabled"}},
-		{name: "wait with a broken pattern", with: map[string]string{"mode": "wait", "environment": "preview/[pr"}, names: []string{"environment"}},
 		{name: "wait without an environment", with: map[string]string{"mode": "wait"}, names: []string{"environment"}},
 		{name: "latest without an environment", with: map[string]string{"mode": "latest"}, names: []string{"environment"}},
 		{name: "negative wait-timeout", with: map[string]string{"mode": "wait", "environment": "staging", "wait-timeout": "-5m"}, names: []string{"wait-timeout"}},
