@@ -210,6 +210,11 @@ func (e *Emulator) pushLocked(owner, name, branch string, c Commit) (string, []s
 	r.commitMeta[sha] = ci
 	r.commits[sha] = true
 	r.branches[branch] = sha
+	if tree := r.files[parent]; tree != nil {
+		// A push changes no file unless it says so: the new commit keeps its parent's files (trees
+		// are never changed in place, so the map is shared).
+		r.files[sha] = tree
+	}
 	delete(r.behind, branch)
 
 	// Open pull requests with this head follow the push (in any repository: a fork's branch is
