@@ -220,7 +220,7 @@ func TestCommandDeploysThePullRequestHead(t *testing.T) {
 	}
 }
 
-// TestCommandRequests pins the number of requests per command: what the README quotes.
+// TestCommandRequests pins the number of requests per command: what docs/chatops.md quotes.
 func TestCommandRequests(t *testing.T) {
 	t.Parallel()
 	c := newChatops(t)
