@@ -47,6 +47,9 @@ type Request struct {
 	CallbackURL  string
 	RunID        int64
 	Installation int64
+	// CheckSuite is the run's check suite (from the run, set by Handle): its own jobs' check runs
+	// are left out of checks: required, as the held job cannot finish before the answer.
+	CheckSuite int64
 }
 
 var callbackPath = regexp.MustCompile(`^/(?:api/v3/)?repos/([^/]+)/([^/]+)/actions/runs/([0-9]+)/deployment_protection_rule$`)
@@ -140,11 +143,7 @@ func Decide(ctx context.Context, f Facts, web string, env policy.Environment, re
 		return Verdict{State: Approved, Comment: fmt.Sprintf("No rules for %s in %s: approved.", req.Environment, policyLink)}, nil
 	}
 	if env.ChecksRequired {
-		_, suite, err := f.RunStatus(ctx, req.RunID)
-		if err != nil {
-			return Verdict{}, err
-		}
-		seen, err := f.Checks(ctx, req.SHA, suite)
+		seen, err := f.Checks(ctx, req.SHA, req.CheckSuite)
 		if err != nil {
 			return Verdict{}, err
 		}
@@ -249,10 +248,11 @@ type Outcome struct {
 // Handle decides req and answers it unless the verdict is Pending. A bad or unreadable policy
 // file rejects, naming the problem.
 func (g *Gate) Handle(ctx context.Context, f Facts, pf policy.Fetcher, client *http.Client, token string, req Request) (Outcome, error) {
-	status, _, err := f.RunStatus(ctx, req.RunID)
+	status, suite, err := f.RunStatus(ctx, req.RunID)
 	if err != nil {
 		return Outcome{}, err
 	}
+	req.CheckSuite = suite
 	if status != "waiting" {
 		return Outcome{Skipped: true}, nil
 	}
