@@ -204,10 +204,12 @@ func inert(s string) string {
 // ErrAnswered is GitHub refusing an answer because the run has one already.
 var ErrAnswered = errors.New("the request was answered already")
 
-// Answer posts the verdict to the request's callback with the installation token.
-func Answer(ctx context.Context, c *http.Client, token string, req Request, v Verdict) error {
+// Answer posts the verdict to the request's callback with the installation token. The URL is
+// built from apiURL and the run, not taken from the payload: the token goes to GitHub only.
+func Answer(ctx context.Context, c *http.Client, apiURL, token string, req Request, v Verdict) error {
 	body, _ := json.Marshal(map[string]string{"environment_name": req.Environment, "state": v.State, "comment": v.Comment})
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, req.CallbackURL, bytes.NewReader(body))
+	u := fmt.Sprintf("%s/repos/%s/%s/actions/runs/%d/deployment_protection_rule", strings.TrimRight(apiURL, "/"), url.PathEscape(req.Owner), url.PathEscape(req.Repo), req.RunID)
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -233,6 +235,7 @@ func Answer(ctx context.Context, c *http.Client, token string, req Request, v Ve
 
 // Gate handles requests for one repository's facts.
 type Gate struct {
+	APIURL   string // GitHub's API root (answers go there, whatever the payload's callback URL says)
 	Policies *policy.Loader
 	Web      string // https://github.com
 	Now      func() time.Time
@@ -278,7 +281,7 @@ func (g *Gate) Handle(ctx context.Context, f Facts, pf policy.Fetcher, client *h
 	if v.State == Pending {
 		return Outcome{Verdict: v}, nil
 	}
-	switch err := Answer(ctx, client, token, req, v); {
+	switch err := Answer(ctx, client, g.APIURL, token, req, v); {
 	case errors.Is(err, ErrAnswered):
 		return Outcome{Verdict: v, Skipped: true}, nil
 	case err != nil:

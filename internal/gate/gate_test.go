@@ -59,7 +59,7 @@ func newWorld(t *testing.T, file string) *world {
 	} else if w.sha, err = w.em.Push(owner, repo, "main", emulator.Commit{}); err != nil {
 		t.Fatal(err)
 	}
-	w.g = &gate.Gate{Policies: &policy.Loader{}, Web: "https://github.com", Now: clock}
+	w.g = &gate.Gate{APIURL: w.em.URL(), Policies: &policy.Loader{}, Web: "https://github.com", Now: clock}
 	return w
 }
 
@@ -139,7 +139,7 @@ func TestSoakHoldsThenApprovesOnce(t *testing.T) {
 		t.Fatalf("redelivery: %+v", again)
 	}
 	// GitHub refuses a second answer: Answer says so without failing.
-	if err := gate.Answer(context.Background(), nil, token, req, gate.Verdict{State: gate.Rejected, Comment: "x"}); !errors.Is(err, gate.ErrAnswered) {
+	if err := gate.Answer(context.Background(), nil, w.em.URL(), token, req, gate.Verdict{State: gate.Rejected, Comment: "x"}); !errors.Is(err, gate.ErrAnswered) {
 		t.Fatalf("second answer: %v", err)
 	}
 	if st := w.run(req); st.Refused != 1 || st.Answer.State != "approved" {
@@ -230,5 +230,18 @@ func TestBadPolicyRejects(t *testing.T) {
 	st := w.run(req)
 	if st.Answer == nil || st.Answer.State != "rejected" || !strings.Contains(st.Answer.Comment, "line 3: environments.production.checks") || !strings.Contains(st.Answer.Comment, "fix: write checks: required") {
 		t.Fatalf("%+v", st.Answer)
+	}
+}
+
+// The token goes to GitHub only: an answer ignores the payload's callback host.
+func TestAnswerGoesToTheAPIOnly(t *testing.T) {
+	w := newWorld(t, "")
+	req := w.request("dev", "octocat")
+	req.CallbackURL = "http://127.0.0.1:1/steal"
+	if out := w.handle(req); !out.Answered {
+		t.Fatalf("%+v", out)
+	}
+	if st := w.run(req); st.Answer == nil || st.Answer.State != "approved" {
+		t.Fatalf("%+v", st)
 	}
 }

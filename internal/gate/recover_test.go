@@ -59,3 +59,22 @@ func TestRecoverWalksTheDeliveryLog(t *testing.T) {
 		t.Fatalf("n=%d runs=%v reads=%d err=%v", n, runs, log.reads, err)
 	}
 }
+
+func TestParseRequest(t *testing.T) {
+	r, ok, err := ParseRequest([]byte(`{"action":"requested","environment":"Prod","sha":"abc","ref":"refs/heads/main","event":"push","deployment_callback_url":"https://ghe.example/api/v3/repos/o/r/actions/runs/42/deployment_protection_rule","installation":{"id":7},"sender":{"login":"mona"}}`))
+	if err != nil || !ok || r.Owner != "o" || r.Repo != "r" || r.RunID != 42 || r.Installation != 7 || r.Sender != "mona" || r.Environment != "Prod" {
+		t.Fatalf("%+v %v %v", r, ok, err)
+	}
+	if _, ok, err := ParseRequest([]byte(`{"action":"completed"}`)); ok || err != nil {
+		t.Fatalf("another action: %v %v", ok, err)
+	}
+	for _, bad := range []string{
+		`{"action":"requested","environment":"p","sha":"a","deployment_callback_url":"https://api.github.com/repos/o/r/issues/1"}`,
+		`{"action":"requested","sha":"a","deployment_callback_url":"https://api.github.com/repos/o/r/actions/runs/1/deployment_protection_rule"}`,
+		`not json`,
+	} {
+		if _, _, err := ParseRequest([]byte(bad)); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func TestMissedDeliveryAndRestart(t *testing.T) {
 	}
 	recoverOnce := func() gate.Outcome {
 		t.Helper()
-		w.g = &gate.Gate{Policies: &policy.Loader{}, Web: "https://github.com", Now: func() time.Time { return w.now }} // a restart
+		w.g = &gate.Gate{APIURL: w.em.URL(), Policies: &policy.Loader{}, Web: "https://github.com", Now: func() time.Time { return w.now }} // a restart
 		var out gate.Outcome
 		n, err := gate.Recover(context.Background(), emulatorLog{em: w.em, now: w.now}, w.now, func(_ context.Context, r gate.Request) error {
 			if r.RunID != req.RunID {

@@ -49,7 +49,7 @@ func playPromotion(ctx context.Context, st *Stage) (*SceneReport, error) {
 		return nil, err
 	}
 	r.line("a job of run %d targets production with %s: GitHub holds it and sends deployment_protection_rule", runID, deploy.ShortSHA(live.SHA))
-	g := &gate.Gate{Policies: &policy.Loader{}, Web: "https://github.com", Now: now}
+	g := &gate.Gate{APIURL: st.Report.APIURL, Policies: &policy.Loader{}, Web: "https://github.com", Now: now}
 	fetch := policy.HTTPFetcher{BaseURL: st.Report.APIURL, Token: demoToken}
 	for i, at := range []time.Duration{10 * time.Minute, 30 * time.Minute} {
 		clock = live.StatusAt.Add(at)
