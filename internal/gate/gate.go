@@ -14,6 +14,9 @@
 //     re-evaluates then (Handle again). Nothing is lost on a restart: the run stays waiting and the
 //     request can be found again in the App's delivery log.
 //
+// Service is what the server registers for the event (HandleEvent with the verified body); it
+// schedules the next look at a Pending request. Recover walks the App's delivery log at start-up.
+//
 // GitHub fails a job that waits for approval for 30 days ("If a job is not approved within 30
 // days, it will automatically fail", docs: Reviewing deployments). A production request held by
 // after: whose commit never succeeds in staging is therefore rejected by us as soon as it cannot
