@@ -115,6 +115,7 @@ func TestDemoRunsTheNamedScenes(t *testing.T) {
 	}{
 		{[]string{"--json", "--environments", "staging", "command"}, []string{"command"}},
 		{[]string{"--json", "--environments=staging,production", "wait"}, []string{"wait"}},
+		{[]string{"--json", "--environments=staging", "promotion"}, []string{"promotion"}},
 		{[]string{"--json", "--fail", "production", "--environments", "staging,production"}, []string{"wait", "command"}},
 	} {
 		out, err := runDemoForTest(t, tc.args...)
@@ -139,6 +140,11 @@ func TestDemoRunsTheNamedScenes(t *testing.T) {
 				if !strings.Contains(text, "reactions on the command: eyes, rocket") || !strings.Contains(text, "in_progress -> success") {
 					t.Errorf("%v: command scene:\n%s", tc.args, text)
 				}
+			case "promotion":
+				if !strings.Contains(text, "+10m0s after staging succeeded: no answer yet, the run stays waiting; decide again at +30m0s") ||
+					!strings.Contains(text, "+30m0s: approved, the run is in_progress") {
+					t.Errorf("%v: promotion scene:\n%s", tc.args, text)
+				}
 			case "wait":
 				// With production failed, latest falls back to staging, the one that succeeded.
 				if strings.Count(text, "job success: deployment-id") != 2 || !strings.Contains(text, "environment-url https://staging.example.com") {
@@ -154,7 +160,7 @@ func TestDemoRunsTheNamedScenes(t *testing.T) {
 
 func TestDemoUnknownSceneIsAUsageError(t *testing.T) {
 	_, err := runDemoForTest(t, "slack-typo")
-	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), `no scene "slack-typo" (scenes: wait, command)`) {
+	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), `no scene "slack-typo" (scenes: wait, command, promotion)`) {
 		t.Fatalf("err = %v (exit %d), want a usage error listing the scenes", err, exitCode(err))
 	}
 }

@@ -119,6 +119,29 @@ func (l *checksLook) saw(name string) bool {
 
 // lookAtChecks reads ref's check runs and commit statuses once and sorts them.
 func (d *Deployer) lookAtChecks(ctx context.Context, j Job, ref string) (*checksLook, error) {
+	return d.sortChecks(ctx, ref, j.Settings.IgnoreChecks, j.Settings.RequiredChecks, func(cr *github.CheckRun) bool { return ownRun(j.Run, cr) })
+}
+
+// ChecksSeen is one look at a commit's checks (ChecksNow).
+type ChecksSeen struct {
+	SHA             string
+	Passed          int
+	Failed, Pending []Check // by name
+	Left            []string
+}
+
+// ChecksNow looks once at ref's check runs and commit statuses with the checks gate's rule of
+// green; own says which check runs to leave out (the protection rule leaves out the run it is
+// holding, which cannot finish before it is answered).
+func (d *Deployer) ChecksNow(ctx context.Context, ref string, own func(*github.CheckRun) bool) (ChecksSeen, error) {
+	l, err := d.sortChecks(ctx, ref, nil, nil, own)
+	if err != nil {
+		return ChecksSeen{}, err
+	}
+	return ChecksSeen{SHA: l.sha, Passed: l.passed, Failed: l.failed, Pending: l.pending, Left: l.ignored}, nil
+}
+
+func (d *Deployer) sortChecks(ctx context.Context, ref string, ignore, required []string, own func(*github.CheckRun) bool) (*checksLook, error) {
 	runs, err := d.API.ListCheckRuns(ctx, d.Owner, d.Repo, ref)
 	if err != nil {
 		return nil, Fail(err, ghapi.OpListCheckRuns, ref)
@@ -128,14 +151,13 @@ func (d *Deployer) lookAtChecks(ctx context.Context, j Job, ref string) (*checks
 		return nil, Fail(err, ghapi.OpGetCombinedStatus, ref)
 	}
 	l := &checksLook{sha: cs.GetSHA()}
-	ignore := j.Settings.IgnoreChecks
 	for _, cr := range runs {
 		if l.sha == "" {
 			l.sha = cr.GetHeadSHA()
 		}
 		name := cr.GetName()
 		switch {
-		case ownRun(j.Run, cr):
+		case own != nil && own(cr):
 			l.ignored = append(l.ignored, name+" (this job)")
 			continue
 		case ignored(ignore, name):
@@ -177,7 +199,7 @@ func (d *Deployer) lookAtChecks(ctx context.Context, j Job, ref string) (*checks
 		}
 	}
 	l.reported = l.passed + len(l.failed) + len(l.pending)
-	for _, name := range j.Settings.RequiredChecks {
+	for _, name := range required {
 		if !l.saw(name) {
 			l.pending = append(l.pending, Check{Name: name, State: "missing"})
 		}

@@ -28,6 +28,8 @@ func Scenes() []Scene {
 	return []Scene{
 		{Name: "wait", Title: "The other end: wait and latest (another workflow reads the deployments above)", Default: true, Play: playWaitLatest},
 		{Name: "command", Title: "ChatOps: a reviewer comments /deploy staging on a pull request (mode: command)", Default: true, Play: playCommand},
+		// Not in a plain demo yet: its times are the run's, so it would unsettle the golden output.
+		{Name: "promotion", Title: "Promotion: production held by the custom protection rule until the soak in staging is over", Play: playPromotion},
 	}
 }
 

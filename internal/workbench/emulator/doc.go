@@ -92,6 +92,14 @@
 //     commit: a contents PUT makes a commit on its branch with the parent's files plus the one
 //     written (422 for a create of a file that exists, 409 for a replace with a stale sha, 404
 //     for a missing branch); the seeded commits hold no files. Needs contents read/write.
+//     PutFile seeds a file (a commit on the branch); a push keeps its parent's files.
+//   - Custom deployment protection rules (runs.go, protection.go): RequestDeployment makes a
+//     workflow run in "waiting" and sends deployment_protection_rule (action requested) to the
+//     hooks subscribed to it; GET .../actions/runs/{id} serves the run (no Actions permission is
+//     modelled: metadata read suffices); POST .../actions/runs/{id}/deployment_protection_rule
+//     answers 204 once (approved: the run goes in_progress; rejected: completed, failure) and 422
+//     to a second answer or another environment (the description documents only 204; see
+//     apispec.KnownViolations). No jobs, logs or other Actions endpoints.
 //   - Rate limits: the primary budget is a fixed hour window per token starting at its first
 //     request (GitHub's is similar); /rate_limit is free. The secondary limit only counts
 //     content-creating requests (POST, PATCH, PUT, DELETE) in a sliding minute (or

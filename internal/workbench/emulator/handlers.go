@@ -49,6 +49,7 @@ func (e *Emulator) routes() {
 	e.toolkitRoutes()
 	e.hookRoutes()
 	e.gitRoutes()
+	e.protectionRoutes()
 }
 
 func (e *Emulator) repoRoute(pattern string, sc scope, lvl Access, h func(*hctx) *response) {

@@ -74,17 +74,19 @@ type repo struct {
 	envOrder     []string                   // envKeys in creation order
 	commitStatus map[string][]*commitStatus // sha -> oldest first
 
-	ownerUser   *user
-	parent      *repo                        // the repository this one is a fork of
-	roles       map[string]string            // lower-case login -> role
-	commitMeta  map[string]*commitInfo       // commits made by Push and merges
-	files       map[string]map[string][]byte // commit sha -> path -> content (contents API; gitrefs.go)
-	pushes      int                          // makes derived shas unique
-	issues      map[int]*issue               // number -> issue or pull request
-	lastNumber  int
-	comments    []*comment // oldest first
-	checkRuns   []*checkRun
-	checkSuites []*checkSuite
+	ownerUser      *user
+	parent         *repo                        // the repository this one is a fork of
+	roles          map[string]string            // lower-case login -> role
+	commitMeta     map[string]*commitInfo       // commits made by Push and merges
+	files          map[string]map[string][]byte // commit sha -> path -> content (contents API; gitrefs.go)
+	runs           map[int64]*workflowRun       // workflow runs waiting for protection rules (runs.go)
+	refusedAnswers map[int64]int                // protection answers refused per run
+	pushes         int                          // makes derived shas unique
+	issues         map[int]*issue               // number -> issue or pull request
+	lastNumber     int
+	comments       []*comment // oldest first
+	checkRuns      []*checkRun
+	checkSuites    []*checkSuite
 }
 
 type deployment struct {

@@ -210,6 +210,11 @@ func (e *Emulator) pushLocked(owner, name, branch string, c Commit) (string, []s
 	r.commitMeta[sha] = ci
 	r.commits[sha] = true
 	r.branches[branch] = sha
+	if tree := r.files[parent]; tree != nil {
+		// A push changes no file unless it says so: the new commit keeps its parent's files (trees
+		// are never changed in place, so the map is shared).
+		r.files[sha] = tree
+	}
 	delete(r.behind, branch)
 	// GitHub asks every checks app for a suite when a commit is pushed: the suite's created_at
 	// is its own record of when the commit reached the branch (command mode's proof).
