@@ -57,11 +57,27 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	actionPath := fs.String("action", "action.yml", "the action.yml whose stages run (the repository root's by default)")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/workbench demo [flags]\n\nRuns the action end to end on this machine: an emulated GitHub API, a matrix of jobs\n(pre, a deploy step, main, post) and a webhook consumer that verifies signatures.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/workbench demo [flags] [scene ...]\n\nRuns the action end to end on this machine: an emulated GitHub API, a matrix of jobs\n(pre, a deploy step, main, post) and a webhook consumer that verifies signatures, then the\nscenes (all the default ones, or those named):\n")
+		for _, sc := range demo.Scenes() {
+			fmt.Fprintf(fs.Output(), "  %-9s %s\n", sc.Name, sc.Title)
+		}
+		fmt.Fprintf(fs.Output(), "\n")
 		fs.PrintDefaults()
 	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	// Scene names follow the flags: parse them off first, as parseFlags refuses arguments.
+	flagArgs, names := args, []string(nil)
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") && (i == 0 || !demoFlagTakesValue(args[i-1])) {
+			flagArgs, names = args[:i], args[i:]
+			break
+		}
+	}
+	if help, err := parseFlags(fs, flagArgs); help || err != nil {
 		return err
+	}
+	scenes, err := demo.SelectScenes(names)
+	if err != nil {
+		return flagError{err}
 	}
 	action, err := actionsim.LoadAction(*actionPath)
 	if errors.Is(err, os.ErrNotExist) {
@@ -71,7 +87,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	rep, err := demo.Run(ctx, demo.Config{Action: action, Entry: app.Run, Environments: strings.Split(*envs, ","), Fail: *fail, Timeout: *timeout})
+	rep, err := demo.Run(ctx, demo.Config{Action: action, Entry: app.Run, Environments: strings.Split(*envs, ","), Fail: *fail, Timeout: *timeout, Scenes: scenes})
 	if err != nil {
 		return err
 	}
@@ -89,6 +105,20 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("demo: %d problem(s), listed above", len(rep.Problems))
 	}
 	return nil
+}
+
+// demoFlagTakesValue is whether arg is one of demo's flags that takes the next argument as
+// its value (written without "="), so that value is not read as a scene's name.
+func demoFlagTakesValue(arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	switch name {
+	case "environments", "fail", "action", "timeout":
+		return true
+	}
+	return false
 }
 
 // repoFlags collects repeated --repo owner/name flags.
@@ -183,7 +213,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	certFile := fs.String("cert-file", "", "with --tls: where to write the certificate (PEM); default: a new temporary directory, removed at exit")
 	quiet := fs.Bool("quiet", false, "do not log each request to stderr")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/workbench emulator [flags]\n\nServes an emulated GitHub REST API (deployments, statuses, environments, webhooks, ...) on a\nloopback address until interrupted. See the README's \"The emulator as a tool\".\n\n")
+		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/workbench emulator [flags]\n\nServes an emulated GitHub REST API (deployments, statuses, environments, webhooks, ...) on a\nloopback address until interrupted. See docs/emulator.md. Run a built binary\n(go build -o /tmp/workbench ./cmd/workbench): a kill of `go run` leaves the emulator running.\n\n")
 		fs.PrintDefaults()
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {

@@ -106,6 +106,59 @@ func TestDemoFailingDeployStepEndsInFailure(t *testing.T) {
 	}
 }
 
+// TestDemoRunsTheNamedScenes: scene names after the flags select the scenes (a flag's value is
+// not read as one), and each scene's report says what a user sees.
+func TestDemoRunsTheNamedScenes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--json", "--environments", "staging", "command"}, []string{"command"}},
+		{[]string{"--json", "--environments=staging,production", "wait"}, []string{"wait"}},
+		{[]string{"--json", "--fail", "production", "--environments", "staging,production"}, []string{"wait", "command"}},
+	} {
+		out, err := runDemoForTest(t, tc.args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, out)
+		}
+		var rep struct {
+			Scenes []struct {
+				Name  string   `json:"name"`
+				Lines []string `json:"lines"`
+			} `json:"scenes"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, out)
+		}
+		var names []string
+		for _, sc := range rep.Scenes {
+			names = append(names, sc.Name)
+			text := strings.Join(sc.Lines, "\n")
+			switch sc.Name {
+			case "command":
+				if !strings.Contains(text, "reactions on the command: eyes, rocket") || !strings.Contains(text, "in_progress -> success") {
+					t.Errorf("%v: command scene:\n%s", tc.args, text)
+				}
+			case "wait":
+				// With production failed, latest falls back to staging, the one that succeeded.
+				if strings.Count(text, "job success: deployment-id") != 2 || !strings.Contains(text, "environment-url https://staging.example.com") {
+					t.Errorf("%v: wait scene:\n%s", tc.args, text)
+				}
+			}
+		}
+		if strings.Join(names, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%v: scenes %v, want %v", tc.args, names, tc.want)
+		}
+	}
+}
+
+func TestDemoUnknownSceneIsAUsageError(t *testing.T) {
+	_, err := runDemoForTest(t, "slack-typo")
+	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), `no scene "slack-typo" (scenes: wait, command)`) {
+		t.Fatalf("err = %v (exit %d), want a usage error listing the scenes", err, exitCode(err))
+	}
+}
+
 func TestDemoRejectsUnknownFailEnvironment(t *testing.T) {
 	_, err := runDemoForTest(t, "--environments", "staging", "--fail", "production")
 	if err == nil || !strings.Contains(err.Error(), "production") {
@@ -236,5 +289,31 @@ func TestEmulatorCommandRefusesNonLoopback(t *testing.T) {
 	err := runEmulator(t.Context(), []string{"--addr", "0.0.0.0:0"}, func(string) string { return "" }, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "non-loopback") {
 		t.Fatalf("err = %v, want a refusal to listen on a non-loopback address", err)
+	}
+}
+
+// TestNoCommandIsAUsageError: `workbench` alone exits 2 with the usage on stderr, so a script
+// that forgot the command fails; `workbench help` prints the same usage on stdout and succeeds.
+func TestNoCommandIsAUsageError(t *testing.T) {
+	t.Parallel()
+	getenv := func(string) string { return "" }
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), nil, getenv, &out, &errOut)
+	if err == nil || exitCode(err) != 2 {
+		t.Fatalf("no command: err %v (exit %d), want a usage error (exit 2)", err, exitCode(err))
+	}
+	if out.Len() != 0 || !strings.Contains(errOut.String(), "COMMANDS\n  demo ") {
+		t.Errorf("no command: want the usage on stderr only; stdout %q, stderr %q", out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if err := run(t.Context(), []string{"help"}, getenv, &out, &errOut); err != nil {
+		t.Fatalf("help: %v", err)
+	}
+	if !strings.Contains(out.String(), "COMMANDS\n  demo ") || errOut.Len() != 0 {
+		t.Errorf("help: want the usage on stdout; stdout %q, stderr %q", out.String(), errOut.String())
+	}
+	if err := run(t.Context(), []string{"nope"}, getenv, &out, &errOut); exitCode(err) != 2 {
+		t.Errorf("unknown command: err %v, want exit 2", err)
 	}
 }

@@ -131,7 +131,7 @@ func (c rest) must(method, path, body string, want int) map[string]any {
 	return m
 }
 
-// TestEmulatorToolWebhooksReachASubscribedReceiver is the README's webhook walk-through: seed
+// TestEmulatorToolWebhooksReachASubscribedReceiver is docs/emulator.md's webhook walk-through: seed
 // repositories with --repo, subscribe `workbench receiver` over REST, deploy, and see ping,
 // deployment and deployment_status arrive signed.
 func TestEmulatorToolWebhooksReachASubscribedReceiver(t *testing.T) {

@@ -19,14 +19,18 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		code := 1
-		var fe flagError
-		if errors.As(err, &fe) {
-			code = 2
-		}
 		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(code)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 2 for a bad command line, like the flag package's own usage exits, else 1.
+func exitCode(err error) int {
+	var fe flagError
+	if errors.As(err, &fe) {
+		return 2
+	}
+	return 1
 }
 
 const usage = `usage: go run ./cmd/workbench <command> [flags]
@@ -43,8 +47,10 @@ Run 'go run ./cmd/workbench <command> -h' for a command's flags.
 // run dispatches a workbench command; the environment and output are injected for tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		_, err := io.WriteString(stdout, usage)
-		return err
+		// No command is a usage error (exit 2, usage on stderr), as a script that forgot the
+		// command must not pass; asking for help is not (exit 0, usage on stdout).
+		_, _ = io.WriteString(stderr, usage)
+		return flagError{errors.New("no command given")}
 	}
 	switch args[0] {
 	case "demo":

@@ -77,12 +77,12 @@ func TestWaitForChecksRefuses(t *testing.T) {
 	}{
 		{name: "red check", setup: func(t *testing.T, e *emulator.Emulator) {
 			mustCheck(t, e, emulator.CheckRun{Name: "test", HeadSHA: mainSHA, Status: "completed", Conclusion: "cancelled"})
-		}, want: []string{`check "test" cancelled`, "ignore-checks"}},
+		}, want: []string{"check `test` cancelled", "ignore-checks"}},
 		{name: "pending past the timeout", setup: func(t *testing.T, e *emulator.Emulator) {
 			if _, err := e.AddCommitStatus(owner, repoName, emulator.CommitStatus{SHA: mainSHA, Context: "ci/jenkins", State: "pending"}); err != nil {
 				t.Fatal(err)
 			}
-		}, with: map[string]string{"checks-timeout": "200ms"}, want: []string{`status "ci/jenkins" pending`, "checks-timeout"}},
+		}, with: map[string]string{"checks-timeout": "200ms"}, want: []string{"status `ci/jenkins` pending", "checks-timeout"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -13,7 +13,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/testkit"
 )
 
-// TestPerEnvironmentRecipeAgreesWithTheGrammar runs the route job's shell script of the README's
+// TestPerEnvironmentRecipeAgreesWithTheGrammar runs the route job's shell script of docs/chatops.md's
 // per-environment concurrency recipe (testdata/workflows/chatops-per-environment.yml) with bash,
 // on comments the action accepts, and checks it names the environment the action deploys to:
 // else two deploys to one environment could run at once.

@@ -44,6 +44,8 @@ func newChatopsWith(t *testing.T, cfg emulator.Config) *chatops {
 			t.Fatal(err)
 		}
 	}
+	// CI reported green on the head (a commit with no checks at all is refused).
+	mustCheck(t, e, emulator.CheckRun{Name: "ci", HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: "success"})
 	return &chatops{e: e, pr: pr}
 }
 
@@ -67,6 +69,12 @@ func (c *chatops) job(t *testing.T, ev emulator.Event, with map[string]string) *
 	j := newJob(t, c.e, w)
 	j.Env["GITHUB_EVENT_NAME"] = ev.Name
 	j.Env["DEPLOYMENT_ACTION_POLL_INTERVAL"] = "10ms"
+	// The runner's actor is the event's sender; a re-run changes only the triggering actor.
+	if sender, _ := ev.Payload["sender"].(map[string]any); sender != nil {
+		if login, _ := sender["login"].(string); login != "" {
+			j.Env["GITHUB_ACTOR"], j.Env["GITHUB_TRIGGERING_ACTOR"] = login, login
+		}
+	}
 	j.Event = ev.Payload
 	return j
 }
@@ -110,6 +118,7 @@ func botComments(e *emulator.Emulator, pr int) []emulator.Comment {
 }
 
 var (
+	codeSpanRE = regexp.MustCompile("`[^`]*`")
 	markerRE   = regexp.MustCompile(`(?s)\n*<!-- deployment-action [^>]*-->\n?`)
 	emulatorRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 )
@@ -220,7 +229,7 @@ func TestCommandDeploysThePullRequestHead(t *testing.T) {
 	}
 }
 
-// TestCommandRequests pins the number of requests per command: what the README quotes.
+// TestCommandRequests pins the number of requests per command: what docs/chatops.md quotes.
 func TestCommandRequests(t *testing.T) {
 	t.Parallel()
 	c := newChatops(t)
@@ -238,6 +247,7 @@ func TestCommandRequests(t *testing.T) {
 		"POST " + base + "/issues/comments/" + fmt.Sprint(commentOf(ev)) + "/reactions",
 		"GET " + base + "/collaborators/alice/permission",
 		"GET " + base + "/pulls/" + fmt.Sprint(c.pr.Number),
+		"GET " + base + "/commits/" + featureSHA + "/check-suites", // when the head was pushed
 		"GET " + base + "/commits/" + featureSHA + "/check-runs",
 		"GET " + base + "/commits/" + featureSHA + "/status",
 		"POST " + base + "/deployments",
@@ -255,6 +265,9 @@ func TestCommandRequests(t *testing.T) {
 		t.Errorf("environment %s: the first allowed is the default", d.Environment)
 	}
 	t.Logf("requests per allowed command: %d (pre %d, main 0, post 3)", len(got), len(got)-3)
+	if len(got) != 12 {
+		t.Errorf("%d requests per allowed command, want 12", len(got))
+	}
 }
 
 func commentOf(ev emulator.Event) int64 {
@@ -299,13 +312,6 @@ func TestCommandIgnored(t *testing.T) {
 			}
 			return ev
 		}},
-		{name: "another event", ev: func(t *testing.T, c *chatops) emulator.Event {
-			ev, err := c.e.PushPullRequest(owner, repoName, c.pr.Number, emulator.Commit{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ev
-		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -338,6 +344,40 @@ func TestCommandIgnored(t *testing.T) {
 	}
 }
 
+// TestCommandOutsideIssueComment: command mode in a workflow run by another event fails, naming
+// issue_comment, with no request at all (it used to succeed quietly with triggered=false).
+func TestCommandOutsideIssueComment(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"pull_request", "push"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := newChatops(t)
+			ev, err := c.e.PushPullRequest(owner, repoName, c.pr.Number, emulator.Commit{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev.Name = name
+			before := len(c.e.Requests())
+			res := run(t, c.job(t, ev, nil))
+			if !res.Failed() || res.JobStatus != "failure" {
+				t.Fatalf("job %s, errors %v: want a failure", res.JobStatus, res.StageErrors)
+			}
+			if got := fmt.Sprint(res.StageErrors["main"]); !strings.Contains(got, "triggered by "+name+", not issue_comment") || !strings.Contains(got, "on: issue_comment") {
+				t.Errorf("main's error %q does not name issue_comment and the fix", got)
+			}
+			if res.StageErrors["pre"] != nil {
+				t.Errorf("pre failed (%s): it ignores the step's if:, so main reports the event", res.StageErrors["pre"])
+			}
+			if got := requestsSince(c.e, before); len(got) != 0 {
+				t.Errorf("requests %v, want none", got)
+			}
+			if len(c.e.Deployments(owner, repoName)) != 0 {
+				t.Error("a deployment was created")
+			}
+		})
+	}
+}
+
 // TestCommandRefused: each rule that refuses a command leaves no deployment, one reply that
 // says why and what to do, and a failed job (pre fails at job start; post has nothing to do).
 func TestCommandRefused(t *testing.T) {
@@ -351,21 +391,35 @@ func TestCommandRefused(t *testing.T) {
 		reply  []string
 		nReq   int // requests in all: reaction, the look-ups, the reply
 		golden string
+		inert  []string // user-written text that may appear only inside code spans
 	}{
+		{name: "a link and a mention in the command", login: "alice", body: "/deploy to [staging](https://evil.example/login) @ada",
+			reply: []string{"says more than"}, inert: []string{"evil.example", "@ada", "[staging]"}, nReq: 3, golden: "refused-inert-link"},
+		{name: "a team mention as the environment", login: "alice", body: "/deploy @octo-org/admins",
+			reply: []string{"is not an environment"}, inert: []string{"@octo-org/admins"}, nReq: 3},
+		{name: "backticks cannot close the code span", login: "alice", body: "/deploy `x`@ada",
+			reply: []string{"is not an environment"}, inert: []string{"@ada"}, nReq: 3},
+		{name: "check names with HTML and links", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
+			mustCheck(t, c.e, emulator.CheckRun{Name: "<img src=https://evil.example/x.png>", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure"})
+			mustCheck(t, c.e, emulator.CheckRun{Name: "[login](https://evil.example/login) <!-- hidden --> @ada", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure",
+				DetailsURL: "https://evil.example/details"})
+			return 0
+		}, reply: []string{"are not green"}, inert: []string{"<img", "evil.example", "<!--", "@ada"}, nReq: 7},
 		{name: "reader", login: "rita", body: "/deploy", reply: []string{"@rita", "rita has the read role", "needs write or above", "`allowed-permission`"}, nReq: 3, golden: "refused-permission"},
 		{name: "triager", login: "tom", body: "/deploy", reply: []string{"tom has the triage role", "needs write"}, nReq: 3},
-		{name: "not a collaborator", login: "eve", body: "/deploy", reply: []string{"eve has the none role"}, nReq: 3},
+		{name: "not a collaborator", login: "eve", body: "/deploy", reply: []string{"@eve the command was not run: deploying from comments needs the write role or above"}, nReq: 3, golden: "refused-no-role"},
+		{name: "not a collaborator's text is never echoed", login: "eve", body: "/deploy to [staging](https://evil.example/login) @ada", reply: []string{"@eve the command was not run"}, nReq: 3},
 		{name: "writer below maintain", login: "alice", body: "/deploy", with: map[string]string{"allowed-permission": "maintain"}, reply: []string{"alice has the write role", "needs maintain"}, nReq: 3},
-		{name: "unknown environment", login: "alice", body: "/deploy prod", reply: []string{`"prod" is not an environment`, "staging, production", "`environments`"}, nReq: 2, golden: "refused-environment"},
-		{name: "trailing words", login: "alice", body: "/deploy staging now please", reply: []string{"says more than", "/deploy <environment>", "/deploy to <environment>"}, nReq: 2},
-		{name: "to without environment", login: "alice", body: "/deploy to", reply: []string{"says more than"}, nReq: 2},
+		{name: "unknown environment", login: "alice", body: "/deploy prod", reply: []string{"`prod` is not an environment", "staging, production", "`environments`"}, nReq: 3, golden: "refused-environment"},
+		{name: "trailing words", login: "alice", body: "/deploy staging now please", reply: []string{"says more than", "/deploy <environment>", "/deploy to <environment>"}, nReq: 3},
+		{name: "to without environment", login: "alice", body: "/deploy to", reply: []string{"says more than"}, nReq: 3},
 		{name: "an issue", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			n, err := c.e.OpenIssue(owner, repoName, "alice", "Outage", "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			return n
-		}, reply: []string{"is an issue, not a pull request"}, nReq: 2},
+		}, reply: []string{"is an issue, not a pull request"}, nReq: 3},
 		{name: "closed pull request", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			if _, err := c.e.ClosePullRequest(owner, repoName, c.pr.Number, ""); err != nil {
 				t.Fatal(err)
@@ -389,17 +443,17 @@ func TestCommandRefused(t *testing.T) {
 			mustCheck(t, c.e, emulator.CheckRun{Name: "test", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure", DetailsURL: "https://ci.example.com/1"})
 			mustCheck(t, c.e, emulator.CheckRun{Name: "lint", HeadSHA: featureSHA, Status: "in_progress"})
 			return 0
-		}, reply: []string{`check "test" failure`, "are not green", "`ignore-checks`"}, nReq: 6, golden: "refused-checks"},
+		}, reply: []string{"check `test` failure", "are not green", "`ignore-checks`"}, nReq: 7, golden: "refused-checks"},
 		{name: "failing status", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			if _, err := c.e.AddCommitStatus(owner, repoName, emulator.CommitStatus{SHA: featureSHA, Context: "ci/jenkins", State: "error", TargetURL: "https://jenkins.example.com/9"}); err != nil {
 				t.Fatal(err)
 			}
 			return 0
-		}, reply: []string{`status "ci/jenkins" error (https://jenkins.example.com/9)`}, nReq: 6},
+		}, reply: []string{"status `ci/jenkins` error (`https://jenkins.example.com/9`)"}, nReq: 7},
 		{name: "checks pending past the timeout", login: "alice", body: "/deploy", with: map[string]string{"checks-timeout": "300ms"}, setup: func(t *testing.T, c *chatops) int {
 			mustCheck(t, c.e, emulator.CheckRun{Name: "e2e", HeadSHA: featureSHA, Status: "in_progress"})
 			return 0
-		}, reply: []string{"still pending after", `check "e2e" in_progress`, "`checks-timeout`"}},
+		}, reply: []string{"still pending after", "check `e2e` in_progress", "`checks-timeout`"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -439,6 +493,12 @@ func TestCommandRefused(t *testing.T) {
 			for _, s := range tc.reply {
 				if !strings.Contains(bot[0].Body, s) {
 					t.Errorf("reply lacks %q:\n%s", s, bot[0].Body)
+				}
+			}
+			outside := codeSpanRE.ReplaceAllString(visible(bot[0].Body), "`…`")
+			for _, s := range tc.inert {
+				if strings.Contains(outside, s) {
+					t.Errorf("%q is live in the reply (outside a code span):\n%s", s, bot[0].Body)
 				}
 			}
 			if strings.HasPrefix(strings.TrimSpace(bot[0].Body), "/deploy") {
@@ -488,6 +548,7 @@ func TestCommandAllowed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			mustCheck(t, c.e, emulator.CheckRun{Name: "ci", HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: "success"})
 			return pr.Number
 		}, env: "staging"},
 		{name: "draft pull request", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
@@ -495,6 +556,7 @@ func TestCommandAllowed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			mustCheck(t, c.e, emulator.CheckRun{Name: "ci", HeadSHA: pr.HeadSHA, Status: "completed", Conclusion: "success"})
 			return pr.Number
 		}, env: "staging"},
 	} {
@@ -598,7 +660,7 @@ func TestCommandWaitsForChecks(t *testing.T) {
 			t.Errorf("pre's log lacks %q:\n%s", s, log)
 		}
 	}
-	if sum := res.Summaries["main"]; !strings.Contains(sum, "Checks of `a84d88e`: 4 green, left out: deploy (this job), flaky") {
+	if sum := res.Summaries["main"]; !strings.Contains(sum, "Checks of `a84d88e`: 5 green, left out: deploy (this job), flaky") {
 		t.Errorf("summary:\n%s", sum)
 	}
 }
@@ -674,8 +736,8 @@ func TestCommandRerun(t *testing.T) {
 		t.Fatalf("second attempt: %v", res.StageErrors)
 	}
 	// One request more than a first attempt: the look-up of the earlier attempt's deployment.
-	if got := requestsSince(c.e, before); len(got) != 12 {
-		t.Errorf("the re-run made %d requests, want 12:\n%s", len(got), strings.Join(got, "\n"))
+	if got := requestsSince(c.e, before); len(got) != 13 {
+		t.Errorf("the re-run made %d requests, want 13:\n%s", len(got), strings.Join(got, "\n"))
 	}
 	deps := c.e.Deployments(owner, repoName)
 	if len(deps) != 2 || deps[1].SHA != featureSHA || deps[0].SHA != featureSHA {
@@ -709,6 +771,7 @@ func TestCommandSerialisedPerEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mustCheck(t, c.e, emulator.CheckRun{Name: "ci", HeadSHA: other.HeadSHA, Status: "completed", Conclusion: "success"})
 	_, ev1 := c.comment(t, "alice", "/deploy staging")
 	_, ev2, err := c.e.AddComment(owner, repoName, other.Number, "bob", "/deploy staging")
 	if err != nil {

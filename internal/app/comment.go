@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,8 +17,14 @@ var _ deploy.CommandTexts = commentTexts{}
 
 // Reply mentions the commenter (they asked, so they hear why not) and quotes the command as code,
 // so that nothing in it can mention, link or format.
+// Someone with no role on the repository gets the minimum: none of their text comes back.
 func (commentTexts) Reply(c *deploy.Command, err error) string {
-	return fmt.Sprintf("@%s %s was not run: %s.\n", c.Actor, code(c.Text), strings.TrimSuffix(explain.Error(actionWords{}, err), "."))
+	why := strings.TrimSuffix(explain.Error(actionWords{}, err), ".")
+	var ref *deploy.Refusal
+	if errors.As(err, &ref) && ref.Minimal() {
+		return fmt.Sprintf("@%s the command was not run: %s.\n", c.Actor, why)
+	}
+	return fmt.Sprintf("@%s %s was not run: %s.\n", c.Actor, inert(c.Text), why)
 }
 
 // Result is the result comment: what is deployed where, its state, and the links; the same

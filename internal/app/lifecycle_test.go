@@ -61,7 +61,7 @@ func creates(e *emulator.Emulator) int {
 	return n
 }
 
-// TestTokenFromAnEarlierStep is README recipe 4: the token comes from
+// TestTokenFromAnEarlierStep is recipe 4 (docs/recipes.md): the token comes from
 // actions/create-github-app-token's output, empty at job start. Pre leaves the create to main
 // instead of failing the job at set-up; main creates with the app's token, post finishes it.
 func TestTokenFromAnEarlierStep(t *testing.T) {

@@ -144,7 +144,7 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	}
 	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: cfg.Env.Poll(), Texts: commentTexts{}}
 	run := deploy.Run{ServerURL: cfg.Env.ServerURL, Repository: cfg.Env.Repository, RunID: cfg.Env.RunID,
-		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID}
+		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID, TriggeringActor: cfg.Env.TriggeringActor}
 	sha := s.SHA
 	if sha == "" {
 		sha = event.headSHA(cfg.Env)
@@ -347,10 +347,11 @@ func (e *event) headSHA(env config.Env) string {
 	return env.SHA
 }
 
-// comment is the comment of an issue_comment event, for command mode; nil for other events.
+// comment is the comment of an issue_comment event, for command mode; for other events only
+// the event's name (command mode refuses them, naming the event).
 func (e *event) comment(name string) *deploy.CommentEvent {
 	if name != "issue_comment" || e.Issue == nil || e.Comment == nil {
-		return nil
+		return &deploy.CommentEvent{Event: name}
 	}
 	c := e.Comment
 	return &deploy.CommentEvent{Event: name, Action: e.Action, Number: e.Issue.Number, PullRequest: e.Issue.PullRequest != nil,

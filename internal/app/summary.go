@@ -106,6 +106,15 @@ func code(s string) string {
 	return "`" + strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ").Replace(s) + "`"
 }
 
+// inert is text someone else wrote, in a code span: backticks cannot close it early, so no
+// mention, link or HTML in it renders. Empty text shows as an empty span.
+func inert(s string) string {
+	if s == "" {
+		return "` `"
+	}
+	return code(s)
+}
+
 // link renders a markdown link only for http(s) targets, so a URL from input cannot smuggle
 // another scheme (javascript:) into the summary.
 func link(text, target string) string {

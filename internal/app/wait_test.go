@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,5 +284,40 @@ func TestPromotionGate(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d successful production deployments of main, want 1", n)
+	}
+}
+
+// TestPromotionGateDeploysTheCheckedCommit: main moves between the gate's look and the create
+// (a push lands while the job reads what is live in staging). The commit that was checked, live
+// in staging, is what goes to production, not the new head.
+func TestPromotionGateDeploysTheCheckedCommit(t *testing.T) {
+	t.Parallel()
+	var once sync.Once
+	var e *emulator.Emulator
+	var pushed atomic.Value
+	e = emulatortest.Start(t, emulator.Config{Observe: func(req *http.Request, _ []byte, _ int, _ http.Header, _ []byte) {
+		if req.Method == "GET" && strings.HasSuffix(req.URL.Path, "/deployments") && req.URL.Query().Get("environment") == "staging" {
+			once.Do(func() { // after the handler, before the job sees the answer
+				if sha, err := e.Push(owner, repoName, "main", emulator.Commit{Message: "landed meanwhile"}); err == nil {
+					pushed.Store(sha)
+				}
+			})
+		}
+	}})
+	staging := deployer(t, e, "ci[bot]", mainSHA, "staging", time.Millisecond, "success")
+	if err := staging.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, newJob(t, e, map[string]string{"environment": "production", "ref": "main", "require-deployed-in": "staging"}))
+	if res.Failed() {
+		t.Fatalf("promotion: %v", res.StageErrors)
+	}
+	if pushed.Load() == nil {
+		t.Fatal("main did not move during the job: the test proves nothing")
+	}
+	for _, d := range e.Deployments(owner, repoName) {
+		if d.Environment == "production" && d.SHA != mainSHA {
+			t.Fatalf("production got %s, want the checked %s", d.SHA, mainSHA)
+		}
 	}
 }

@@ -8,6 +8,10 @@ func (actionWords) Input(input string) string         { return "`" + input + "`"
 func (actionWords) Assign(input, value string) string { return "`" + input + ": " + value + "`" }
 func (actionWords) Mode(name string) string           { return "`mode: " + name + "`" }
 
+// Literal is a code span: the job log shows it as written, and a comment or summary renders
+// no mention, link or HTML inside it.
+func (actionWords) Literal(s string) string { return inert(s) }
+
 func (actionWords) Missing(input string) string {
 	switch input {
 	case "token":

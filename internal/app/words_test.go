@@ -26,6 +26,9 @@ func TestFailuresNameTheFix(t *testing.T) {
 		{&ghapi.APIError{Status: 404, Message: "Not Found"}, ghapi.OpCreateDeploymentStatus, "deployment-id"},
 		{&ghapi.APIError{Status: 404, Message: "Not Found"}, ghapi.OpCreateDeployment, "`repository`"},
 		{&ghapi.APIError{Status: 422, Message: "No ref found for: nope"}, ghapi.OpCreateDeployment, "`ref` input"},
+		{&ghapi.APIError{Status: 422, Message: "No ref found for: nope", Errors: []ghapi.FieldError{{Resource: "Deployment", Field: "ref", Code: "invalid"}}}, ghapi.OpCreateDeployment, "`ref` input"},
+		// A payload GitHub refused, whose text happens to contain "ref": the field decides.
+		{&ghapi.APIError{Status: 422, Message: "Validation Failed", Errors: []ghapi.FieldError{{Resource: "Deployment", Field: "payload", Code: "invalid", Message: "a JSON object is preferred"}}}, ghapi.OpCreateDeployment, "`payload`"},
 		{&ghapi.RateLimitError{Secondary: true, Reset: time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC), Err: &ghapi.APIError{Status: 403, Message: "You have exceeded a secondary rate limit"}}, ghapi.OpCreateDeployment, "secondary rate limit"},
 		{&ghapi.RateLimitError{Reset: time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC), Err: &ghapi.APIError{Status: 403}}, ghapi.OpCreateDeploymentStatus, "10:00:05 UTC"},
 	}

@@ -260,7 +260,12 @@ func runFrom(rn config.Env) deploy.Run {
 
 // stage runs one action mode through deploy.Stage, as the action's main stage would.
 func (r *runner) stage(ctx context.Context, o *opts, name string) error {
-	mode, _ := deploy.LookupMode(name)
+	mode, ok := deploy.LookupMode(name)
+	if !ok {
+		// A command wired to a mode the table does not have is our bug, not the user's input:
+		// never run an empty mode.
+		return fmt.Errorf("internal error: no mode %q in the mode table", name)
+	}
 	s, rn, err := r.settings(ctx, o, mode)
 	if err != nil {
 		return cliError(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -355,6 +356,9 @@ func (cliWords) Missing(input string) string {
 func (cliWords) Permission() string {
 	return "the token needs the repo_deployment scope (classic token) or Deployments: write (fine-grained token)"
 }
+
+// Literal quotes text someone else wrote, so a terminal shows exactly where it starts and ends.
+func (cliWords) Literal(s string) string { return strconv.Quote(s) }
 
 func (cliWords) TokenSource() string {
 	return "the token (--token, else $GH_TOKEN, else $GITHUB_TOKEN)"

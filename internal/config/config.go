@@ -65,6 +65,8 @@ type Inputs struct {
 	WaitForChecks     string `env:"WAIT_FOR_CHECKS, default=false"`
 	ChecksTimeout     string `env:"CHECKS_TIMEOUT, default=10m"`
 	IgnoreChecks      string `env:"IGNORE_CHECKS"`
+	RequiredChecks    string `env:"REQUIRED_CHECKS"`
+	AllowNoChecks     string `env:"ALLOW_NO_CHECKS, default=false"`
 	Command           string `env:"COMMAND, default=/deploy"`
 	Environments      string `env:"ENVIRONMENTS"`
 	AllowedPermission string `env:"ALLOWED_PERMISSION, default=write"`
@@ -79,14 +81,17 @@ type Env struct {
 	ServerURL  string `env:"GITHUB_SERVER_URL, default=https://github.com"`
 	RunID      string `env:"GITHUB_RUN_ID"`
 	RunAttempt string `env:"GITHUB_RUN_ATTEMPT, default=1"`
-	Job        string `env:"GITHUB_JOB"`
-	Workflow   string `env:"GITHUB_WORKFLOW"`
-	EventName  string `env:"GITHUB_EVENT_NAME"`
-	EventPath  string `env:"GITHUB_EVENT_PATH"`
-	Ref        string `env:"GITHUB_REF"`
-	HeadRef    string `env:"GITHUB_HEAD_REF"`
-	SHA        string `env:"GITHUB_SHA"`
-	Actor      string `env:"GITHUB_ACTOR"`
+	// TriggeringActor started this attempt (a re-run's is whoever re-ran it; GITHUB_ACTOR stays
+	// the original run's).
+	TriggeringActor string `env:"GITHUB_TRIGGERING_ACTOR"`
+	Job             string `env:"GITHUB_JOB"`
+	Workflow        string `env:"GITHUB_WORKFLOW"`
+	EventName       string `env:"GITHUB_EVENT_NAME"`
+	EventPath       string `env:"GITHUB_EVENT_PATH"`
+	Ref             string `env:"GITHUB_REF"`
+	HeadRef         string `env:"GITHUB_HEAD_REF"`
+	SHA             string `env:"GITHUB_SHA"`
+	Actor           string `env:"GITHUB_ACTOR"`
 	// PollInterval overrides wait's first poll interval (tests, demos; see app).
 	PollInterval string `env:"DEPLOYMENT_ACTION_POLL_INTERVAL"`
 }
@@ -531,6 +536,24 @@ func (v *validator) chatOps(in Inputs, s *deploy.Settings) {
 			v.add(Problem{Input: "ignore-checks", Value: in.IgnoreChecks, Reason: "contains '*'", Fix: "use the names of the checks to leave out (to skip the gate, leave wait-for-checks false; command mode always checks)"})
 		}
 		s.IgnoreChecks = names
+	}
+	if v.reads("required-checks") {
+		names, err := parseNames(in.RequiredChecks)
+		switch {
+		case err != nil:
+			v.add(Problem{Input: "required-checks", Reason: err.Error(), Fix: "separate check and status names with one comma or a line break", Example: "build, test"})
+		case contains(names, "*"):
+			v.add(Problem{Input: "required-checks", Value: in.RequiredChecks, Reason: "contains '*'", Fix: "name each check run or commit status that must be present and green"})
+		}
+		for _, n := range names {
+			if contains(s.IgnoreChecks, n) {
+				v.add(Problem{Input: "required-checks", Value: in.RequiredChecks, Reason: fmt.Sprintf("names %q, which ignore-checks leaves out", n), Fix: "name a check in one of required-checks and ignore-checks, not both"})
+			}
+		}
+		s.RequiredChecks = names
+	}
+	if v.reads("allow-no-checks") {
+		s.AllowNoChecks = v.boolean("allow-no-checks", in.AllowNoChecks)
 	}
 	if v.reads("command") {
 		s.Command = strings.TrimSpace(in.Command)

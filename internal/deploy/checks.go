@@ -15,9 +15,10 @@ import (
 )
 
 // The checks gate: before a create, wait until the commit's checks are green. Green is every
-// check run (the latest of each name) completed as success, neutral or skipped, and every
-// commit-status context success; a commit with no statuses at all is fine (GitHub then says
-// pending with total_count 0). A failed check ends the wait at once; pending ones are polled
+// check run (the latest of each name) completed as success, neutral or skipped, every
+// commit-status context success, and every name in RequiredChecks reported (a missing one is
+// pending). A commit with no check run and no status at all is refused at once unless
+// AllowNoChecks: zero checks is not green. A failed check ends the wait at once; pending ones are polled
 // (conditional requests) until ChecksTimeout. This job's own check run, and the names in
 // IgnoreChecks, are left out: the job cannot wait for itself.
 
@@ -48,6 +49,7 @@ type ChecksReason int
 const (
 	ChecksFailed   ChecksReason = iota + 1 // a check failed (listed in Failed)
 	ChecksTimedOut                         // checks were still pending when the time ran out
+	ChecksNone                             // no check run and no commit status at all (and allow-no-checks is false)
 )
 
 // ChecksError is the checks gate's refusal: nothing was created.
@@ -67,8 +69,11 @@ func (e *ChecksError) Error() string {
 	} else if e.SHA != "" {
 		what = ShortSHA(e.SHA)
 	}
-	if e.Reason == ChecksFailed {
+	switch e.Reason {
+	case ChecksFailed:
 		return fmt.Sprintf("checks of %s failed: %s", what, checkList(e.Failed))
+	case ChecksNone:
+		return fmt.Sprintf("no checks were reported for %s", what)
 	}
 	return fmt.Sprintf("checks of %s still pending after %s: %s", what, e.Waited.Round(time.Second), checkList(e.Pending))
 }
@@ -97,6 +102,19 @@ type checksLook struct {
 	failed, pending         []Check
 	ignored                 []string
 	runs, statuses, ownRuns int
+	reported                int      // check runs and statuses looked at (not this job's, not ignored)
+	seen                    []string // their names
+}
+
+// saw reports whether a check run or status of that name was reported (names are not case
+// sensitive, as on GitHub).
+func (l *checksLook) saw(name string) bool {
+	for _, n := range l.seen {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // lookAtChecks reads ref's check runs and commit statuses once and sorts them.
@@ -124,6 +142,7 @@ func (d *Deployer) lookAtChecks(ctx context.Context, j Job, ref string) (*checks
 			l.ignored = append(l.ignored, name)
 			continue
 		}
+		l.seen = append(l.seen, name)
 		c := Check{Name: name, Kind: CheckRun, State: cr.GetStatus(), URL: cr.GetHTMLURL()}
 		if c.URL == "" {
 			c.URL = cr.GetDetailsURL()
@@ -146,6 +165,7 @@ func (d *Deployer) lookAtChecks(ctx context.Context, j Job, ref string) (*checks
 			l.ignored = append(l.ignored, name)
 			continue
 		}
+		l.seen = append(l.seen, name)
 		c := Check{Name: name, Kind: CommitStatus, State: st.GetState(), URL: st.GetTargetURL()}
 		switch c.State {
 		case "success":
@@ -154,6 +174,12 @@ func (d *Deployer) lookAtChecks(ctx context.Context, j Job, ref string) (*checks
 			l.pending = append(l.pending, c)
 		default: // failure, error
 			l.failed = append(l.failed, c)
+		}
+	}
+	l.reported = l.passed + len(l.failed) + len(l.pending)
+	for _, name := range j.Settings.RequiredChecks {
+		if !l.saw(name) {
+			l.pending = append(l.pending, Check{Name: name, State: "missing"})
 		}
 	}
 	for _, list := range [][]Check{l.failed, l.pending} {
@@ -219,6 +245,11 @@ func (d *Deployer) waitForChecks(ctx context.Context, j Job, r *Report) error {
 		}
 		if len(l.failed) > 0 {
 			return fail(ChecksFailed)
+		}
+		if l.reported == 0 && len(j.Settings.RequiredChecks) == 0 && !j.Settings.AllowNoChecks {
+			// Nobody has checked this commit: CI that has not started, a fork's run awaiting
+			// approval, or a change that deleted the workflows. That is not green.
+			return fail(ChecksNone)
 		}
 		if len(l.pending) == 0 {
 			d.notef("checks of %s are green: %d passed%s", shownRef(l.sha, ref), l.passed, ignoredNote(l.ignored))

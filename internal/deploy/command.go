@@ -111,6 +111,7 @@ const (
 	RefusePermission                                  // the commenter's role is below allowed-permission
 	RefuseClosed                                      // the pull request is closed (or merged)
 	RefuseFork                                        // the head is in a fork and allow-forks is false
+	RefuseHeadMoved                                   // the head cannot be proven to be the one the comment was written for
 )
 
 // Refusal is a command refused by its rules; nothing was created.
@@ -123,7 +124,15 @@ type Refusal struct {
 	Required     string   // RefusePermission: allowed-permission
 	Merged       bool     // RefuseClosed: merged rather than closed
 	HeadRepo     string   // RefuseFork: the fork ("" when it was deleted)
+	Rerunner     string   // RefusePermission: the login that re-ran the job, when it is the one refused
+	// RefuseHeadMoved: PushedAfter is when GitHub first recorded the head on its branch after
+	// the comment (zero when it has no record of it on the branch at all).
+	PushedAfter time.Time
 }
+
+// Minimal reports whether the refusal goes to someone with no role on the repository: the reply
+// then says no more than that (none of their text, no list of environments).
+func (e *Refusal) Minimal() bool { return e.Reason == RefusePermission && e.Role == "none" }
 
 func (e *Refusal) Error() string {
 	c := e.Command
@@ -135,7 +144,11 @@ func (e *Refusal) Error() string {
 	case RefuseUnknownEnvironment:
 		return fmt.Sprintf("%q is not an environment this workflow deploys to (%s)", c.Asked, strings.Join(e.Environments, ", "))
 	case RefusePermission:
-		return fmt.Sprintf("%s has the %s role on the repository; deploying needs %s or above", c.Actor, e.Role, e.Required)
+		who := c.Actor
+		if e.Rerunner != "" {
+			who = e.Rerunner + " (who re-ran the job)"
+		}
+		return fmt.Sprintf("%s has the %s role on the repository; deploying needs %s or above", who, e.Role, e.Required)
 	case RefuseClosed:
 		if e.Merged {
 			return fmt.Sprintf("pull request #%d is merged", c.PR)
@@ -143,6 +156,8 @@ func (e *Refusal) Error() string {
 		return fmt.Sprintf("pull request #%d is closed", c.PR)
 	case RefuseFork:
 		return fmt.Sprintf("pull request #%d comes from a fork (%s) and allow-forks is false", c.PR, orDeleted(e.HeadRepo))
+	case RefuseHeadMoved:
+		return fmt.Sprintf("the head of #%d (%s) was not proven to be the commit the command was written for", c.PR, ShortSHA(c.SHA))
 	}
 	return "command refused"
 }
@@ -152,6 +167,28 @@ func orDeleted(repo string) string {
 		return "deleted"
 	}
 	return repo
+}
+
+// EventError is command mode run by an event other than issue_comment: a workflow wired to the
+// wrong trigger would otherwise succeed quietly with triggered=false. Nothing was requested.
+type EventError struct {
+	Event string // GITHUB_EVENT_NAME ("" when unknown)
+}
+
+func (e *EventError) Error() string {
+	return fmt.Sprintf("command mode handles issue_comment events, not %s", orDash(e.Event))
+}
+
+// wrongEvent is the EventError for a run not triggered by issue_comment, or nil.
+func wrongEvent(j Job) error {
+	if ev := j.Comment; ev == nil || ev.Event != "issue_comment" {
+		e := &EventError{}
+		if ev != nil {
+			e.Event = ev.Event
+		}
+		return e
+	}
+	return nil
 }
 
 // readCommand is the command in the event, or nil and why there is none for us.
@@ -172,6 +209,12 @@ func readCommand(j Job) (*Command, CommandLine, string) {
 }
 
 func (d *Deployer) preCommand(ctx context.Context, j Job, r *Report) error {
+	if wrongEvent(j) != nil {
+		// Pre ignores the step's if: (a workflow on push and issue_comment may guard the step
+		// with one), so main, which honours it, reports the wrong event.
+		r.Command, r.Skipped = &Command{}, "not an issue_comment event: main reports it"
+		return nil
+	}
 	c, l, why := readCommand(j)
 	if c == nil {
 		r.Command, r.Skipped = &Command{}, why
@@ -190,6 +233,9 @@ func (d *Deployer) mainCommand(ctx context.Context, j Job, r *Report) error {
 		}
 		err := d.mainAuto(ctx, c.job(j), r)
 		r.Ref, r.SHA = c.HeadRef, orSHA(r.SHA, c.SHA)
+		return err
+	}
+	if err := wrongEvent(j); err != nil {
 		return err
 	}
 	c, l, why := readCommand(j)
@@ -231,7 +277,22 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	refuse := func(reason RefusalReason) *Refusal {
 		return &Refusal{Reason: reason, Command: c, Word: s.Command, Environments: s.Environments, Required: s.AllowedPermission}
 	}
-	// What the event says, first: these cost no request.
+	// Who asked, first: a refusal of what the comment says is only for someone allowed to
+	// deploy, so that nobody else can make the bot post anything about their text.
+	if err := d.checkRole(ctx, c.Actor, s.AllowedPermission, refuse); err != nil {
+		return err
+	}
+	if j.Run.TriggeringActor != "" && !strings.EqualFold(j.Run.TriggeringActor, c.Actor) {
+		// A re-run by someone else: the lower of the two roles decides (a re-run must not
+		// borrow the commenter's role).
+		if err := d.checkRole(ctx, j.Run.TriggeringActor, s.AllowedPermission, func(reason RefusalReason) *Refusal {
+			ref := refuse(reason)
+			ref.Rerunner = j.Run.TriggeringActor
+			return ref
+		}); err != nil {
+			return err
+		}
+	}
 	if !l.Understood {
 		return refuse(RefuseNotUnderstood)
 	}
@@ -243,15 +304,6 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 		return refuse(RefuseUnknownEnvironment)
 	}
 	c.Environment = env
-	perm, err := d.API.CollaboratorPermission(ctx, d.Owner, d.Repo, c.Actor)
-	if err != nil && !ghapi.IsNotFound(err) {
-		return Fail(err, ghapi.OpGetPermission, "")
-	}
-	if role := EffectiveRole(perm); roleRank(role) < roleRank(s.AllowedPermission) {
-		ref := refuse(RefusePermission)
-		ref.Role = shownRole(perm)
-		return ref
-	}
 	pr, err := d.API.GetPullRequest(ctx, d.Owner, d.Repo, c.PR)
 	if err != nil {
 		return Fail(err, ghapi.OpGetPullRequest, "")
@@ -279,6 +331,9 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 			return err
 		}
 	}
+	if err := d.provenHead(ctx, c, refuse); err != nil {
+		return err
+	}
 	if err := saveCommand(j.State, c); err != nil {
 		return err
 	}
@@ -300,6 +355,55 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	}
 	c.ResultID = cm.GetID()
 	return saveCommand(j.State, c)
+}
+
+// provenHead refuses unless GitHub's own records show that c.SHA was the head of the pull
+// request's branch when the comment was written: a check suite of that commit on that branch
+// created no later than the comment (GitHub creates one per app when a commit is pushed), and
+// none created after it (the branch was pushed, or force-pushed back, to this commit since).
+// Commit dates are the pusher's to set and are never read. Timestamps have second resolution:
+// a push in the comment's own second counts as before it.
+func (d *Deployer) provenHead(ctx context.Context, c *Command, refuse func(RefusalReason) *Refusal) error {
+	suites, err := d.API.ListCheckSuites(ctx, d.Owner, d.Repo, c.SHA)
+	if err != nil {
+		return Fail(err, ghapi.OpListCheckSuites, c.SHA)
+	}
+	at := c.CreatedAt.Truncate(time.Second)
+	var before bool
+	var after time.Time
+	for _, s := range suites {
+		if !strings.EqualFold(s.GetHeadBranch(), c.HeadRef) {
+			continue // the commit on another branch says nothing of this one's head
+		}
+		switch t := s.GetCreatedAt().Time; {
+		case t.After(at):
+			if after.IsZero() || t.Before(after) {
+				after = t
+			}
+		default:
+			before = true
+		}
+	}
+	if before && after.IsZero() && !c.CreatedAt.IsZero() {
+		return nil
+	}
+	ref := refuse(RefuseHeadMoved)
+	ref.PushedAfter = after
+	return ref
+}
+
+// checkRole refuses login when its role on the repository is below required.
+func (d *Deployer) checkRole(ctx context.Context, login, required string, refuse func(RefusalReason) *Refusal) error {
+	perm, err := d.API.CollaboratorPermission(ctx, d.Owner, d.Repo, login)
+	if err != nil && !ghapi.IsNotFound(err) {
+		return Fail(err, ghapi.OpGetPermission, "")
+	}
+	if role := EffectiveRole(perm); roleRank(role) < roleRank(required) {
+		ref := refuse(RefusePermission)
+		ref.Role = shownRole(perm)
+		return ref
+	}
+	return nil
 }
 
 // pickEnvironment finds the environment asked for in the allow list (names are not case

@@ -85,6 +85,8 @@ func commandFake() *fakeAPI {
 	f.kit.perms = map[string]ghapi.Permission{"alice": {Permission: "write", RoleName: "write"}}
 	f.kit.pr = &github.PullRequest{State: github.String("open"), Head: &github.PullRequestBranch{Ref: github.String("feature-x"), SHA: github.String("abc1234def"),
 		Repo: &github.Repository{FullName: github.String("o/r")}}}
+	// CI has reported on the head: zero checks would be refused.
+	f.kit.looks = []checksFixture{{statuses: []*github.RepoStatus{{Context: github.String("ci"), State: github.String("success")}}}}
 	return f
 }
 
@@ -214,16 +216,27 @@ func TestChecksGate(t *testing.T) {
 		return &github.RepoStatus{Context: github.String(ctx), State: github.String(state)}
 	}
 	for _, tc := range []struct {
-		name    string
-		run     Run
-		ignore  []string
-		looks   []checksFixture
-		want    ChecksReason // 0: green
-		names   []string     // failed or pending
-		nLooks  int
-		ignored []string
+		name      string
+		run       Run
+		ignore    []string
+		looks     []checksFixture
+		want      ChecksReason // 0: green
+		names     []string     // failed or pending
+		nLooks    int
+		ignored   []string
+		required  []string
+		allowNone bool
 	}{
-		{name: "nothing reported", looks: nil, nLooks: 1},
+		{name: "nothing reported is refused at once", looks: nil, want: ChecksNone, nLooks: 1},
+		{name: "nothing reported with allow-no-checks", looks: nil, allowNone: true, nLooks: 1},
+		{name: "only ignored or own checks is nothing reported", ignore: []string{"flaky"}, run: Run{CheckRunID: 9}, looks: []checksFixture{{runs: []*github.CheckRun{
+			run("flaky", "completed", "success", 1, "x"), run("deploy", "in_progress", "", 9, "github-actions")}}}, want: ChecksNone, nLooks: 1,
+			ignored: []string{"flaky", "deploy (this job)"}},
+		{name: "a required check missing is pending", required: []string{"build"}, looks: []checksFixture{{statuses: []*github.RepoStatus{status("ci", "success")}}},
+			want: ChecksTimedOut, names: []string{"build"}},
+		{name: "a required check that appears and passes", required: []string{"Build"}, looks: []checksFixture{
+			{statuses: []*github.RepoStatus{status("ci", "success")}},
+			{runs: []*github.CheckRun{run("build", "completed", "success", 1, "x")}, statuses: []*github.RepoStatus{status("ci", "success")}}}, nLooks: 2},
 		{name: "green", looks: []checksFixture{{runs: []*github.CheckRun{run("a", "completed", "success", 1, "x"), run("b", "completed", "neutral", 2, "x"),
 			run("c", "completed", "skipped", 3, "x")}, statuses: []*github.RepoStatus{status("ci", "success")}}}, nLooks: 1},
 		{name: "pending then green", looks: []checksFixture{
@@ -236,12 +249,12 @@ func TestChecksGate(t *testing.T) {
 			want: ChecksFailed, names: []string{"a"}, nLooks: 1},
 		{name: "pending past the timeout", looks: []checksFixture{{runs: []*github.CheckRun{run("slow", "in_progress", "", 1, "x")}}},
 			want: ChecksTimedOut, names: []string{"slow"}},
-		{name: "own run by id", run: Run{CheckRunID: 9, Job: "deploy"}, looks: []checksFixture{{runs: []*github.CheckRun{run("whatever", "in_progress", "", 9, "github-actions")}}},
-			nLooks: 1, ignored: []string{"whatever (this job)"}},
+		{name: "own run by id", run: Run{CheckRunID: 9, Job: "deploy"}, looks: []checksFixture{{runs: []*github.CheckRun{run("whatever", "in_progress", "", 9, "github-actions"),
+			run("build", "completed", "success", 2, "x")}}}, nLooks: 1, ignored: []string{"whatever (this job)"}},
 		{name: "own run by name without an id (GHES)", run: Run{Job: "deploy"}, looks: []checksFixture{{runs: []*github.CheckRun{run("deploy", "in_progress", "", 9, "github-actions"),
 			run("deploy", "in_progress", "", 10, "other-app")}}}, want: ChecksTimedOut, names: []string{"deploy"}, ignored: []string{"deploy (this job)"}},
 		{name: "ignore-checks", ignore: []string{"Flaky", "ci/legacy"}, looks: []checksFixture{{runs: []*github.CheckRun{run("flaky", "completed", "failure", 1, "x")},
-			statuses: []*github.RepoStatus{status("ci/legacy", "pending")}}}, nLooks: 1, ignored: []string{"flaky", "ci/legacy"}},
+			statuses: []*github.RepoStatus{status("ci/legacy", "pending"), status("ci", "success")}}}, nLooks: 1, ignored: []string{"flaky", "ci/legacy"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -252,6 +265,7 @@ func TestChecksGate(t *testing.T) {
 				Sleep: func(_ context.Context, dur time.Duration) error { clock = clock.Add(dur); return nil }}
 			s := settings("start")
 			s.WaitForChecks, s.ChecksTimeout, s.IgnoreChecks = true, time.Minute, tc.ignore
+			s.RequiredChecks, s.AllowNoChecks = tc.required, tc.allowNone
 			rep, err := d.Stage(context.Background(), Job{Stage: StageMain, Settings: s, Run: tc.run, Ref: "main", State: mapState{}})
 			var ce *ChecksError
 			switch {

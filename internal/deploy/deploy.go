@@ -57,6 +57,9 @@ type Run struct {
 	RunAttempt string
 	Job        string
 	CheckRunID int64 // job.check_run_id: the job's own page
+	// TriggeringActor is GITHUB_TRIGGERING_ACTOR: who started this attempt (on a re-run, who
+	// re-ran it). Command mode checks their role too.
+	TriggeringActor string
 }
 
 // LogURL is the link a status carries by default: the job's own page when the job id is known

@@ -24,6 +24,17 @@ type Failure struct {
 func (f *Failure) Error() string { return f.Err.Error() }
 func (f *Failure) Unwrap() error { return f.Err }
 
+// createFieldInput is the input that sets a field of the create request GitHub refused.
+func createFieldInput(field string) (string, bool) {
+	switch field {
+	case "ref", "task", "environment", "payload", "description":
+		return field, true
+	case "required_contexts", "auto_merge", "transient_environment", "production_environment":
+		return strings.ReplaceAll(field, "_", "-"), true
+	}
+	return "", false
+}
+
 // Fail wraps a client error from op with the input that decides it. value is the ref of a create
 // or the id of the deployment a call was about.
 func Fail(err error, op ghapi.Op, value string) error {
@@ -60,17 +71,28 @@ func inputFor(op ghapi.Op, kind ghapi.Kind, err error) string {
 		}
 		return "repository"
 	case ghapi.KindConflict:
+		// A 409 from failed commit statuses lists them (field required_contexts); a merge
+		// conflict ("Conflict merging main into feature") carries no errors at all.
 		var api *ghapi.APIError
-		if errors.As(err, &api) && len(api.Contexts()) == 0 && strings.Contains(strings.ToLower(api.Message), "merg") {
-			return "auto-merge" // "Conflict merging main into feature"
+		if errors.As(err, &api) && len(api.Contexts()) == 0 && !api.HasField("required_contexts") {
+			return "auto-merge"
 		}
 		return "required-contexts"
 	case ghapi.KindValidation:
 		switch op {
 		case ghapi.OpCreateDeployment:
+			// GitHub names the field it refused ("No ref found for: x" is field ref); the
+			// message's words decide nothing.
 			var api *ghapi.APIError
-			if errors.As(err, &api) && strings.Contains(strings.ToLower(api.Error()), "ref") {
-				return "ref"
+			if errors.As(err, &api) {
+				for _, fe := range api.Errors {
+					if in, ok := createFieldInput(fe.Field); ok {
+						return in
+					}
+				}
+				if len(api.Errors) == 0 {
+					return "ref" // the one create 422 without field errors: the ref was not found
+				}
 			}
 		case ghapi.OpCreateDeploymentStatus:
 			return "state"

@@ -171,7 +171,9 @@ type fakeToolkit struct {
 	// looks are the check runs and statuses each look at the checks sees, in turn; the last one
 	// repeats.
 	looks []checksFixture
-	look  int
+	// suites are the check suites of any ref (nil: one pushed to feature-x in 2020)
+	suites []*github.CheckSuite
+	look   int
 }
 
 type checksFixture struct {
@@ -246,13 +248,31 @@ func (f *fakeAPI) ListCheckRuns(_ context.Context, _, _, ref string) ([]*github.
 	return f.kit.looks[min(f.kit.look, len(f.kit.looks)-1)].runs, nil
 }
 
+func (f *fakeAPI) ListCheckSuites(_ context.Context, _, _, ref string) ([]*github.CheckSuite, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("check suites " + ref); err != nil {
+		return nil, err
+	}
+	if f.kit.suites != nil {
+		return f.kit.suites, nil
+	}
+	// By default the head was pushed to its branch long before any comment.
+	pushed := github.Timestamp{Time: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return []*github.CheckSuite{{HeadSHA: github.String(ref), HeadBranch: github.String("feature-x"), CreatedAt: &pushed}}, nil
+}
+
 func (f *fakeAPI) CombinedStatus(_ context.Context, _, _, ref string) (*github.CombinedStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("combined status " + ref); err != nil {
 		return nil, err
 	}
-	cs := &github.CombinedStatus{SHA: github.String("abc1234def"), State: github.String("pending"), TotalCount: github.Int(0)}
+	sha := "abc1234def" // what main points at; a sha resolves to itself
+	if ref != "main" && ref != "" {
+		sha = ref
+	}
+	cs := &github.CombinedStatus{SHA: github.String(sha), State: github.String("pending"), TotalCount: github.Int(0)}
 	if len(f.kit.looks) > 0 {
 		fx := f.kit.looks[min(f.kit.look, len(f.kit.looks)-1)]
 		f.kit.look++

@@ -107,25 +107,26 @@ func (e *GateError) Error() string {
 	return fmt.Sprintf("%s (%s) is not live in %s: deployment %d of %s is", e.Ref, ShortSHA(e.SHA), e.Environment, e.Live.ID, ShortSHA(e.Live.SHA))
 }
 
-// gate refuses a create unless the commit to deploy is live in s.RequireDeployedIn.
-func (d *Deployer) gate(ctx context.Context, j Job) error {
+// gate refuses a create unless the commit to deploy is live in s.RequireDeployedIn; it returns
+// the commit it checked ("" when there is no gate), which is what gets deployed.
+func (d *Deployer) gate(ctx context.Context, j Job) (string, error) {
 	env := j.Settings.RequireDeployedIn
 	if env == "" {
-		return nil
+		return "", nil
 	}
 	sha, err := d.API.CommitSHA(ctx, d.Owner, d.Repo, j.Ref)
 	if err != nil {
-		return Fail(err, ghapi.OpGetCommit, j.Ref)
+		return "", Fail(err, ghapi.OpGetCommit, j.Ref)
 	}
 	live, _, err := d.Live(ctx, env, j.Settings.Task)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if live == nil || live.SHA != sha {
-		return &GateError{Environment: env, Ref: j.Ref, SHA: sha, Live: live}
+		return "", &GateError{Environment: env, Ref: j.Ref, SHA: sha, Live: live}
 	}
 	d.notef("%s (%s) is live in %s (deployment %d): promotion allowed", j.Ref, ShortSHA(sha), env, live.ID)
-	return nil
+	return sha, nil
 }
 
 func (r *Report) fromListed(l *Listed) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -157,6 +158,19 @@ func (j Job) createSpec(requestID string) CreateSpec {
 		Production: s.ProductionEnvironment, RequestID: requestID, Run: j.Run}
 }
 
+// exactly is the job creating the deployment of sha itself, the commit a gate checked: from a
+// branch name GitHub would deploy whatever the branch points at by then. Auto-merge is off, as
+// a merge would make another commit. "" leaves the job as it is.
+func (j Job) exactly(sha string) Job {
+	if sha == "" || strings.EqualFold(j.Ref, sha) {
+		return j
+	}
+	s := *j.Settings
+	s.AutoMerge = false
+	j.Settings, j.Ref = &s, sha
+	return j
+}
+
 // start creates the deployment and sets the initial state.
 func (d *Deployer) start(ctx context.Context, j Job, r *Report) error {
 	if err := d.create(ctx, j, r); err != nil {
@@ -169,6 +183,7 @@ func (d *Deployer) start(ctx context.Context, j Job, r *Report) error {
 // deployment's identity) before the call, and the deployment right after it, so a stage
 // interrupted at any point leaves post able to find and finish the deployment.
 func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
+	asked := j // the identity later stages compare is the inputs', not the pinned commit
 	if j.Settings.WaitForChecks {
 		if err := d.waitForChecks(ctx, j, r); err != nil {
 			return err
@@ -176,14 +191,17 @@ func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
 		if err := saveChecks(j.State, r.Checks); err != nil {
 			return err
 		}
+		j = j.exactly(r.Checks.SHA)
 	}
-	if err := d.gate(ctx, j); err != nil {
+	sha, err := d.gate(ctx, j)
+	if err != nil {
 		return err
 	}
+	j = j.exactly(sha)
 	reqID := NewRequestID()
 	save := map[string]string{KeyRequestID: reqID, KeyCreatedAt: time.Now().UTC().Format(time.RFC3339)}
 	if j.Settings.Mode.post != nil {
-		id, err := json.Marshal(j.identity())
+		id, err := json.Marshal(asked.identity())
 		if err != nil {
 			return fmt.Errorf("saving state: %w", err)
 		}

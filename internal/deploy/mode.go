@@ -62,7 +62,7 @@ func (m Mode) Reads(input string) bool {
 var (
 	createInputs = []string{"environment", "ref", "task", "payload", "description", "environment-url", "log-url",
 		"auto-merge", "required-contexts", "transient-environment", "production-environment", "auto-inactive", "job-check-run-id",
-		"require-deployed-in", "wait-for-checks", "checks-timeout", "ignore-checks"}
+		"require-deployed-in", "wait-for-checks", "checks-timeout", "ignore-checks", "required-checks", "allow-no-checks"}
 	statusInputs = []string{"deployment-id", "state", "description", "environment-url", "log-url", "auto-inactive", "job-check-run-id"}
 )
 
@@ -80,7 +80,7 @@ func Modes() []Mode {
 		{Name: "delete", Cleans: true, NeedsEnvironment: true, Inputs: []string{"environment", "delete-environment"}, main: (*Deployer).mainCleanup},
 		{Name: "wait", NeedsEnvironment: true, Pattern: true, Polls: true, Inputs: []string{"environment", "sha", "creator", "task", "wait-timeout", "appear-timeout"}, main: (*Deployer).mainWait},
 		{Name: "latest", NeedsEnvironment: true, Polls: true, Inputs: []string{"environment", "task", "allow-none", "exclude-sha"}, main: (*Deployer).mainLatest},
-		{Name: "command", Polls: true, Inputs: []string{"command", "environments", "allowed-permission", "allow-forks", "checks-timeout", "ignore-checks",
+		{Name: "command", Polls: true, Inputs: []string{"command", "environments", "allowed-permission", "allow-forks", "checks-timeout", "ignore-checks", "required-checks", "allow-no-checks",
 			"task", "description", "environment-url", "log-url", "transient-environment", "production-environment", "auto-inactive",
 			"cancelled-state", "job-status", "job-check-run-id"},
 			pre: (*Deployer).preCommand, main: (*Deployer).mainCommand, post: (*Deployer).postCommand},

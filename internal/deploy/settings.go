@@ -55,6 +55,11 @@ type Settings struct {
 	WaitForChecks bool
 	ChecksTimeout time.Duration
 	IgnoreChecks  []string
+	// RequiredChecks must each be present and green (a missing one counts as pending);
+	// AllowNoChecks lets a commit with no check runs and no statuses at all pass (by default a
+	// commit nobody has checked is refused: CI that has not started, or was deleted, is not green).
+	RequiredChecks []string
+	AllowNoChecks  bool
 	// command mode (ChatOps)
 	Command           string   // the word a comment starts with, e.g. /deploy
 	Environments      []string // the environments a command may deploy to; the first is the default

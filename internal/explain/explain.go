@@ -32,6 +32,9 @@ type Dialect interface {
 	Permission() string
 	// TokenSource says where the token came from, after "check ".
 	TokenSource() string
+	// Literal shows text someone else wrote (a comment, a check's name, a branch) inert: it
+	// can neither mention, link nor format where the sentence is shown.
+	Literal(s string) string
 }
 
 // Error explains err in d's words: problems and failures fully, anything else as it is.
@@ -43,6 +46,23 @@ func Error(d Dialect, err error) string {
 	if errors.As(err, &ps) {
 		return Problems(d, ps)
 	}
+	// The outermost error of the chain that is explained decides; what wrapped it (with %w)
+	// keeps its words in front, so "finishing deployment 7: <403>" keeps the permission advice.
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if s := known(d, e); s != "" {
+			if e != err {
+				if pre, cut := strings.CutSuffix(err.Error(), e.Error()); cut {
+					return pre + s
+				}
+			}
+			return s
+		}
+	}
+	return err.Error()
+}
+
+// known explains err itself (not what it wraps) when it is one of the typed errors, else "".
+func known(d Dialect, err error) string {
 	switch e := err.(type) {
 	case *deploy.Failure:
 		return Failure(d, e)
@@ -65,6 +85,13 @@ func Error(d Dialect, err error) string {
 			Error(d, e.Err), e.ID, e.Environment, leftState(e.State), d.Mode("status"), d.Assign("deployment-id", fmt.Sprint(e.ID)))
 	case *deploy.Refusal:
 		return refusal(d, e)
+	case *deploy.EventError:
+		ev := e.Event
+		if ev == "" {
+			ev = "an unknown event"
+		}
+		return fmt.Sprintf("%s reads pull request comments, and this run was triggered by %s, not issue_comment: nothing was requested. Run the job on: issue_comment (types: [created]), or use another mode for %s",
+			d.Mode("command"), ev, ev)
 	case *deploy.ChecksError:
 		return checks(d, e)
 	case *deploy.CleanupError:
@@ -74,7 +101,7 @@ func Error(d Dialect, err error) string {
 		}
 		return fmt.Sprintf("clean-up of %s: %d of %d deployments failed: %s", e.Environment, e.Failed, e.Found, strings.Join(parts, "\n"))
 	}
-	return err.Error()
+	return ""
 }
 
 // Problems explains every problem, one per line.
@@ -132,6 +159,8 @@ func doing(op ghapi.Op) string {
 		return "reacting to the comment"
 	case ghapi.OpListCheckRuns:
 		return "reading the check runs"
+	case ghapi.OpListCheckSuites:
+		return "reading the check suites (when the head was pushed)"
 	case ghapi.OpGetCombinedStatus:
 		return "reading the commit statuses"
 	}
@@ -216,6 +245,9 @@ func Failure(d Dialect, f *deploy.Failure) string {
 			hint = fmt.Sprintf(" Check the %s, %s (at most 140 characters), %s and %s inputs.", d.Input("state"), d.Input("description"), d.Input("environment-url"), d.Input("log-url"))
 		case "mode":
 			hint = fmt.Sprintf(" Only inactive deployments can be deleted: run %s first (%s does both).", d.Mode("deactivate"), d.Mode("delete"))
+		case "":
+		default:
+			hint = fmt.Sprintf(" GitHub refused the %s input: check its value.", d.Input(f.Input))
 		}
 		status := 422
 		if api != nil {
@@ -234,7 +266,11 @@ func detail(e *ghapi.APIError) string {
 	var parts []string
 	for _, fe := range e.Errors {
 		var words []string
-		for _, w := range []string{fe.Field, fe.Code, fe.Message} {
+		msg := fe.Message
+		if msg == e.Message {
+			msg = "" // GitHub often repeats its message in the field error: say it once
+		}
+		for _, w := range []string{fe.Field, fe.Code, msg} {
 			if w != "" {
 				words = append(words, w)
 			}
@@ -293,7 +329,7 @@ func scopeFor(op ghapi.Op) string {
 		return "pull-requests: read"
 	case ghapi.OpCreateComment, ghapi.OpUpdateComment, ghapi.OpCreateReaction:
 		return "pull-requests: write"
-	case ghapi.OpListCheckRuns:
+	case ghapi.OpListCheckRuns, ghapi.OpListCheckSuites:
 		return "checks: read"
 	case ghapi.OpGetCombinedStatus:
 		return "statuses: read"
@@ -308,21 +344,37 @@ func refusal(d Dialect, e *deploy.Refusal) string {
 	envs := strings.Join(e.Environments, ", ")
 	switch e.Reason {
 	case deploy.RefuseNotUnderstood:
-		return fmt.Sprintf("%q says more than this workflow understands: write %s, %s <environment> or %s to <environment> alone on the first line (environments: %s; later lines are free text)",
-			c.Text, e.Word, e.Word, e.Word, envs)
+		return fmt.Sprintf("%s says more than this workflow understands: write %s, %s <environment> or %s to <environment> alone on the first line (environments: %s; later lines are free text)",
+			d.Literal(c.Text), e.Word, e.Word, e.Word, envs)
 	case deploy.RefuseNotPullRequest:
 		return fmt.Sprintf("#%d is an issue, not a pull request, so there is no commit to deploy: comment on the pull request whose head commit should go out", c.PR)
 	case deploy.RefuseUnknownEnvironment:
-		return fmt.Sprintf("%q is not an environment this workflow deploys to: use one of %s (the workflow's %s input)", c.Asked, envs, d.Input("environments"))
+		return fmt.Sprintf("%s is not an environment this workflow deploys to: use one of %s (the workflow's %s input)", d.Literal(c.Asked), envs, d.Input("environments"))
 	case deploy.RefusePermission:
+		if e.Minimal() {
+			// Someone with no role on the repository hears only that much.
+			return fmt.Sprintf("deploying from comments needs the %s role or above on this repository", e.Required)
+		}
+		who := c.Actor
+		if e.Rerunner != "" {
+			who = e.Rerunner + ", who re-ran the job,"
+		}
 		return fmt.Sprintf("%s has the %s role on this repository, and deploying needs %s or above (the workflow's %s): ask someone who has it to comment the command, or an admin for that role",
-			c.Actor, e.Role, e.Required, d.Input("allowed-permission"))
+			who, e.Role, e.Required, d.Input("allowed-permission"))
 	case deploy.RefuseClosed:
 		state := "closed"
 		if e.Merged {
 			state = "merged"
 		}
 		return fmt.Sprintf("pull request #%d is %s, and only an open pull request's head is deployed: reopen it, or deploy its branch another way", c.PR, state)
+	case deploy.RefuseHeadMoved:
+		when := "GitHub has no record that it was pushed to " + d.Literal(c.HeadRef) + " before the comment"
+		if !e.PushedAfter.IsZero() {
+			when = fmt.Sprintf("it was pushed to %s at %s, after the comment (written at %s)", d.Literal(c.HeadRef),
+				e.PushedAfter.UTC().Format("15:04:05 UTC"), c.CreatedAt.UTC().Format("15:04:05 UTC"))
+		}
+		return fmt.Sprintf("the head of pull request #%d moved after the command: it is now %s, and %s, so it is not the commit the command was written for. Nothing was deployed: look at %s, then comment %s again",
+			c.PR, deploy.ShortSHA(c.SHA), when, deploy.ShortSHA(c.SHA), e.Word)
 	case deploy.RefuseFork:
 		fork := "a fork that was deleted"
 		if e.HeadRepo != "" {
@@ -350,12 +402,16 @@ func checks(d Dialect, e *deploy.ChecksError) string {
 			if c.Kind == deploy.CommitStatus {
 				kind = "status"
 			}
-			parts[i] = fmt.Sprintf("%s %q %s", kind, c.Name, c.State)
+			parts[i] = fmt.Sprintf("%s %s %s", kind, d.Literal(c.Name), c.State)
 			if c.URL != "" {
-				parts[i] += " (" + c.URL + ")"
+				parts[i] += " (" + d.Literal(c.URL) + ")"
 			}
 		}
 		return strings.Join(parts, ", ")
+	}
+	if e.Reason == deploy.ChecksNone {
+		return fmt.Sprintf("no checks were reported for %s: a commit nobody has checked is not green (CI has not started, awaits approval, or its workflows were removed). Nothing was deployed: deploy again once its checks report, name the checks that must pass in %s, or set %s to deploy commits without checks",
+			what, d.Input("required-checks"), d.Assign("allow-no-checks", "true"))
 	}
 	if e.Reason == deploy.ChecksFailed {
 		return fmt.Sprintf("the checks of %s are not green: %s. Nothing was deployed: fix them (or re-run them) and deploy again, or name a check that must not block deploys in %s",

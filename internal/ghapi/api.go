@@ -44,6 +44,9 @@ type API interface {
 	ReactToIssueComment(ctx context.Context, owner, repo string, id int64, content string) error
 	// ListCheckRuns returns the latest check run of each name for ref, every page.
 	ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]*github.CheckRun, error)
+	// ListCheckSuites returns every check suite of ref, every page: their created_at is GitHub's
+	// record of when a commit was pushed to a branch.
+	ListCheckSuites(ctx context.Context, owner, repo, ref string) ([]*github.CheckSuite, error)
 	// CombinedStatus returns ref's combined status with every context, every page.
 	CombinedStatus(ctx context.Context, owner, repo, ref string) (*github.CombinedStatus, error)
 }

@@ -82,6 +82,16 @@ func (e *APIError) redact(token string) {
 
 // Contexts returns every context listed in the error's field errors (a 409 on create deployment
 // when required status checks are not green).
+// HasField reports whether GitHub's errors name field.
+func (e *APIError) HasField(field string) bool {
+	for _, fe := range e.Errors {
+		if fe.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *APIError) Contexts() []ContextState {
 	var out []ContextState
 	for _, fe := range e.Errors {

@@ -21,6 +21,7 @@ const (
 	OpCreateReaction
 	OpListCheckRuns
 	OpGetCombinedStatus
+	OpListCheckSuites
 )
 
 // opNames are what errors and debug lines call each operation.
@@ -40,6 +41,7 @@ var opNames = [...]string{
 	OpCreateReaction:         "create reaction",
 	OpListCheckRuns:          "list check runs",
 	OpGetCombinedStatus:      "get combined status",
+	OpListCheckSuites:        "list check suites",
 }
 
 func (o Op) String() string {

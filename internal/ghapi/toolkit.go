@@ -148,6 +148,27 @@ func (c *Client) ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]
 	return out, c.finish(err)
 }
 
+// ListCheckSuites returns every check suite of ref, reading every page.
+func (c *Client) ListCheckSuites(ctx context.Context, owner, repo, ref string) ([]*github.CheckSuite, error) {
+	var out []*github.CheckSuite
+	err := c.do(ctx, OpListCheckSuites, func(ctx context.Context, g *github.Client) error {
+		out = nil
+		opts := &github.ListCheckSuiteOptions{ListOptions: github.ListOptions{PerPage: 100}}
+		for {
+			res, resp, err := g.Checks.ListCheckSuitesForRef(ctx, owner, repo, ref, opts)
+			if err != nil {
+				return err
+			}
+			out = append(out, res.CheckSuites...)
+			if resp == nil || resp.NextPage == 0 || len(res.CheckSuites) == 0 {
+				return nil
+			}
+			opts.Page = resp.NextPage
+		}
+	})
+	return out, c.finish(err)
+}
+
 // CombinedStatus returns ref's combined commit status with every context's latest status,
 // reading every page. With no status at all GitHub says pending with total_count 0.
 func (c *Client) CombinedStatus(ctx context.Context, owner, repo, ref string) (*github.CombinedStatus, error) {

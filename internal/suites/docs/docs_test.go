@@ -1,5 +1,6 @@
-// Package docs keeps the README in step with what it documents: the example workflows under
-// testdata/workflows and the inputs and outputs declared in action.yml.
+// Package docs keeps the README and the pages under docs/ in step with what they document: the
+// example workflows under testdata/workflows, the inputs and outputs declared in action.yml, and
+// the links between the pages.
 package docs
 
 import (
@@ -7,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -14,9 +16,28 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-func readme(t *testing.T) string {
+// inputsPage holds the generated inputs and outputs tables.
+const inputsPage = "docs/inputs.md"
+
+// pages are the user documentation, as paths relative to the repository root: README.md and
+// every docs/*.md.
+func pages(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testkit.Root(t), "README.md"))
+	files, err := filepath.Glob(filepath.Join(testkit.Root(t), "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []string{"README.md"}
+	for _, f := range files {
+		out = append(out, filepath.ToSlash(filepath.Join("docs", filepath.Base(f))))
+	}
+	sort.Strings(out[1:])
+	return out
+}
+
+func read(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testkit.Root(t), filepath.FromSlash(rel)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,21 +46,23 @@ func readme(t *testing.T) string {
 
 var exampleRE = regexp.MustCompile("(?s)<!-- example: ([^ ]+) -->\n```yaml\n(.*?)```\n")
 
-// TestReadmeExamplesAreTheCheckedFiles: every workflow in the README is byte for byte a file
-// that the actionlint test checks, and every such file is shown in the README.
-func TestReadmeExamplesAreTheCheckedFiles(t *testing.T) {
+// TestDocsExamplesAreTheCheckedFiles: every workflow in the README and docs/ is byte for byte a
+// file that the actionlint test checks, and every such file is shown on one of those pages.
+func TestDocsExamplesAreTheCheckedFiles(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
-	for _, m := range exampleRE.FindAllStringSubmatch(readme(t), -1) {
-		path, snippet := m[1], m[2]
-		seen[filepath.Clean(path)] = true
-		b, err := os.ReadFile(filepath.Join(testkit.Root(t), path))
-		if err != nil {
-			t.Errorf("README shows %s, which does not exist: %v", path, err)
-			continue
-		}
-		if string(b) != snippet {
-			t.Errorf("README's copy of %s differs from the file (the file is what actionlint checks): update one of them", path)
+	for _, page := range pages(t) {
+		for _, m := range exampleRE.FindAllStringSubmatch(read(t, page), -1) {
+			path, snippet := m[1], m[2]
+			seen[filepath.Clean(path)] = true
+			b, err := os.ReadFile(filepath.Join(testkit.Root(t), path))
+			if err != nil {
+				t.Errorf("%s shows %s, which does not exist: %v", page, path, err)
+				continue
+			}
+			if string(b) != snippet {
+				t.Errorf("%s's copy of %s differs from the file (the file is what actionlint checks): update one of them", page, path)
+			}
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(testkit.Root(t), "testdata/workflows/*.yml"))
@@ -49,7 +72,7 @@ func TestReadmeExamplesAreTheCheckedFiles(t *testing.T) {
 	for _, f := range files {
 		rel, _ := filepath.Rel(testkit.Root(t), f)
 		if !seen[rel] {
-			t.Errorf("%s is not shown in the README", rel)
+			t.Errorf("%s is not shown in the README or docs/", rel)
 		}
 	}
 }
@@ -105,22 +128,22 @@ func referenceTables(t *testing.T) string {
 	return sb.String()
 }
 
-// TestReadmeReferenceMatchesActionYML: the inputs/outputs reference cannot drift from action.yml.
-func TestReadmeReferenceMatchesActionYML(t *testing.T) {
+// TestInputsReferenceMatchesActionYML: the inputs/outputs reference cannot drift from action.yml.
+func TestInputsReferenceMatchesActionYML(t *testing.T) {
 	t.Parallel()
-	got, want := readme(t), referenceTables(t)
+	got, want := read(t, inputsPage), referenceTables(t)
 	const start, end = "<!-- inputs:start -->\n", "<!-- inputs:end -->"
 	i, j := strings.Index(got, start), strings.Index(got, end)
 	if i < 0 || j < i {
-		t.Fatal("README has no inputs:start/inputs:end markers")
+		t.Fatalf("%s has no inputs:start/inputs:end markers", inputsPage)
 	}
 	if cur := got[i+len(start) : j]; cur != want {
 		if testkit.Update() {
-			if err := os.WriteFile(filepath.Join(testkit.Root(t), "README.md"), []byte(got[:i+len(start)]+want+got[j:]), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(testkit.Root(t), inputsPage), []byte(got[:i+len(start)]+want+got[j:]), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			return
 		}
-		t.Errorf("README's inputs/outputs tables differ from action.yml: run `go test ./internal/suites/docs -update`.\nwant:\n%s", want)
+		t.Errorf("%s's inputs/outputs tables differ from action.yml: run `go test ./internal/suites/docs -update`.\nwant:\n%s", inputsPage, want)
 	}
 }

@@ -40,6 +40,7 @@ type Config struct {
 	Environments []string            // one job per environment; DefaultEnvironments() when empty
 	Fail         string              // environment whose deploy step fails; "" for none
 	Timeout      time.Duration       // for the whole run; 30 s when zero
+	Scenes       []Scene             // played after the matrix, in order; see Scenes
 }
 
 // Leg is one job of the matrix.
@@ -72,6 +73,7 @@ type Report struct {
 	Events       []Event       `json:"events"` // sorted by environment, then arrival
 	Deliveries   int           `json:"deliveries"`
 	ForgedStatus int           `json:"forged_delivery_status"` // what the consumer answered a forged delivery
+	Scenes       []SceneReport `json:"scenes,omitempty"`
 	Problems     []string      `json:"problems"`
 	Elapsed      time.Duration `json:"elapsed_ns"`
 }
@@ -103,7 +105,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	seed := emulator.DefaultRepo()
 	emu := emulator.New(emulator.Config{Tokens: map[string]emulator.Permissions{
-		demoToken: {DeploymentsWrite: true, DeploymentsRead: true, Administration: true},
+		// The command scene also reads the pull request and its checks, and comments and reacts.
+		demoToken: {DeploymentsWrite: true, DeploymentsRead: true, Administration: true, Contents: emulator.AccessRead,
+			Checks: emulator.AccessRead, Statuses: emulator.AccessRead, PullRequests: emulator.AccessWrite, Issues: emulator.AccessWrite},
 	}})
 	emu.AddRepo(seed)
 	if err := emu.Start("127.0.0.1:0"); err != nil {
@@ -168,6 +172,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("the consumer rejected %d deliveries, want only the forged one", rejected))
 	}
 	rep.Problems = append(rep.Problems, check(rep)...)
+
+	st := &Stage{Config: cfg, Emulator: emu, Report: rep}
+	for _, sc := range cfg.Scenes {
+		sr, err := sc.Play(ctx, st)
+		if err != nil {
+			return nil, fmt.Errorf("demo: scene %s: %w", sc.Name, err)
+		}
+		sr.Name, sr.Title = sc.Name, sc.Title
+		rep.Scenes = append(rep.Scenes, *sr)
+		for _, p := range sr.Problems {
+			rep.Problems = append(rep.Problems, sc.Name+": "+p)
+		}
+	}
+	// The scenes' deployments are delivered too; let that finish before the emulator closes.
+	_ = emu.WaitDeliveries(ctx)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
 }
@@ -213,37 +232,18 @@ func runLeg(ctx context.Context, cfg Config, rep *Report, i int, env string) (Le
 	if env == cfg.Fail {
 		leg.WantFinal = "failure"
 	}
-	jobEnv := actionsim.DefaultEnv(rep.APIURL)
-	owner, _, _ := strings.Cut(rep.Repository, "/")
-	for k, v := range map[string]string{
-		"GITHUB_REPOSITORY": rep.Repository, "GITHUB_REPOSITORY_OWNER": owner, "GITHUB_SHA": rep.SHA,
-		"GITHUB_REF": "refs/heads/" + rep.Ref, "GITHUB_REF_NAME": rep.Ref, "GITHUB_SERVER_URL": serverURL,
-		"GITHUB_RUN_ID": runID, "GITHUB_RUN_ATTEMPT": runAttempt, "GITHUB_JOB": "deploy", "GITHUB_WORKFLOW": "Deploy",
-		"GITHUB_WORKFLOW_REF": rep.Repository + "/.github/workflows/deploy.yml@refs/heads/" + rep.Ref,
-		"GITHUB_WORKFLOW_SHA": rep.SHA,
-	} {
-		jobEnv[k] = v
-	}
-	job := &actionsim.Job{
-		Action: cfg.Action, Entry: cfg.Entry, ID: stepID,
-		With: map[string]string{
-			"environment":     "${{ matrix.environment }}",
-			"environment-url": "${{ steps.deploy.outputs.url }}",
-		},
-		Env:      jobEnv,
-		Contexts: actionsim.Contexts{Token: demoToken, CheckRunID: strconv.FormatInt(checkRun, 10), Matrix: map[string]string{"environment": env}},
-		Event: map[string]any{
-			"ref": "refs/heads/" + rep.Ref, "after": rep.SHA,
-			"repository": map[string]any{"full_name": rep.Repository, "default_branch": rep.Ref},
-		},
-		StepsBefore: []actionsim.Step{{ID: "deploy", Run: func(ctx context.Context, s *actionsim.StepRun) error {
-			if env == cfg.Fail {
-				return fmt.Errorf("deploy to %s failed (--fail %s)", env, env)
-			}
-			s.SetOutput("url", "https://"+env+".example.com")
-			return nil
-		}}},
-	}
+	job := newJob(cfg, rep, checkRun, map[string]string{
+		"environment":     "${{ matrix.environment }}",
+		"environment-url": "${{ steps.deploy.outputs.url }}",
+	})
+	job.Contexts.Matrix = map[string]string{"environment": env}
+	job.StepsBefore = []actionsim.Step{{ID: "deploy", Run: func(ctx context.Context, s *actionsim.StepRun) error {
+		if env == cfg.Fail {
+			return fmt.Errorf("deploy to %s failed (--fail %s)", env, env)
+		}
+		s.SetOutput("url", "https://"+env+".example.com")
+		return nil
+	}}}
 	res, err := job.Run(ctx)
 	if err != nil {
 		return leg, fmt.Errorf("job %s: %w", env, err)
@@ -262,6 +262,29 @@ func runLeg(ctx context.Context, cfg Config, rep *Report, i int, env string) (Le
 		}
 	}
 	return leg, nil
+}
+
+// newJob is a job of the demo's run (a push to the default branch) with the action step's with:.
+func newJob(cfg Config, rep *Report, checkRun int64, with map[string]string) *actionsim.Job {
+	jobEnv := actionsim.DefaultEnv(rep.APIURL)
+	owner, _, _ := strings.Cut(rep.Repository, "/")
+	for k, v := range map[string]string{
+		"GITHUB_REPOSITORY": rep.Repository, "GITHUB_REPOSITORY_OWNER": owner, "GITHUB_SHA": rep.SHA,
+		"GITHUB_REF": "refs/heads/" + rep.Ref, "GITHUB_REF_NAME": rep.Ref, "GITHUB_SERVER_URL": serverURL,
+		"GITHUB_RUN_ID": runID, "GITHUB_RUN_ATTEMPT": runAttempt, "GITHUB_JOB": "deploy", "GITHUB_WORKFLOW": "Deploy",
+		"GITHUB_WORKFLOW_REF": rep.Repository + "/.github/workflows/deploy.yml@refs/heads/" + rep.Ref,
+		"GITHUB_WORKFLOW_SHA": rep.SHA,
+	} {
+		jobEnv[k] = v
+	}
+	return &actionsim.Job{
+		Action: cfg.Action, Entry: cfg.Entry, ID: stepID, With: with, Env: jobEnv,
+		Contexts: actionsim.Contexts{Token: demoToken, CheckRunID: strconv.FormatInt(checkRun, 10)},
+		Event: map[string]any{
+			"ref": "refs/heads/" + rep.Ref, "after": rep.SHA,
+			"repository": map[string]any{"full_name": rep.Repository, "default_branch": rep.Ref},
+		},
+	}
 }
 
 // sendForged posts a deployment_status signed with the wrong secret, as an attacker who knows

@@ -81,6 +81,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	table(rows)
 
 	p("\nOutputs (steps.%s.outputs, set by main)\n", stepID)
+	// main runs before post sets the final status: outputs are what later steps of the job see.
+	p("  main runs before post finishes the deployment, so state is in_progress here; the final\n")
+	if slices.ContainsFunc(r.Scenes, func(s SceneReport) bool { return s.Name == "wait" }) {
+		p("  state is under Deployments above, and the wait and latest jobs below read it as success.\n")
+	} else {
+		p("  state is under Deployments above.\n")
+	}
 	for _, l := range r.Legs {
 		if len(l.Outputs) == 0 {
 			p("  %s: none (main did not run: an earlier step failed)\n", l.Environment)
@@ -128,6 +135,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		forged = "rejected"
 	}
 	p("  a deployment_status signed with a wrong secret: answered %d (%s)\n", r.ForgedStatus, forged)
+
+	for _, sc := range r.Scenes {
+		p("\n%s\n", sc.Title)
+		for _, l := range sc.Lines {
+			p("  %s\n", l)
+		}
+	}
 
 	p("\n")
 	if len(r.Problems) > 0 {

@@ -142,12 +142,17 @@ func TestLatencyRespectsContext(t *testing.T) {
 	}
 	eq(t, "handled", len(a.e.Deployments(owner, repo)), 1)
 	// the server side gives up waiting too: the request is recorded as dropped soon after
-	for time.Now().Before(deadline) {
+	recorded := false
+	for !recorded && time.Now().Before(deadline) {
 		if r := a.e.Requests(); len(r) == 1 {
 			eq(t, "dropped", r[0].Status, 0)
+			recorded = true
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if !recorded {
+		t.Errorf("the dropped request was never recorded (requests %v)", a.e.Requests())
 	}
 	if d := time.Since(t0); d > 1500*time.Millisecond {
 		t.Errorf("latency not cut short by the context: %v", d)

@@ -211,6 +211,9 @@ func (e *Emulator) pushLocked(owner, name, branch string, c Commit) (string, []s
 	r.commits[sha] = true
 	r.branches[branch] = sha
 	delete(r.behind, branch)
+	// GitHub asks every checks app for a suite when a commit is pushed: the suite's created_at
+	// is its own record of when the commit reached the branch (command mode's proof).
+	e.pushSuiteLocked(r, sha, branch)
 
 	// Open pull requests with this head follow the push (in any repository: a fork's branch is
 	// the head of pull requests in its parent).
@@ -228,6 +231,9 @@ func (e *Emulator) pushLocked(owner, name, branch string, c Commit) (string, []s
 			before := p.headSHA
 			p.headSHA = sha
 			base.commits[sha] = true // refs/pull/N/head makes the commit known to the base
+			if base != r {
+				e.pushSuiteLocked(base, sha, p.headRef) // the base's pull_request workflows
+			}
 			if base != r {
 				base.commitMeta[sha] = ci
 			}
@@ -426,6 +432,7 @@ func (e *Emulator) OpenPullRequest(owner, name string, pr PullRequest) (PullRequ
 	base.commits[sha] = true
 	if head != base {
 		base.commitMeta[sha] = head.commit(sha)
+		e.pushSuiteLocked(base, sha, pr.Head) // the base's pull_request workflows for a fork's head
 	}
 	base.issues[is.number] = is
 	ev := e.emitLocked(base, "pull_request", obj{
@@ -832,6 +839,12 @@ func checkTransition(status, conclusion string) error {
 		return fmt.Errorf("conclusion %q: want action_required, cancelled, failure, neutral, success, skipped, stale or timed_out", conclusion)
 	}
 	return nil
+}
+
+// pushSuiteLocked records a queued GitHub Actions check suite for sha on branch, made now.
+func (e *Emulator) pushSuiteLocked(r *repo, sha, branch string) {
+	now := e.now().UTC()
+	r.checkSuites = append(r.checkSuites, &checkSuite{id: e.newID(), headSHA: sha, headBranch: branch, app: e.appLocked(""), createdAt: now, updatedAt: now})
 }
 
 func (e *Emulator) newCheckRunLocked(r *repo, a *app, name, sha string) *checkRun {
