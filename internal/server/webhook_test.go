@@ -159,3 +159,29 @@ func TestWebhookNeedsSecretAndHeaders(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestMetricsCountWebhookOutcomes(t *testing.T) {
+	url, wh := start(t, func(context.Context, Event) error { return nil })
+	body := []byte(`{}`)
+	post(t, url, "", "deployment_status", "m1", body)
+	post(t, url, sign(secret, body), "deployment_status", "m2", body)
+	post(t, url, sign(secret, body), "deployment_status", "m2", body)
+	_ = wh.Wait(context.Background())
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	for _, want := range []string{
+		`deployment_action_webhook_deliveries_total{event="unknown",outcome="bad_signature"} 1`,
+		`deployment_action_webhook_deliveries_total{event="deployment_status",outcome="accepted"} 1`,
+		`deployment_action_webhook_deliveries_total{event="deployment_status",outcome="duplicate"} 1`,
+		`deployment_action_http_requests_total{code="401",route="/github/webhook"} 1`,
+	} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("/metrics lacks %s\n%s", want, b.String())
+		}
+	}
+}
