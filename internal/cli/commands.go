@@ -214,6 +214,18 @@ Administration write access to the repository.`,
     --environment "preview-$PR" --delete-environment --json | jq .deleted`,
 			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "delete") },
 		},
+		{
+			name:  "serve",
+			short: "Run the GitHub App webhook server",
+			long: `Serve GitHub App webhooks on POST /github/webhook (signature checked with
+$GITHUB_WEBHOOK_SECRET before anything is read; answered at once, work after) and GET /healthz.
+Logs are JSON lines on stderr. SIGTERM stops it; requests and work in flight get 9 seconds.`,
+			usage: Name + " serve [--listen <addr>]",
+			flags: []flagDef{{name: "listen", arg: "addr", usage: "Address to listen on (default :8080)"}},
+			examples: `  # Behind a load balancer that sends the App's webhooks to :8080/github/webhook
+  GITHUB_WEBHOOK_SECRET="$SECRET" ` + Name + ` serve --listen :8080`,
+			run: func(ctx context.Context, r *runner, o *opts) error { return r.serve(ctx, o) },
+		},
 	}, lockCommands()...)
 }
 
