@@ -76,8 +76,13 @@ func TestCommandAttackPushAfterComment(t *testing.T) {
 	head := c.e.PullRequests(owner, repoName)[0].HeadSHA
 	mustCheck(t, c.e, emulator.CheckRun{Name: "ci", HeadSHA: head, Status: "completed", Conclusion: "success"})
 	refusedHeadMoved(t, c, c.job(t, ev, nil), c.pr.Number, head)
-	if reply := botComments(c.e, c.pr.Number)[0].Body; !strings.Contains(reply, "pushed to `feature-x` at 09:01:20 UTC, after the comment (written at 09:01:00 UTC)") {
+	reply := botComments(c.e, c.pr.Number)[0].Body
+	if !strings.Contains(reply, "pushed to `feature-x` at 09:01:20 UTC, after the comment (written at 09:01:00 UTC)") {
 		t.Errorf("reply does not say when, from GitHub's records:\n%s", reply)
+	}
+	// Both commits are named: the new head, and the one the command was written for.
+	if !strings.Contains(reply, "not the commit the command was written for ("+c.pr.HeadSHA[:7]+")") {
+		t.Errorf("reply does not name the reviewed commit %s:\n%s", c.pr.HeadSHA[:7], reply)
 	}
 }
 

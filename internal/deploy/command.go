@@ -133,6 +133,7 @@ type Refusal struct {
 	// RefuseHeadMoved: PushedAfter is when GitHub first recorded the head on its branch after
 	// the comment (zero when it has no record of it on the branch at all).
 	PushedAfter time.Time
+	WasHead     string // RefuseHeadMoved: the head when the comment was written, when found
 }
 
 // Minimal reports whether the refusal goes to someone with no role on the repository: the reply
@@ -404,7 +405,34 @@ func (d *Deployer) provenHead(ctx context.Context, c *Command, refuse func(Refus
 	}
 	ref := refuse(RefuseHeadMoved)
 	ref.PushedAfter = after
+	ref.WasHead = d.headAt(ctx, c)
 	return ref
+}
+
+// headAt finds, for the reply, the commit that was the head when the comment was written: the
+// nearest first-parent ancestor of the current head that GitHub recorded on the branch no later
+// than the comment (a push after it adds commits on top). It looks at most a few commits back,
+// and "" means unknown (a force-push, or an error: the refusal stands either way).
+func (d *Deployer) headAt(ctx context.Context, c *Command) string {
+	at := c.CreatedAt.Truncate(time.Second)
+	sha := c.SHA
+	for range 3 {
+		parents, err := d.API.CommitParents(ctx, d.Owner, d.Repo, sha)
+		if err != nil || len(parents) == 0 {
+			return ""
+		}
+		sha = parents[0]
+		suites, err := d.API.ListCheckSuites(ctx, d.Owner, d.Repo, sha)
+		if err != nil {
+			return ""
+		}
+		for _, s := range suites {
+			if strings.EqualFold(s.GetHeadBranch(), c.HeadRef) && !s.GetCreatedAt().Time.After(at) {
+				return sha
+			}
+		}
+	}
+	return ""
 }
 
 // checkRole refuses login when its role on the repository is below required.

@@ -140,6 +140,12 @@ func (f *fakeAPI) ListDeploymentStatuses(_ context.Context, _, _ string, id int6
 	return []*github.DeploymentStatus{sts[len(sts)-1]}, ghapi.Page{}, nil
 }
 
+func (f *fakeAPI) CommitParents(_ context.Context, _, _, sha string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return nil, f.record("parents " + sha)
+}
+
 func (f *fakeAPI) CommitSHA(_ context.Context, _, _, ref string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

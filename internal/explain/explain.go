@@ -398,8 +398,12 @@ func refusal(d Dialect, e *deploy.Refusal) string {
 			when = fmt.Sprintf("it was pushed to %s at %s, after the comment (written at %s)", d.Literal(c.HeadRef),
 				e.PushedAfter.UTC().Format("15:04:05 UTC"), c.CreatedAt.UTC().Format("15:04:05 UTC"))
 		}
-		return fmt.Sprintf("the head of pull request #%d moved after the command: it is now %s, and %s, so it is not the commit the command was written for. Nothing was deployed: look at %s, then comment %s again",
-			c.PR, deploy.ShortSHA(c.SHA), when, deploy.ShortSHA(c.SHA), e.Word)
+		was := "the commit the command was written for"
+		if e.WasHead != "" {
+			was = "the commit the command was written for (" + deploy.ShortSHA(e.WasHead) + ")"
+		}
+		return fmt.Sprintf("the head of pull request #%d moved after the command: it is now %s, and %s, so it is not %s. Nothing was deployed: look at %s, then comment %s again",
+			c.PR, deploy.ShortSHA(c.SHA), when, was, deploy.ShortSHA(c.SHA), e.Word)
 	case deploy.RefuseFork:
 		fork := "a fork that was deleted"
 		if e.HeadRepo != "" {

@@ -47,6 +47,8 @@ type API interface {
 	// ListCheckSuites returns every check suite of ref, every page: their created_at is GitHub's
 	// record of when a commit was pushed to a branch.
 	ListCheckSuites(ctx context.Context, owner, repo, ref string) ([]*github.CheckSuite, error)
+	// CommitParents returns a commit's parents, first parent first.
+	CommitParents(ctx context.Context, owner, repo, sha string) ([]string, error)
 	// CombinedStatus returns ref's combined status with every context, every page.
 	CombinedStatus(ctx context.Context, owner, repo, ref string) (*github.CombinedStatus, error)
 }

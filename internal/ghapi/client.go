@@ -280,6 +280,20 @@ func (c *Client) CommitSHA(ctx context.Context, owner, repo, ref string) (string
 	return sha, c.finish(err)
 }
 
+// CommitParents returns the SHAs of a commit's parents, first parent first.
+func (c *Client) CommitParents(ctx context.Context, owner, repo, sha string) ([]string, error) {
+	var out []string
+	err := c.do(ctx, OpGetCommit, func(ctx context.Context, g *github.Client) error {
+		rc, _, err := g.Repositories.GetCommit(ctx, owner, repo, sha, &github.ListOptions{PerPage: 1})
+		out = nil
+		for _, p := range rc.Parents {
+			out = append(out, p.GetSHA())
+		}
+		return err
+	})
+	return out, c.finish(err)
+}
+
 // CreateDeployment creates a deployment without ever creating two: when a create's outcome is
 // unknown, the next attempt first looks for the deployment that request would have made.
 func (c *Client) CreateDeployment(ctx context.Context, owner, repo string, req *github.DeploymentRequest) (*github.Deployment, error) {
