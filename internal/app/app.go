@@ -1,5 +1,6 @@
 // Package app is the binary's single entry point: it picks the action stage (pre, main, post)
-// from argv[0] or a subcommand, or the CLI, the standalone emulator and the local demo.
+// from argv[0] or a subcommand, else the CLI (which includes serve). The emulator and the demo
+// live in cmd/workbench, outside the shipped binary.
 package app
 
 import (
