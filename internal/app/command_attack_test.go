@@ -2,33 +2,20 @@ package app_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/deployment-action/deployment-action/internal/testkit"
 	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
 )
 
-// clock is the emulator's clock in these tests: GitHub's timestamps (a comment's created_at, a
-// check suite's) come from it, so "pushed after the comment" is a fact of GitHub's records.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newTimedChatops(t *testing.T) (*chatops, *clock) {
+// The emulator's clock in these tests: GitHub's timestamps (a comment's created_at, a check
+// suite's) come from it, so "pushed after the comment" is a fact of GitHub's records.
+func newTimedChatops(t *testing.T) (*chatops, *testkit.Clock) {
 	t.Helper()
-	clk := &clock{now: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
 	return newChatopsWith(t, emulator.Config{Now: clk.Now}), clk
 }
 
@@ -210,5 +197,4 @@ func TestCommandHeadProvenDeploysExactly(t *testing.T) {
 	if d.SHA != c.pr.HeadSHA || d.Ref != c.pr.HeadSHA {
 		t.Errorf("deployment of ref %s (sha %s), want exactly %s", d.Ref, d.SHA, c.pr.HeadSHA)
 	}
-	_ = fmt.Sprint
 }

@@ -7,25 +7,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/deployment-action/deployment-action/internal/testkit"
 )
 
 var t0 = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newStore(f *fakeGitHub) (*Store, *clock) {
-	c := &clock{t: t0}
-	s := New(f, "octo", "app", c.now)
+func newStore(f *fakeGitHub) (*Store, *testkit.Clock) {
+	c := testkit.NewClock(t0)
+	s := New(f, "octo", "app", c.Now)
 	s.Sleep = func(context.Context, time.Duration) error { return nil }
 	return s, c
 }
@@ -38,7 +28,7 @@ func TestAcquireThenOthersAreToldWhoHoldsIt(t *testing.T) {
 	if err != nil || !won || got.Holder != "alice" || !got.Created.Equal(t0) || got.Branch != "deployment-lock/staging" {
 		t.Fatalf("first take: won=%v lock=%+v err=%v", won, got, err)
 	}
-	c.add(time.Minute)
+	c.Advance(time.Minute)
 	won, holder, err := s.Acquire(ctx, Lock{Environment: "STAGING", Holder: "bob"})
 	if err != nil || won {
 		t.Fatalf("bob took alice's lock: won=%v err=%v", won, err)
@@ -66,8 +56,8 @@ func TestRenewKeepsTheStart(t *testing.T) {
 	if won, _, err := s.Acquire(ctx, Lock{Environment: "staging", Holder: "alice", Reason: "one"}); !won || err != nil {
 		t.Fatal(won, err)
 	}
-	c.add(time.Hour)
-	won, l, err := s.Acquire(ctx, Lock{Environment: "staging", Holder: "alice", Reason: "two", Expires: c.now().Add(time.Hour)})
+	c.Advance(time.Hour)
+	won, l, err := s.Acquire(ctx, Lock{Environment: "staging", Holder: "alice", Reason: "two", Expires: c.Now().Add(time.Hour)})
 	if err != nil || !won || l.Reason != "two" || !l.Created.Equal(t0) {
 		t.Fatalf("renew: won=%v %+v %v", won, l, err)
 	}
@@ -84,11 +74,11 @@ func TestExpiryIsCheckedOnRead(t *testing.T) {
 	if won, _, err := s.Acquire(ctx, Lock{Environment: "staging", Holder: "alice", Expires: t0.Add(2 * time.Hour)}); !won || err != nil {
 		t.Fatal(won, err)
 	}
-	c.add(2*time.Hour - time.Second)
+	c.Advance(2*time.Hour - time.Second)
 	if _, held, _ := s.Get(ctx, "staging"); !held {
 		t.Fatal("the lock reads as absent a second before it expires")
 	}
-	c.add(time.Second)
+	c.Advance(time.Second)
 	if _, held, _ := s.Get(ctx, "staging"); held {
 		t.Fatal("an expired lock reads as held")
 	}
@@ -96,7 +86,7 @@ func TestExpiryIsCheckedOnRead(t *testing.T) {
 		t.Fatalf("list shows an expired lock: %+v", l)
 	}
 	won, l, err := s.Acquire(ctx, Lock{Environment: "staging", Holder: "bob"})
-	if err != nil || !won || l.Holder != "bob" || !l.Created.Equal(c.now()) {
+	if err != nil || !won || l.Holder != "bob" || !l.Created.Equal(c.Now()) {
 		t.Fatalf("bob could not take the expired lock: won=%v %+v %v", won, l, err)
 	}
 }
@@ -282,7 +272,7 @@ func TestReleaseExpired(t *testing.T) {
 	s, c := newStore(f)
 	ctx := context.Background()
 	s.Acquire(ctx, Lock{Environment: "staging", Holder: "alice", Expires: t0.Add(time.Hour)})
-	c.add(2 * time.Hour)
+	c.Advance(2 * time.Hour)
 	_, err := s.Release(ctx, "staging", "bob", false)
 	var nh *NotHeldError
 	if !errors.As(err, &nh) || nh.Expired == nil || nh.Expired.Holder != "alice" {
