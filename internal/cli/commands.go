@@ -216,14 +216,27 @@ Administration write access to the repository.`,
 		},
 		{
 			name:  "serve",
-			short: "Run the GitHub App webhook server",
-			long: `Serve GitHub App webhooks on POST /github/webhook (signature checked with
-$GITHUB_WEBHOOK_SECRET before anything is read; answered at once, work after) and GET /healthz.
+			short: "Run the GitHub App server: webhooks, Slack's /deploy, the protection rule",
+			long: `Serve the GitHub App: POST /github/webhook (X-Hub-Signature-256 checked with
+$GITHUB_WEBHOOK_SECRET before anything is read; answered at once, work after), and, when
+$SLACK_SIGNING_SECRET and $SLACK_BOT_TOKEN are set, Slack's /deploy on POST /slack/commands and its
+buttons on POST /slack/interactions (v0 signature checked first). GET /healthz, GET /metrics.
+
+The App: $GITHUB_APP_ID and $GITHUB_APP_PRIVATE_KEY (PEM) or $GITHUB_APP_PRIVATE_KEY_FILE; the API
+root from $GITHUB_API_URL or $GH_HOST. Slack's Web API at $SLACK_API_URL (default
+https://slack.com/api/). The config file (--config or $DEPLOYMENT_SERVER_CONFIG) maps Slack
+channels to repositories and Slack users to GitHub logins; it holds no secret.
+
 Logs are JSON lines on stderr. SIGTERM stops it; requests and work in flight get 9 seconds.`,
-			usage: Name + " serve [--listen <addr>]",
-			flags: []flagDef{{name: "listen", arg: "addr", usage: "Address to listen on (default :8080)"}},
+			usage: Name + " serve [--listen <addr>] [--config <file>]",
+			flags: []flagDef{
+				{name: "listen", arg: "addr", usage: "Address to listen on (default :8080)"},
+				{name: "config", arg: "file", usage: "The YAML config file (default $DEPLOYMENT_SERVER_CONFIG; none: nothing mapped)"},
+			},
 			examples: `  # Behind a load balancer that sends the App's webhooks to :8080/github/webhook
-  GITHUB_WEBHOOK_SECRET="$SECRET" ` + Name + ` serve --listen :8080`,
+  GITHUB_APP_ID=123456 GITHUB_APP_PRIVATE_KEY_FILE=/secrets/app.pem GITHUB_WEBHOOK_SECRET="$SECRET" \
+  SLACK_SIGNING_SECRET="$SLACK_SECRET" SLACK_BOT_TOKEN="$XOXB" \
+    ` + Name + ` serve --listen :8080 --config /etc/deployment-action/server.yml`,
 			run: func(ctx context.Context, r *runner, o *opts) error { return r.serve(ctx, o) },
 		},
 	}, lockCommands()...)

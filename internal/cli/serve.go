@@ -2,17 +2,152 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
 
+	"github.com/deployment-action/deployment-action/internal/gate"
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/ghapp"
 	"github.com/deployment-action/deployment-action/internal/server"
+	"github.com/deployment-action/deployment-action/internal/slackops"
 )
 
-// serve runs the webhook server; the secret is read from the environment only.
+// serveEnv is everything serve reads from the environment; secrets come from nowhere else.
+type serveEnv struct {
+	webhookSecret, appID, keyPEM, apiURL string
+	slackSecret, slackToken, slackAPIURL string
+	configPath                           string
+}
+
+// readServeEnv reads and checks the environment, reporting every problem at once.
+func (r *runner) readServeEnv(o *opts) (serveEnv, error) {
+	e := serveEnv{
+		webhookSecret: r.getenv("GITHUB_WEBHOOK_SECRET"), appID: strings.TrimSpace(r.getenv("GITHUB_APP_ID")),
+		apiURL: ghapi.APIURLFromEnv(r.getenv), slackSecret: r.getenv("SLACK_SIGNING_SECRET"), slackToken: r.getenv("SLACK_BOT_TOKEN"),
+		slackAPIURL: strings.TrimSpace(r.getenv("SLACK_API_URL")), configPath: o.get("config"),
+	}
+	if e.configPath == "" {
+		e.configPath = r.getenv("DEPLOYMENT_SERVER_CONFIG")
+	}
+	var probs []string
+	if e.webhookSecret == "" {
+		probs = append(probs, "GITHUB_WEBHOOK_SECRET is empty: set it to the webhook secret in the GitHub App's settings")
+	}
+	if e.appID == "" {
+		probs = append(probs, "GITHUB_APP_ID is empty: set it to the App's id (App settings → About → App ID)")
+	}
+	key, file := r.getenv("GITHUB_APP_PRIVATE_KEY"), r.getenv("GITHUB_APP_PRIVATE_KEY_FILE")
+	switch {
+	case key != "" && file != "":
+		probs = append(probs, "GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE are both set: keep one")
+	case key != "":
+		e.keyPEM = key
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			probs = append(probs, fmt.Sprintf("GITHUB_APP_PRIVATE_KEY_FILE: %v", err))
+		}
+		e.keyPEM = string(b)
+	default:
+		probs = append(probs, "GITHUB_APP_PRIVATE_KEY (PEM text) or GITHUB_APP_PRIVATE_KEY_FILE (its path) is needed: generate a private key in the App's settings")
+	}
+	switch {
+	case e.slackSecret != "" && e.slackToken == "":
+		probs = append(probs, "SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is empty: set it to the Slack app's Bot User OAuth Token (xoxb-…), or unset both to serve without Slack")
+	case e.slackSecret == "" && e.slackToken != "":
+		probs = append(probs, "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is empty: set it to the Slack app's Signing Secret, or unset both to serve without Slack")
+	}
+	if e.slackAPIURL != "" {
+		if u, err := url.Parse(e.slackAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			probs = append(probs, fmt.Sprintf("SLACK_API_URL %q is not an http(s) URL: leave it unset for https://slack.com/api/", e.slackAPIURL))
+		} else if !strings.HasSuffix(e.slackAPIURL, "/") {
+			e.slackAPIURL += "/"
+		}
+	}
+	if len(probs) > 0 {
+		return e, usagef("serve", "%s", strings.Join(probs, "\n  "))
+	}
+	return e, nil
+}
+
+// serve runs the App server: webhooks (the Slack messages' updates, the protection rule) and,
+// when Slack is configured, the slash command.
 func (r *runner) serve(ctx context.Context, o *opts) error {
-	secret := r.getenv("GITHUB_WEBHOOK_SECRET")
-	if secret == "" {
-		return usagef("serve", "GITHUB_WEBHOOK_SECRET is empty: set it to the webhook secret in the GitHub App's settings")
+	e, err := r.readServeEnv(o)
+	if err != nil {
+		return err
+	}
+	fc, err := server.LoadConfig(e.configPath)
+	if err != nil {
+		return usagef("serve", "%v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(r.stderr, nil))
-	return server.Serve(ctx, server.Options{Listen: o.get("listen"), WebhookSecret: secret, Log: log})
+	metrics := server.NewMetrics()
+	ghHTTP := metrics.Client("github", nil, 30*time.Second)
+	app, err := ghapp.New(ghapp.Options{AppID: e.appID, PrivateKeyPEM: []byte(e.keyPEM), APIURL: e.apiURL, HTTPClient: ghHTTP})
+	if err != nil {
+		return usagef("serve", "%v", err)
+	}
+	d := &server.Dispatcher{}
+	g := &gate.Service{APIURL: e.apiURL, Web: slackops.WebURL(e.apiURL), Tokens: app, HTTP: ghHTTP,
+		Logf: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }}
+	d.Handle("deployment_protection_rule", func(ctx context.Context, ev server.Event) error { return g.HandleEvent(ctx, ev.Payload) })
+	opts := server.Options{Listen: o.get("listen"), WebhookSecret: e.webhookSecret, Dispatcher: d, Metrics: metrics, Log: log,
+		Start: func(ctx context.Context) {
+			// Requests sent while no replica was up (or not finished before a restart) are in
+			// the App's delivery log; each is decided again, and answered ones are skipped.
+			n, err := gate.Recover(ctx, deliveryLog{app}, time.Now(), g.Decide)
+			if err != nil {
+				log.Warn("protection rule: recovery from the delivery log stopped", "err", err, "handed", n)
+				return
+			}
+			log.Info("protection rule: recovered from the delivery log", "requests", n)
+		}}
+	if e.slackSecret != "" {
+		ops := &slackops.Ops{
+			Directory: slackops.Directory{Channels: fc.Slack.Channels, Users: fc.Slack.Users},
+			GitHub:    app, APIURL: e.apiURL, HTTP: ghHTTP, Log: log,
+			Slack: slackops.NewWebAPI(e.slackToken, e.slackAPIURL, metrics.Client("slack", nil, 15*time.Second)),
+		}
+		d.Handle("deployment_status", func(ctx context.Context, ev server.Event) error { return ops.HandleStatus(ctx, ev.Payload) })
+		opts.Slack, opts.SlackSigningSecret = slackHandler{ops}, e.slackSecret
+	}
+	return server.Serve(ctx, opts)
 }
+
+// slackHandler adapts slackops to the server's Slack endpoints.
+type slackHandler struct{ ops *slackops.Ops }
+
+func (h slackHandler) Command(f url.Values) (server.SlackReply, func(context.Context)) {
+	reply, work := h.ops.Command(slackops.RequestFromForm(f))
+	return server.SlackReply{Text: reply.Text}, work
+}
+
+func (h slackHandler) Interaction(payload []byte) (server.SlackReply, func(context.Context)) {
+	reply, work := h.ops.Interaction(payload)
+	return server.SlackReply{Text: reply.Text}, work
+}
+
+// deliveryLog is the App's webhook delivery log for gate.Recover.
+type deliveryLog struct{ app *ghapp.App }
+
+func (l deliveryLog) Deliveries(ctx context.Context, cursor string) ([]gate.Delivery, string, error) {
+	ds, next, err := l.app.HookDeliveries(ctx, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]gate.Delivery, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, gate.Delivery{ID: d.GetID(), GUID: d.GetGUID(), Event: d.GetEvent(), Action: d.GetAction(),
+			DeliveredAt: d.GetDeliveredAt().Time, Redelivery: d.GetRedelivery()})
+	}
+	return out, next, nil
+}
+
+func (l deliveryLog) Payload(ctx context.Context, id int64) ([]byte, error) { return l.app.HookPayload(ctx, id) }
+
+var _ gate.DeliveryLog = deliveryLog{}

@@ -466,6 +466,9 @@ func pickEnvironment(list []string, asked string) (string, bool) {
 	return "", false
 }
 
+// RoleAtLeast reports whether role (EffectiveRole's answer) is min or above.
+func RoleAtLeast(role, min string) bool { return roleRank(role) >= roleRank(min) && roleRank(role) > 0 }
+
 func roleRank(role string) int {
 	for i, r := range Roles {
 		if r == role {

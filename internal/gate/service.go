@@ -13,7 +13,7 @@ import (
 
 // Tokens gives an installation's access token (internal/ghapp, with the App's JWT).
 type Tokens interface {
-	InstallationToken(ctx context.Context, installation int64) (string, error)
+	TokenForInstallation(ctx context.Context, installation int64) (string, error)
 }
 
 // Service is what the server registers for the deployment_protection_rule event: HandleEvent
@@ -50,7 +50,7 @@ func (s *Service) Decide(ctx context.Context, req Request) error {
 	if s.Now != nil {
 		now = s.Now
 	}
-	token, err := s.Tokens.InstallationToken(ctx, req.Installation)
+	token, err := s.Tokens.TokenForInstallation(ctx, req.Installation)
 	if err != nil {
 		return fmt.Errorf("installation %d: %w", req.Installation, err)
 	}

@@ -11,7 +11,7 @@ import (
 
 type staticTokens string
 
-func (s staticTokens) InstallationToken(context.Context, int64) (string, error) {
+func (s staticTokens) TokenForInstallation(context.Context, int64) (string, error) {
 	return string(s), nil
 }
 

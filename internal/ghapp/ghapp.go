@@ -142,6 +142,21 @@ func (a *App) InstallationToken(ctx context.Context, owner, repo string) (Token,
 	if err != nil {
 		return Token{}, err
 	}
+	t, err := a.tokenFor(ctx, id)
+	if err != nil {
+		return Token{}, fmt.Errorf("installation token for %s/%s: %w", owner, repo, err)
+	}
+	return t, nil
+}
+
+// TokenForInstallation is the token of an installation known by id (a webhook's
+// installation.id), from the cache while it has more than 5 minutes left.
+func (a *App) TokenForInstallation(ctx context.Context, id int64) (string, error) {
+	t, err := a.tokenFor(ctx, id)
+	return t.Value, err
+}
+
+func (a *App) tokenFor(ctx context.Context, id int64) (Token, error) {
 	a.mu.Lock()
 	t, ok := a.tokens[id]
 	a.mu.Unlock()
@@ -150,11 +165,11 @@ func (a *App) InstallationToken(ctx context.Context, owner, repo string) (Token,
 	}
 	it, _, err := a.AppClient().Apps.CreateInstallationToken(ctx, id, nil)
 	if err != nil {
-		return Token{}, fmt.Errorf("installation token for %s/%s (installation %d): %w", owner, repo, id, err)
+		return Token{}, fmt.Errorf("installation %d: %w", id, err)
 	}
 	t = Token{Value: it.GetToken(), ExpiresAt: it.GetExpiresAt().Time, Permissions: permissions(it.GetPermissions())}
 	if t.Value == "" {
-		return Token{}, fmt.Errorf("installation token for %s/%s: GitHub answered without a token", owner, repo)
+		return Token{}, fmt.Errorf("installation %d: GitHub answered without a token", id)
 	}
 	a.mu.Lock()
 	a.tokens[id] = t
@@ -170,6 +185,28 @@ func (a *App) InstallationClient(ctx context.Context, owner, repo string) (*ghap
 		return nil, err
 	}
 	return ghapi.New(ghapi.Options{Token: t.Value, APIURL: a.apiURL, UserAgent: a.ua, HTTPClient: a.hc})
+}
+
+// HookDeliveries is one page of the App's webhook delivery log (GET /app/hook/deliveries,
+// newest first, 100 a page) and the cursor of the next page ("" on the last).
+func (a *App) HookDeliveries(ctx context.Context, cursor string) ([]*github.HookDelivery, string, error) {
+	ds, resp, err := a.AppClient().Apps.ListHookDeliveries(ctx, &github.ListCursorOptions{PerPage: 100, Cursor: cursor})
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the App's webhook deliveries: %w", err)
+	}
+	return ds, resp.Cursor, nil
+}
+
+// HookPayload is one delivery's request body (GET /app/hook/deliveries/{id}).
+func (a *App) HookPayload(ctx context.Context, id int64) ([]byte, error) {
+	d, _, err := a.AppClient().Apps.GetHookDelivery(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading webhook delivery %d: %w", id, err)
+	}
+	if d.Request == nil || d.Request.RawPayload == nil {
+		return nil, fmt.Errorf("webhook delivery %d has no payload", id)
+	}
+	return []byte(*d.Request.RawPayload), nil
 }
 
 func (a *App) installationID(ctx context.Context, owner, repo string) (int64, error) {

@@ -56,8 +56,7 @@ type Webhook struct {
 	disp   *Dispatcher
 	log    *slog.Logger
 	seen   *recent
-	ctx    context.Context // the work's context: outlives the request, ends at shutdown
-	wg     sync.WaitGroup
+	work   *Work
 	// Outcome, if set, is told each delivery's outcome (metrics): "accepted", "duplicate",
 	// "bad_signature", "bad_request", "handler_error", "done".
 	Outcome func(event, outcome string)
@@ -72,7 +71,38 @@ func NewWebhook(ctx context.Context, secret string, d *Dispatcher, log *slog.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Webhook{secret: []byte(secret), disp: d, log: log, seen: newRecent(10000), ctx: ctx}, nil
+	return &Webhook{secret: []byte(secret), disp: d, log: log, seen: newRecent(10000), work: NewWork(ctx)}, nil
+}
+
+// Work runs what is done after a request was answered: it outlives the request and is waited
+// for at shutdown.
+type Work struct {
+	ctx context.Context
+	wg  sync.WaitGroup
+}
+
+// NewWork runs work under ctx (it should outlive requests and end at shutdown).
+func NewWork(ctx context.Context) *Work { return &Work{ctx: ctx} }
+
+// Go runs fn in the background.
+func (w *Work) Go(fn func(context.Context)) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		fn(w.ctx)
+	}()
+}
+
+// Wait blocks until the work started so far has finished or ctx ends (shutdown's deadline).
+func (w *Work) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (h *Webhook) outcome(event, o string) {
@@ -120,11 +150,9 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(handlers) == 0 {
 		return
 	}
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
+	h.work.Go(func(ctx context.Context) {
 		for _, fn := range handlers {
-			if err := fn(h.ctx, ev); err != nil {
+			if err := fn(ctx, ev); err != nil {
 				h.outcome(ev.Name, "handler_error")
 				h.log.Error("webhook handler failed", "event", ev.Name, "delivery", ev.Delivery, "err", err)
 				// Forget it: GitHub's redelivery (same id) may then do the work.
@@ -133,20 +161,11 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		h.outcome(ev.Name, "done")
-	}()
+	})
 }
 
 // Wait blocks until the work started so far has finished or ctx ends (shutdown's deadline).
-func (h *Webhook) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (h *Webhook) Wait(ctx context.Context) error { return h.work.Wait(ctx) }
 
 func (h *Webhook) validSignature(header string, body []byte) bool {
 	got, ok := strings.CutPrefix(header, "sha256=")

@@ -42,7 +42,7 @@ func start(t *testing.T, handler Handler) (string, *Webhook) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(Routes(wh))
+	srv := httptest.NewServer(Routes(wh, nil, nil))
 	t.Cleanup(srv.Close)
 	return srv.URL, wh
 }

@@ -1,0 +1,199 @@
+package slackops
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/ghapi"
+)
+
+// view is everything the channel message shows; it is rebuilt from GitHub on every update.
+type view struct {
+	Owner, Repo, Web string
+	SHA, Ref         string
+	Environment      string
+	User             string // Slack user id
+	ID               int64  // 0 until created
+	State            string // latest status; "" = none yet
+	Description      string
+	EnvironmentURL   string
+	LogURL           string
+	Error            string // the create failed
+}
+
+func (v view) repoLink() string {
+	return fmt.Sprintf("<%s/%s/%s|%s/%s>", v.Web, v.Owner, v.Repo, v.Owner, v.Repo)
+}
+
+func (v view) commitLink() string {
+	s := fmt.Sprintf("<%s/%s/%s/commit/%s|%s>", v.Web, v.Owner, v.Repo, v.SHA, deploy.ShortSHA(v.SHA))
+	if v.Ref != "" && !strings.HasPrefix(strings.ToLower(v.SHA), strings.ToLower(v.Ref)) {
+		s += " (" + code(v.Ref) + ")"
+	}
+	return s
+}
+
+func (v view) pageLink() string {
+	return fmt.Sprintf("<%s/%s/%s/deployments/%s|deployment %d>", v.Web, v.Owner, v.Repo, url.PathEscape(v.Environment), v.ID)
+}
+
+// stateLine is the message's second line for a state.
+var stateLines = map[string]string{
+	"queued":      ":hourglass_flowing_sand: queued",
+	"pending":     ":hourglass_flowing_sand: pending",
+	"in_progress": ":arrows_counterclockwise: in progress",
+	"success":     ":white_check_mark: success",
+	"failure":     ":x: failure",
+	"error":       ":x: error",
+	"inactive":    ":zzz: inactive (replaced by a later deployment)",
+}
+
+// final reports whether a state ends a deploy (a thread reply says so).
+func final(state string) bool { return state == "success" || state == "failure" || state == "error" }
+
+// message renders the channel message. phase "starting": before the deployment exists;
+// "create_failed": it could not be created.
+func (v view) message(phase string) Message {
+	head := fmt.Sprintf("<@%s> is deploying %s %s to *%s*", v.User, v.repoLink(), v.commitLink(), escape(v.Environment))
+	if final(v.State) {
+		head = fmt.Sprintf("<@%s> deployed %s %s to *%s*", v.User, v.repoLink(), v.commitLink(), escape(v.Environment))
+	}
+	var line string
+	switch {
+	case phase == "starting":
+		line = ":hourglass_flowing_sand: creating the deployment…"
+	case phase == "create_failed":
+		line = ":x: GitHub did not create the deployment: " + escape(v.Error)
+	case v.State == "":
+		line = ":hourglass_flowing_sand: created, waiting for a workflow `on: deployment` to pick it up · " + v.pageLink()
+	default:
+		line = stateLines[v.State]
+		if line == "" {
+			line = escape(v.State)
+		}
+		line += " · " + v.pageLink()
+		if v.EnvironmentURL != "" {
+			line += fmt.Sprintf(" · <%s|%s>", v.EnvironmentURL, escape(v.EnvironmentURL))
+		}
+		if v.LogURL != "" {
+			line += fmt.Sprintf(" · <%s|log>", v.LogURL)
+		}
+		if v.Description != "" {
+			line += "\n> " + escape(v.Description)
+		}
+	}
+	return Message{Text: head + "\n" + line}
+}
+
+// reply is the thread reply on a final state.
+func (v view) reply() Message {
+	switch v.State {
+	case "success":
+		s := fmt.Sprintf(":white_check_mark: <@%s> %s is live in *%s*", v.User, deploy.ShortSHA(v.SHA), escape(v.Environment))
+		if v.EnvironmentURL != "" {
+			s += fmt.Sprintf(": <%s|%s>", v.EnvironmentURL, escape(v.EnvironmentURL))
+		}
+		return Message{Text: s}
+	default:
+		s := fmt.Sprintf(":x: <@%s> the deploy of %s to *%s* ended in %s", v.User, deploy.ShortSHA(v.SHA), escape(v.Environment), v.State)
+		if v.LogURL != "" {
+			s += fmt.Sprintf(": <%s|see the log>", v.LogURL)
+		}
+		return Message{Text: s}
+	}
+}
+
+// statusEvent is the deployment_status webhook's fields used here.
+type statusEvent struct {
+	Status struct {
+		ID             int64  `json:"id"`
+		State          string `json:"state"`
+		Description    string `json:"description"`
+		EnvironmentURL string `json:"environment_url"`
+		LogURL         string `json:"log_url"`
+		TargetURL      string `json:"target_url"`
+	} `json:"deployment_status"`
+	Deployment struct {
+		ID          int64           `json:"id"`
+		SHA         string          `json:"sha"`
+		Ref         string          `json:"ref"`
+		Environment string          `json:"environment"`
+		Payload     json.RawMessage `json:"payload"`
+	} `json:"deployment"`
+	Repository struct {
+		Name  string `json:"name"`
+		Owner struct {
+			Login string `json:"login"`
+		} `json:"owner"`
+	} `json:"repository"`
+}
+
+// HandleStatus is the deployment_status webhook (a verified body): it updates the Slack message
+// named in the deployment's payload and, on a final state, replies in its thread. Deployments
+// not started from Slack are ignored. Webhooks may arrive out of order, so the message shows
+// the deployment's newest status as GitHub has it now, and the thread reply is made only for
+// the status that is the newest.
+func (o *Ops) HandleStatus(ctx context.Context, body []byte) error {
+	o.init()
+	var ev statusEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return fmt.Errorf("deployment_status payload: %w", err)
+	}
+	origin, ok := originOf(ev.Deployment.Payload)
+	if !ok {
+		return nil
+	}
+	owner, repo := ev.Repository.Owner.Login, ev.Repository.Name
+	var ref string
+	var p map[string]any
+	if json.Unmarshal(ev.Deployment.Payload, &p) == nil {
+		ref, _ = p["ref"].(string)
+	}
+	v := view{Owner: owner, Repo: repo, Web: o.Web, SHA: ev.Deployment.SHA, Ref: ref, Environment: ev.Deployment.Environment, User: origin.User, ID: ev.Deployment.ID,
+		State: ev.Status.State, Description: ev.Status.Description, EnvironmentURL: ev.Status.EnvironmentURL, LogURL: ev.Status.LogURL}
+	if v.LogURL == "" {
+		v.LogURL = ev.Status.TargetURL
+	}
+	newest, err := o.newestStatus(ctx, owner, repo, ev.Deployment.ID)
+	if err != nil {
+		return err
+	}
+	isNewest := newest == nil || newest.GetID() <= ev.Status.ID
+	if !isNewest {
+		v.State, v.Description, v.EnvironmentURL, v.LogURL = newest.GetState(), newest.GetDescription(), newest.GetEnvironmentURL(), newest.GetLogURL()
+	}
+	if err := o.Slack.Update(ctx, origin.Channel, origin.TS, v.message("")); err != nil {
+		return err
+	}
+	if isNewest && final(v.State) {
+		m := v.reply()
+		m.ThreadTS = origin.TS
+		if _, err := o.Slack.Post(ctx, origin.Channel, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newestStatus is the deployment's latest status now (nil when it has none).
+func (o *Ops) newestStatus(ctx context.Context, owner, repo string, id int64) (*github.DeploymentStatus, error) {
+	tok, err := o.GitHub.InstallationToken(ctx, owner, repo)
+	if err != nil {
+		return nil, err
+	}
+	api, err := ghapi.New(ghapi.Options{Token: tok.Value, APIURL: o.APIURL, HTTPClient: o.HTTP})
+	if err != nil {
+		return nil, err
+	}
+	ss, _, err := api.ListDeploymentStatuses(ctx, owner, repo, id, &github.ListOptions{PerPage: 1})
+	if err != nil || len(ss) == 0 {
+		return nil, err
+	}
+	return ss[0], nil
+}
