@@ -153,7 +153,7 @@ func parseDeploy(w []string) (Command, error) {
 	default:
 		return Command{}, usage("`/deploy %s` has words I cannot place. Write `/deploy [ref] [to] <environment>` or `/deploy owner/repo[@ref] [to] <environment>`.", strings.Join(w, " "))
 	}
-	if c.Ref == "" && c.Repo == "" && strings.EqualFold(c.Environment, "to") {
+	if strings.EqualFold(c.Environment, "to") {
 		return Command{}, usage("Name the environment after `to`.")
 	}
 	return c, checkEnvironment(c.Environment)

@@ -1,0 +1,87 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
+)
+
+// The custom deployment protection rule, answered by the server from the policy file.
+func TestProtectionRuleThroughTheServer(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{})
+	w.putPolicy("environments:\n  production:\n    checks: required\n  staging:\n")
+	run := func(env, sha string) int64 {
+		t.Helper()
+		id, _, err := w.em.RequestDeployment(owner, repo, emulator.ProtectionRequest{Environment: env, SHA: sha})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	answered := func(id int64) emulator.RunState {
+		t.Helper()
+		var st emulator.RunState
+		w.waitFor("the answer to run", func() bool {
+			var err error
+			st, err = w.em.WorkflowRun(owner, repo, id)
+			return err == nil && st.Answer != nil
+		})
+		return st
+	}
+	// No checks yet: production is rejected, naming the rule; staging has no rules.
+	red := run("production", w.head)
+	if st := answered(red); st.Answer.State != "rejected" || !strings.Contains(st.Answer.Comment, "No check has reported") {
+		t.Errorf("production without checks: %+v", st.Answer)
+	}
+	if st := answered(run("staging", w.head)); st.Answer.State != "approved" {
+		t.Errorf("staging: %+v", st.Answer)
+	}
+	w.greenChecks(w.head)
+	if st := answered(run("production", w.head)); st.Answer.State != "approved" || !strings.Contains(st.Answer.Comment, "checks green") {
+		t.Errorf("production with green checks: %+v", st.Answer)
+	}
+	// A policy that does not parse denies.
+	w.putPolicy("environments:\n  production:\n    soak: forever\n")
+	if st := answered(run("production", w.head)); st.Answer.State != "rejected" {
+		t.Errorf("bad policy: %+v", st.Answer)
+	}
+}
+
+// Requests sent while the server was down are found in the App's delivery log at start and
+// answered once; a redelivery afterwards changes nothing.
+func TestProtectionRuleRecoveredFromTheDeliveryLog(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{noStart: true})
+	w.putPolicy("environments:\n  production:\n    checks: required\n")
+	w.greenChecks(w.head)
+	id, _, err := w.em.RequestDeployment(owner, repo, emulator.ProtectionRequest{Environment: "production", SHA: w.head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.em.WaitDeliveries(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	log := w.em.AppDeliveries(appID)
+	if len(log) != 1 || log[0].StatusCode != 0 || log[0].Event != "deployment_protection_rule" {
+		t.Fatalf("the delivery should have failed and be in the App's log: %+v", log)
+	}
+	w.start()
+	var st emulator.RunState
+	w.waitFor("the recovered answer", func() bool {
+		st, _ = w.em.WorkflowRun(owner, repo, id)
+		return st.Answer != nil
+	})
+	if st.Answer.State != "approved" {
+		t.Fatalf("recovered: %+v", st.Answer)
+	}
+	// A second replica starting (or this one restarting) recovers again: the run is no
+	// longer waiting, so nothing is answered twice.
+	w.stop()
+	w.start()
+	w.waitFor("the second start's recovery", func() bool { return strings.Contains(w.srv.logs(), "recovered from the delivery log") })
+	if st, _ := w.em.WorkflowRun(owner, repo, id); st.Refused != 0 {
+		t.Errorf("a second answer was sent (%d refused)", st.Refused)
+	}
+}
