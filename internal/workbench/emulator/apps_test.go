@@ -172,6 +172,13 @@ func TestAppInstallationTokenDeploysAsBot(t *testing.T) {
 		}
 		eq(t, want+" sender", p.Sender.Login, testAppBot)
 	}
+	if wc := webhookValidator(t); wc != nil {
+		for _, r := range got {
+			if err := wc.ValidateWebhook(r.header.Get("X-GitHub-Event"), r.body); err != nil {
+				t.Errorf("App delivery against the description's webhook schema: %v", err)
+			}
+		}
+	}
 	for _, r := range plain.all() {
 		if installationOf(t, r.body) != 0 {
 			t.Errorf("repository hook got an installation: %s", r.body)
