@@ -19,6 +19,20 @@
 // (Event: the payload as GitHub sends it, for GITHUB_EVENT_PATH) and deliver it to the hooks
 // subscribed to it.
 //
+// GitHub Apps (apps.go): AddApp registers an App (AppConfig: id, slug, RSA public key, webhook
+// URL and secret, events) and InstallApp installs it on a repository (one installation per
+// owner account; the bot "<slug>[bot]" gets the write role there). The App authenticates with an
+// RS256 JWT (Authorization: Bearer) on GET /app, GET /repos/{o}/{r}/installation (404 where it is
+// not installed) and POST /app/installations/{id}/access_tokens (201: a "ghs_" token for one
+// hour, optionally narrowed by repositories, repository_ids or permissions). The token acts as
+// the bot: creator of its deployments and statuses and sender of their webhooks. The App's
+// webhook gets the events of Events of its installed repositories, with "installation" {id,
+// node_id} in the payload, from the same queue and worker as the other hooks; its delivery log is
+// GET /app/hook/deliveries (newest first, per_page 30 up to 100, cursor paging with a Link
+// rel="next"), GET /app/hook/deliveries/{id} (with request and response) and POST
+// /app/hook/deliveries/{id}/attempts (202; a redelivery is a new entry with the same guid and
+// redelivery true). AppDeliveries gives the log to tests.
+//
 // What it reproduces (see ../shared/notes/api-facts.md §3) and how it is checked: every response
 // is shaped after GitHub's OpenAPI description, and emulatortest.Start validates each exchange
 // against that description while a test runs. Routes are also served under /api/v3 (GitHub
@@ -145,7 +159,8 @@
 //   - Events returned by the scripting methods are built with the started server's URL (no
 //     /api/v3 prefix); REST-caused ones with the request's. Payloads of an organization-owned
 //     repository carry organization (RepoSeed.OwnerType; GET /repos agrees on the owner's type);
-//     none carries installation or enterprise. toolkit.openapi.json has schemas for issue_comment created,
+//     none carries enterprise, and installation is only in an App's deliveries and in
+//     deployment_protection_rule. toolkit.openapi.json has schemas for issue_comment created,
 //     pull_request opened/closed/synchronize and check_run completed; issue_comment edited
 //     (with changes.body.from) and deleted are shaped like created.
 //   - Scripts (Run, StartDeployer) use real timers and optional gates; their steps run one at a
@@ -170,6 +185,24 @@
 //     host"). insecure_ssl "1" skips certificate checks of an https receiver. deliveries_url and
 //     test_url are not served. Hooks made with AddHook get every repository's events, as JSON,
 //     no ping, and are not listed by the REST API.
+//   - GitHub Apps: a JWT is checked as GitHub does (RS256 with the App's key, else 401 "A JSON web
+//     token could not be decoded"; iss the App's id as a string or a number, else "'Issuer' claim
+//     ('iss') must be an Integer", an unknown id "Integration not found"; exp in the future; iat
+//     at most 60 s ahead; exp-iat at most 10 minutes, else "'Expiration time' claim ('exp') is too
+//     far in the future"). A JWT anywhere but /app... and .../installation is 401 "Bad
+//     credentials"; a token that is not a JWT on those is 401 "A JSON web token could not be
+//     decoded". Every App has the same permissions (actions and metadata read; checks, contents,
+//     deployments, issues, pull_requests and statuses write; no administration). An installation
+//     token bypasses Config.Tokens; outside its repositories it reads public repositories, gets
+//     403 on writes and 404 on private ones; expired it is 401 "Bad credentials". The App's
+//     requests share one rate-limit bucket. Installations are always repository_selection
+//     "selected"; there is no installation list, suspension, uninstall or installation webhook
+//     (installation, installation_repositories), and no ping to an App's webhook. Deliveries'
+//     X-GitHub-Hook-Installation-Target-Type is "integration" with the App's id. The delivery
+//     log's status is "OK", "Invalid HTTP Response: <code>" or "failed to connect to host",
+//     duration the measured seconds, throttled_at always null; cursors are "v1_<id>" (another
+//     cursor is 422 "Invalid cursor"). The repository's description does not carry the delivery
+//     log's routes (allow-listed in apispec.KnownViolations).
 //   - StartTLS speaks HTTP/1.1 only (GitHub negotiates HTTP/2), so the connection-dropping
 //     faults behave as over http.
 //

@@ -65,6 +65,8 @@ type Emulator struct {
 	users      map[string]*user // lower-case login
 	tokenUsers map[string]*user // key: hash of token
 	apps       map[string]*app  // by slug
+	ghApps     map[int64]*ghApp // GitHub Apps (AddApp) by id
+	appTokens  map[string]*instToken
 	scripts    map[*Script]struct{}
 	scriptWG   sync.WaitGroup
 
@@ -92,6 +94,8 @@ func New(cfg Config) *Emulator {
 		tokenUsers: map[string]*user{},
 		scripts:    map[*Script]struct{}{},
 		apps:       map[string]*app{},
+		ghApps:     map[int64]*ghApp{},
+		appTokens:  map[string]*instToken{},
 		wake:       make(chan struct{}, 1),
 		hookStop:   make(chan struct{}),
 		client:     &http.Client{Timeout: 10 * time.Second},
@@ -281,7 +285,9 @@ type reqInfo struct {
 	base  string // scheme://host[/api/v3]
 	token string // empty when unauthenticated
 	perms Permissions
-	user  *user // who the token acts as
+	user  *user      // who the token acts as
+	app   *ghApp     // set for a verified App JWT
+	inst  *instToken // set for an installation token
 	body  []byte
 	resp  *response
 }
@@ -574,22 +580,30 @@ func (e *Emulator) authAndLimit(r *http.Request, ri *reqInfo) *response {
 	if !ok {
 		return jsonResponse(http.StatusUnauthorized, basicError("Bad credentials", docRoot+"/rest"))
 	}
-	perms := fullPermissions
-	if len(e.cfg.Tokens) > 0 {
-		p, found := e.cfg.Tokens[tok]
-		if !found {
-			return jsonResponse(http.StatusUnauthorized, basicError("Bad credentials", docRoot+"/rest"))
-		}
-		perms = p
+	kind, bad := e.appAuth(r, ri, tok)
+	if bad != nil {
+		return bad
 	}
-	ri.token = tok
-	ri.perms = perms
+	if kind == authToken {
+		perms := fullPermissions
+		if len(e.cfg.Tokens) > 0 {
+			p, found := e.cfg.Tokens[tok]
+			if !found {
+				return jsonResponse(http.StatusUnauthorized, basicError("Bad credentials", docRoot+"/rest"))
+			}
+			perms = p
+		}
+		ri.token = tok
+		ri.perms = perms
+	}
 
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ri.user = e.tokenUserLocked(tok)
-	b := e.bucketLocked(tok, now)
+	if ri.user == nil {
+		ri.user = e.tokenUserLocked(tok)
+	}
+	b := e.bucketLocked(ri.token, now)
 	isRateLimit := r.URL.Path == "/rate_limit"
 	if !isRateLimit {
 		if b.used >= e.cfg.PrimaryLimit {

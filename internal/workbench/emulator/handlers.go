@@ -50,6 +50,7 @@ func (e *Emulator) routes() {
 	e.hookRoutes()
 	e.gitRoutes()
 	e.protectionRoutes()
+	e.appRoutes()
 }
 
 func (e *Emulator) repoRoute(pattern string, sc scope, lvl Access, h func(*hctx) *response) {
@@ -63,6 +64,18 @@ func (e *Emulator) repoRoute(pattern string, sc scope, lvl Access, h func(*hctx)
 			return
 		}
 		c := &hctx{e: e, r: r, ri: ri, repo: rp, base: ri.base}
+		if ri.inst != nil && !ri.inst.covers(rp) {
+			// An installation token reaches only its repositories: others are hidden when
+			// private and read-only when public, as on GitHub.
+			if rp.private {
+				ri.resp = notFound()
+				return
+			}
+			if lvl == AccessWrite {
+				ri.resp = forbidden()
+				return
+			}
+		}
 		if bad := c.require(sc, lvl); bad != nil {
 			ri.resp = bad
 			return

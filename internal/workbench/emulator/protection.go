@@ -17,7 +17,9 @@ type ProtectionRequest struct {
 	SHA, Ref    string // Ref "" = the default branch; SHA "" = its head
 	Event       string // "" = push
 	Sender      string // the login that started the run ("" = octocat)
-	// Installation is the App installation id put in the payload (0 = 1).
+	// Installation is the App installation id put in the payload (0 = the installation of an
+	// App subscribed to deployment_protection_rule and installed on the repository, else 1). An
+	// App's own webhook always gets its own installation's id.
 	Installation int64
 }
 
@@ -52,6 +54,9 @@ func (e *Emulator) RequestDeployment(owner, name string, req ProtectionRequest) 
 	inst := req.Installation
 	if inst == 0 {
 		inst = 1
+		if in := e.installationForLocked(r, "deployment_protection_rule"); in != nil {
+			inst = in.id
+		}
 	}
 	now := ts(e.now())
 	run := &workflowRun{id: e.newID(), sha: sha, branch: ref, event: event, status: "waiting", environment: req.Environment, createdAt: now, updatedAt: now}

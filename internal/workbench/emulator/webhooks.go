@@ -30,6 +30,7 @@ type hook struct {
 	createdAt   time.Time
 	updatedAt   time.Time
 	last        hookResponse
+	app         *ghApp // non-nil: a GitHub App's webhook (AddApp), for its installed repositories
 }
 
 // hookResponse is a hook's last_response.
@@ -45,6 +46,19 @@ type delivery struct {
 	id       string
 	payload  []byte // the JSON payload
 	targetID int64
+	// For a GitHub App's webhook: the repository and installation, and whether this is a
+	// redelivery (POST /app/hook/deliveries/{id}/attempts).
+	repoID, instID int64
+	redelivery     bool
+}
+
+// sent is what one delivery attempt sent and got back, for an App's delivery log.
+type sent struct {
+	at         time.Time
+	duration   time.Duration
+	reqHeader  http.Header
+	respHeader http.Header
+	respBody   []byte
 }
 
 // Delivery is the outcome of one webhook delivery.
@@ -119,8 +133,11 @@ func (e *Emulator) enqueueLocked(r *repo, event, base string, payload obj) {
 	e.enqueueRawLocked(r, event, b)
 }
 
-// wants says whether h gets event of repository r.
+// wants says whether h gets event of repository r (an App's hook: only where it is installed).
 func (h *hook) wants(r *repo, event string) bool {
+	if h.app != nil && h.app.installationOn(r) == nil {
+		return false
+	}
 	return h.active && (h.repo == nil || h.repo == r) && (h.events[event] || h.events["*"])
 }
 
@@ -139,9 +156,16 @@ func (e *Emulator) enqueueRawLocked(r *repo, event string, b []byte) {
 		return
 	}
 	for _, h := range e.hooks {
-		if h.wants(r, event) {
-			e.queueLocked(delivery{hook: h, event: event, id: newGUID(), payload: b, targetID: r.id})
+		if !h.wants(r, event) {
+			continue
 		}
+		if h.app != nil {
+			inst := h.app.installationOn(r)
+			e.queueLocked(delivery{hook: h, event: event, id: newGUID(), payload: withInstallation(b, inst), targetID: h.app.cfg.ID,
+				repoID: r.id, instID: inst.id})
+			continue
+		}
+		e.queueLocked(delivery{hook: h, event: event, id: newGUID(), payload: b, targetID: r.id, repoID: r.id})
 	}
 }
 
@@ -197,12 +221,15 @@ func (e *Emulator) hookWorker() {
 		e.inflight++
 		e.mu.Unlock()
 
-		out := e.deliver(ctx, d)
+		out, attempt := e.deliver(ctx, d)
 
 		e.mu.Lock()
 		e.inflight--
 		e.delivered = append(e.delivered, out)
 		d.hook.last = lastResponse(out)
+		if d.hook.app != nil {
+			e.logAppDeliveryLocked(d, out, attempt)
+		}
 		e.settleIdle()
 		e.mu.Unlock()
 	}
@@ -212,8 +239,9 @@ func (e *Emulator) hookWorker() {
 // GitHub's.
 func hookshotAgent() string { return "GitHub-Hookshot/" + FakeSHA("deployment-action emulator")[:7] }
 
-func (e *Emulator) deliver(ctx context.Context, d delivery) Delivery {
+func (e *Emulator) deliver(ctx context.Context, d delivery) (Delivery, sent) {
 	out := Delivery{Event: d.event, ID: d.id, Payload: d.payload, HookURL: d.hook.url, HookID: d.hook.id}
+	attempt := sent{at: e.now().UTC(), reqHeader: http.Header{}, respHeader: http.Header{}}
 	body, ctype := d.payload, "application/json"
 	if d.hook.contentType == "form" {
 		// GitHub's form content type: the JSON as the payload parameter; the signature covers
@@ -224,33 +252,44 @@ func (e *Emulator) deliver(ctx context.Context, d delivery) Delivery {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.hook.url, bytes.NewReader(body))
 	if err != nil {
 		out.Err = err.Error()
-		return out
+		return out, attempt
 	}
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("User-Agent", hookshotAgent())
 	req.Header.Set("X-GitHub-Event", d.event)
 	req.Header.Set("X-GitHub-Delivery", d.id)
 	req.Header.Set("X-GitHub-Hook-ID", strconv.FormatInt(d.hook.id, 10))
-	req.Header.Set("X-GitHub-Hook-Installation-Target-Type", "repository")
+	targetType := "repository"
+	if d.hook.app != nil {
+		targetType = "integration" // an App's hook: the target is the App
+	}
+	req.Header.Set("X-GitHub-Hook-Installation-Target-Type", targetType)
 	req.Header.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(d.targetID, 10))
 	if d.hook.secret != "" {
 		req.Header.Set("X-Hub-Signature-256", Sign(d.hook.secret, body))
 		req.Header.Set("X-Hub-Signature", signSHA1(d.hook.secret, body))
 	}
+	attempt.reqHeader = req.Header.Clone()
 	client := e.client
 	if d.hook.insecureSSL == "1" {
 		client = e.insecureClient
 	}
+	started := time.Now() // the real duration, as the delivery log reports it
 	resp, err := client.Do(req)
 	if err != nil {
+		attempt.duration = time.Since(started)
 		out.Err = err.Error()
 		e.logf("emulator: webhook %s %s: %v", d.event, d.id, err)
-		return out
+		return out, attempt
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+	attempt.duration = time.Since(started)
+	attempt.respHeader = resp.Header.Clone()
+	attempt.respBody = respBody
 	out.Status = resp.StatusCode
-	return out
+	return out, attempt
 }
 
 // lastResponse is a hook's last_response after delivery out, in GitHub's words.
