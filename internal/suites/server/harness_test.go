@@ -305,7 +305,15 @@ func (w *world) waitFor(what string, cond func() bool) {
 			if w.srv != nil {
 				logs = w.srv.logs()
 			}
-			w.t.Fatalf("timed out waiting for %s\nserver log:\n%s", what, logs)
+			var ds []string
+			for _, d := range w.em.AppDeliveries(appID) {
+				ds = append(ds, fmt.Sprintf("%s/%s→%d", d.Event, d.Action, d.StatusCode))
+			}
+			var ms []string
+			for _, m := range w.sl.Messages(channel) {
+				ms = append(ms, fmt.Sprintf("%q (thread %q)", m.Text, m.ThreadTS))
+			}
+			w.t.Fatalf("timed out waiting for %s\nApp deliveries: %v\nmessages in %s: %v\nserver log:\n%s", what, ds, channel, ms, logs)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -359,9 +367,12 @@ func (w *world) setStatus(id int64, state, envURL, logURL string) {
 	}
 }
 
+// putPolicy commits the policy file to main, which moves main's head (w.head follows).
 func (w *world) putPolicy(text string) {
 	w.t.Helper()
-	if _, err := w.em.PutFile(owner, repo, "", ".github/deployments.yml", []byte(text)); err != nil {
+	sha, err := w.em.PutFile(owner, repo, "", ".github/deployments.yml", []byte(text))
+	if err != nil {
 		w.t.Fatal(err)
 	}
+	w.head = sha
 }

@@ -44,7 +44,7 @@ func TestSlackDeployLoop(t *testing.T) {
 	w.waitFor("in progress", func() bool { return strings.Contains(w.sl.Messages(channel)[0].Text, "in progress") })
 	w.setStatus(d.ID, "success", "https://shop.example.com", "https://ci.example/run/1")
 	w.waitFor("success and the thread reply", func() bool {
-		return strings.Contains(w.sl.Messages(channel)[0].Text, "success") && len(w.sl.Thread(channel, msgs[0].TS)) == 1
+		return strings.Contains(w.sl.Messages(channel)[0].Text, "success") && len(w.sl.Thread(channel, msgs[0].TS)) == 2
 	})
 	m := w.sl.Messages(channel)[0]
 	for _, want := range []string{"<@U0WRITER> deployed", "https://shop.example.com", "|log>", "/deployments/production|deployment"} {
@@ -52,11 +52,11 @@ func TestSlackDeployLoop(t *testing.T) {
 			t.Errorf("the final message lacks %q:\n%s", want, m.Text)
 		}
 	}
-	if reply := w.sl.Thread(channel, msgs[0].TS)[0].Text; !strings.Contains(reply, "is live in *production*") {
+	if reply := w.sl.Thread(channel, msgs[0].TS)[1].Text; !strings.Contains(reply, "is live in *production*") {
 		t.Errorf("thread reply %q", reply)
 	}
-	if n := len(w.sl.Messages(channel)); n != 1 {
-		t.Errorf("%d top-level messages, want the one message updated", n)
+	if n := len(w.sl.Messages(channel)); n != 2 {
+		t.Errorf("%d messages, want the one message updated and its thread reply", n)
 	}
 
 	// status answers with what is live.
@@ -141,19 +141,14 @@ func TestSlackRefusals(t *testing.T) {
 	w.sees(otherChannel, writer, "not installed on acme/other")
 	w.command(writer, channel, "no-such-branch to staging")
 	w.sees(channel, writer, "no branch, tag or commit `no-such-branch`")
-	// The tag has no checks, then a red one.
-	w.command(writer, channel, "v1.0.0 to staging")
+	// An older commit has no checks, then a red one.
+	old := emulator.FakeSHA("acme/shop#2")
+	w.command(writer, channel, old+" to staging")
 	w.sees(channel, writer, "No check has reported on")
-	tag := w.em.Repos()[0].Tags["v1.0.0"]
-	for _, r := range w.em.Repos() {
-		if r.Name == repo {
-			tag = r.Tags["v1.0.0"]
-		}
-	}
-	if _, err := w.em.CreateCheckRun(owner, repo, emulator.CheckRun{Name: "lint", HeadSHA: tag, Status: "completed", Conclusion: "failure"}); err != nil {
+	if _, err := w.em.CreateCheckRun(owner, repo, emulator.CheckRun{Name: "lint", HeadSHA: old, Status: "completed", Conclusion: "failure"}); err != nil {
 		t.Fatal(err)
 	}
-	w.command(writer, channel, "v1.0.0 to staging")
+	w.command(writer, channel, old+" to staging")
 	w.sees(channel, writer, "failed: <")
 
 	// Locks: the same store as PR comments.
@@ -214,8 +209,8 @@ func TestSlackRefusals(t *testing.T) {
 func TestSlackConfirmButton(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOptions{})
-	w.greenChecks(w.head)
 	w.putPolicy("environments:\n  production:\n    confirm: true\n")
+	w.greenChecks(w.head)
 	w.command(writer, channel, "production")
 	var blocks json.RawMessage
 	w.waitFor("the question", func() bool {
