@@ -18,6 +18,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-github/v62/github"
 
+	"github.com/deployment-action/deployment-action/internal/gate"
 	"github.com/deployment-action/deployment-action/internal/ghapp"
 	"github.com/deployment-action/deployment-action/internal/testkit"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
@@ -458,4 +459,67 @@ func TestAppProtectionRuleCarriesInstallation(t *testing.T) {
 	}
 	eq(t, "event", got[0].header.Get("X-GitHub-Event"), "deployment_protection_rule")
 	eq(t, "delivered installation", installationOf(t, got[0].body), inst)
+}
+
+// deliveryLog is gate.DeliveryLog over go-github and the App's JWT client (the shape a server's
+// implementation has), to show the emulator's log serves the gate's recovery.
+type deliveryLog struct{ gh *github.Client }
+
+func (l deliveryLog) Deliveries(ctx context.Context, cursor string) ([]gate.Delivery, string, error) {
+	page, resp, err := l.gh.Apps.ListHookDeliveries(ctx, &github.ListCursorOptions{Cursor: cursor, PerPage: 2})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]gate.Delivery, 0, len(page))
+	for _, d := range page {
+		out = append(out, gate.Delivery{ID: d.GetID(), GUID: d.GetGUID(), Event: d.GetEvent(), Action: d.GetAction(),
+			DeliveredAt: d.GetDeliveredAt().Time, Redelivery: d.GetRedelivery()})
+	}
+	return out, resp.Cursor, nil
+}
+
+func (l deliveryLog) Payload(ctx context.Context, id int64) ([]byte, error) {
+	d, _, err := l.gh.Apps.GetHookDelivery(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return *d.GetRequest().RawPayload, nil
+}
+
+func TestAppDeliveryLogFeedsGateRecovery(t *testing.T) {
+	k := newAppKit(t, []string{"deployment_protection_rule", "deployment"})
+	k.rc.code = http.StatusBadGateway // the gate is down: every delivery fails
+	inst := k.install(t, owner, repo)
+	run1, _, err := k.e.RequestDeployment(owner, repo, emulator.ProtectionRequest{Environment: "production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.deployN(t, 2) // other events in between
+	run2, _, err := k.e.RequestDeployment(owner, repo, emulator.ProtectionRequest{Environment: "staging"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, k.e)
+	gh := k.app.AppClient()
+	first := k.e.AppDeliveries(testAppID)[0]
+	_, _, err = gh.Apps.RedeliverHookDelivery(context.Background(), first.ID)
+	var accepted *github.AcceptedError
+	if err != nil && !errors.As(err, &accepted) {
+		t.Fatal(err)
+	}
+	wait(t, k.e)
+
+	var got []string
+	n, err := gate.Recover(context.Background(), deliveryLog{gh}, k.clock.Now(), func(_ context.Context, r gate.Request) error {
+		got = append(got, r.Environment+":"+strconv.FormatInt(r.RunID, 10))
+		eq(t, "installation", r.Installation, inst)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Newest first (the redelivery of the production request is the newest entry), and the
+	// redelivered request once.
+	eq(t, "recovered", n, 2)
+	eq(t, "runs", strings.Join(got, ","), "production:"+strconv.FormatInt(run1, 10)+",staging:"+strconv.FormatInt(run2, 10))
 }
