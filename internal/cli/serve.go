@@ -148,6 +148,8 @@ func (l deliveryLog) Deliveries(ctx context.Context, cursor string) ([]gate.Deli
 	return out, next, nil
 }
 
-func (l deliveryLog) Payload(ctx context.Context, id int64) ([]byte, error) { return l.app.HookPayload(ctx, id) }
+func (l deliveryLog) Payload(ctx context.Context, id int64) ([]byte, error) {
+	return l.app.HookPayload(ctx, id)
+}
 
 var _ gate.DeliveryLog = deliveryLog{}

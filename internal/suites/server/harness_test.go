@@ -38,12 +38,12 @@ const (
 	webhookSecret = "whsec-e2e-do-not-log"
 	signingSecret = "slsec-e2e-do-not-log"
 	botToken      = "xoxb-e2e-do-not-log"
-	channel       = "C0SHOP"    // mapped to acme/shop
-	otherChannel  = "C0RANDOM"  // not mapped
-	writer        = "U0WRITER"  // alice: write
-	maintainer    = "U0MAINT"   // mona: maintain
-	reader        = "U0READER"  // rita: read
-	stranger      = "U0NOBODY"  // not in slack.users
+	channel       = "C0SHOP"                // mapped to acme/shop
+	otherChannel  = "C0RANDOM"              // not mapped
+	writer        = "U0WRITER"              // alice: write
+	maintainer    = "U0MAINT"               // mona: maintain
+	reader        = "U0READER"              // rita: read
+	stranger      = "U0NOBODY"              // not in slack.users
 	deployerToken = "ghs_deployer_workflow" // the workflow on: deployment's token
 )
 

@@ -72,9 +72,9 @@ func TestSlackRefusesForgedReplayedAndUnsigned(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	w.greenChecks(w.head)
 	for name, opt := range map[string]slackstub.CallOption{
-		"unsigned":       slackstub.WithoutSignature(),
-		"wrong secret":   slackstub.WithSecret("not-the-secret"),
-		"forged":         slackstub.WithSignature("v0=" + strings.Repeat("ab", 32)),
+		"unsigned":        slackstub.WithoutSignature(),
+		"wrong secret":    slackstub.WithSecret("not-the-secret"),
+		"forged":          slackstub.WithSignature("v0=" + strings.Repeat("ab", 32)),
 		"six minutes old": slackstub.WithAge(6 * time.Minute),
 	} {
 		if status, _ := w.command(writer, channel, "production", opt); status != http.StatusUnauthorized {
