@@ -272,7 +272,8 @@ func Failure(d Dialect, f *deploy.Failure) string {
 		}
 		return fmt.Sprintf("%s: %d %s%s%s", what, status, msg, detail(api), hint)
 	}
-	return fmt.Sprintf("%s: %v", what, f.Err)
+	// The error names its call ("list deployments: ..."); what we were doing says it already.
+	return fmt.Sprintf("%s: %s", what, strings.TrimPrefix(f.Err.Error(), f.Op.String()+": "))
 }
 
 // detail lists GitHub's field errors after its message.
