@@ -369,8 +369,25 @@ func (cliWords) Missing(input string) string {
 	return ""
 }
 
-func (cliWords) Permission() string {
-	return "the token needs the repo_deployment scope (classic token) or Deployments: write (fine-grained token)"
+// LeaveEmpty: a flag is left out, and where the CLI's default differs from the action's it says so.
+func (cliWords) LeaveEmpty(input, does string) string {
+	switch input {
+	case "sha":
+		return "leave --sha out for $GITHUB_SHA (the commit a CI job checked out)"
+	case "appear-timeout":
+		return "leave --appear-timeout out to wait up to --wait-timeout"
+	case "log-url":
+		return "leave --log-url out for no log link (inside a GitHub Actions run: the job's page)"
+	}
+	return "leave --" + input + " out " + does
+}
+
+func (cliWords) Permission(a explain.Access) string {
+	var fine []string
+	for _, x := range a.Each() {
+		fine = append(fine, x.FineGrained())
+	}
+	return "the token needs " + strings.Join(fine, " or ") + " (fine-grained token) or the " + a.Classic() + " scope (classic token)"
 }
 
 // Literal quotes text someone else wrote, so a terminal shows exactly where it starts and ends.
