@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deployment-action/deployment-action/internal/config"
+	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
 )
 
@@ -76,5 +78,32 @@ func TestLatestExcludeSHA(t *testing.T) {
 	}
 	if got := sha("latest", "--environment", "production", "--exclude-sha", repoSeed.Branches["main"]); got != repoSeed.Tags["v1.0.0"] {
 		t.Errorf("latest --exclude-sha main = %s, want v1.0.0's %s", got, repoSeed.Tags["v1.0.0"])
+	}
+}
+
+// TestDeploymentLineLinksThePage: the text output's Deployment: line is the environment's page
+// on GitHub's web host that matches the API, not the API URL.
+func TestDeploymentLineLinksThePage(t *testing.T) {
+	t.Parallel()
+	s := &deploy.Settings{Owner: "octo-org", Repo: "hello-world"}
+	rep := &deploy.Report{DeploymentID: 7, Environment: "preview [eu]", DeploymentURL: "https://api.github.com/repos/octo-org/hello-world/deployments/7"}
+	for _, tc := range []struct {
+		env  config.Env
+		want string
+	}{
+		{config.Env{APIURL: "https://api.github.com"}, "https://github.com/octo-org/hello-world/deployments/preview%20%5Beu%5D"},
+		{config.Env{APIURL: "https://ghes.example.com/api/v3"}, "https://ghes.example.com/octo-org/hello-world/deployments/preview%20%5Beu%5D"},
+		{config.Env{APIURL: "https://api.octocorp.ghe.com/"}, "https://octocorp.ghe.com/octo-org/hello-world/deployments/preview%20%5Beu%5D"},
+		// In a run: step the runner says where GitHub is.
+		{config.Env{Actions: true, ServerURL: "https://ghes.internal/", APIURL: "https://ghes.internal/api/v3"}, "https://ghes.internal/octo-org/hello-world/deployments/preview%20%5Beu%5D"},
+	} {
+		if got := environmentPage(webRoot(tc.env), s, rep); got != tc.want {
+			t.Errorf("%+v: %s, want %s", tc.env, got, tc.want)
+		}
+	}
+	// GH_HOST names a GHES host: the page is on it.
+	vars := map[string]string{"GH_HOST": "ghes.example.com"}
+	if got := webRoot(config.Env{APIURL: apiURL(func(k string) string { return vars[k] })}); got != "https://ghes.example.com" {
+		t.Errorf("GH_HOST web root = %s", got)
 	}
 }

@@ -321,7 +321,7 @@ func (r *runner) stage(ctx context.Context, o *opts, name string) error {
 				rep.DeploymentURL = prior.URL
 			}
 		}
-		if werr := r.report(o, s, rep); werr != nil && err == nil {
+		if werr := r.report(o, s, rep, webRoot(rn)); werr != nil && err == nil {
 			err = werr
 		}
 	}
