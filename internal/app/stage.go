@@ -130,6 +130,7 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 		APIURL:    cfg.Env.APIURL,
 		UserAgent: version.UserAgent(),
 		Logf:      r.Debugf,
+		Notef:     r.Infof, // one line per retry reaches the job log
 		Retry:     ghapi.RetryPolicy{MaxElapsed: budget(stage, s)},
 		// Modes that look at the same resources again and again (waiting, the promotion gate)
 		// send conditional requests: answers that did not change cost no primary rate limit.

@@ -1,5 +1,11 @@
 package app
 
+import (
+	"strings"
+
+	"github.com/deployment-action/deployment-action/internal/explain"
+)
+
 // actionWords is how the action speaks of its inputs: as the YAML of a workflow step.
 type actionWords struct{}
 
@@ -24,8 +30,15 @@ func (actionWords) Missing(input string) string {
 	return ""
 }
 
-func (actionWords) Permission() string {
-	return "the workflow needs `permissions: deployments: write` (or a token with the repo_deployment scope / Deployments write permission)"
+func (actionWords) LeaveEmpty(_, does string) string { return "leave it empty " + does }
+
+func (actionWords) Permission(a explain.Access) string {
+	var block, fine []string
+	for _, x := range a.Each() {
+		block = append(block, "`permissions: "+x.String()+"`")
+		fine = append(fine, x.FineGrained())
+	}
+	return "the workflow needs " + strings.Join(block, " or ") + " (or a token with " + strings.Join(fine, " or ") + ", or the " + a.Classic() + " scope of a classic token)"
 }
 
 func (actionWords) TokenSource() string {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/explain"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/testkit"
 )
 
 // TestFailuresNameTheFix: an API failure, in the action's words, names the input or permission
@@ -38,4 +40,36 @@ func TestFailuresNameTheFix(t *testing.T) {
 			t.Errorf("explain(%v) = %q, want it to mention %q", c.err, got, c.want)
 		}
 	}
+}
+
+// TestPermissionHintsNameEachCallsPermission: a 404 (GitHub's answer for a missing permission on
+// a private repository, and for a missing repository) and a 403 name the permissions: entry of
+// the call that failed, not always deployments.
+func TestPermissionHintsNameEachCallsPermission(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for _, tc := range []struct {
+		op   ghapi.Op
+		want string
+	}{
+		{ghapi.OpCreateDeployment, "`permissions: deployments: write`"},
+		{ghapi.OpListDeployments, "`permissions: deployments: read`"},
+		{ghapi.OpGetCommit, "`permissions: contents: read`"},
+		{ghapi.OpListCheckRuns, "`permissions: checks: read`"},
+		{ghapi.OpGetCombinedStatus, "`permissions: statuses: read`"},
+		{ghapi.OpGetPullRequest, "`permissions: pull-requests: read`"},
+		{ghapi.OpCreateComment, "`permissions: issues: write` or `permissions: pull-requests: write`"},
+		{ghapi.OpCreateRef, "`permissions: contents: write`"},
+	} {
+		for _, a := range []ghapi.APIError{{Status: 404, Message: "Not Found"}, {Status: 403, Message: "Resource not accessible by integration"}} {
+			status := a.Status
+			a.Op = tc.op
+			got := explain.Error(actionWords{}, deploy.Fail(&a, tc.op, "main"))
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("%s %d: %q does not name %s", tc.op, status, got, tc.want)
+			}
+			fmt.Fprintf(&b, "%s, %d:\n  %s\n", tc.op, status, got)
+		}
+	}
+	testkit.Golden(t, "testdata/errors/action-permission.golden", b.String())
 }

@@ -53,6 +53,10 @@ type runner struct {
 	stdout, stderr io.Writer
 	now            func() time.Time
 	httpClient     *http.Client // nil: a fresh transport; tests pass a TLS test server's client
+	// sleep and retryNow pace retries; nil is a real timer and time.Now (tests pass a manual
+	// clock, so no test waits out a backoff).
+	sleep    func(ctx context.Context, d time.Duration) error
+	retryNow func() time.Time
 }
 
 func (r *runner) run(ctx context.Context, args []string) error {
@@ -231,9 +235,21 @@ func firstNonEmpty(vs ...string) string {
 	return ""
 }
 
+// connectBudget caps the retries of a call that never reached a server (connection refused, a
+// DNS failure): someone at a terminal hears about a wrong or dead host in seconds, not a minute.
+const connectBudget = 20 * time.Second
+
+// apiOptions are the client options every command shares: retries said on stderr, one line
+// each, and connection-level failures capped at connectBudget.
+func (r *runner) apiOptions(s *deploy.Settings, rn config.Env) ghapi.Options {
+	return ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: version.UserAgent(), HTTPClient: r.httpClient,
+		Retry: ghapi.RetryPolicy{ConnectBudget: connectBudget, Sleep: r.sleep, Now: r.retryNow},
+		Notef: func(format string, args ...any) { fmt.Fprintln(r.stderr, inert(fmt.Sprintf(format, args...))) }}
+}
+
 func (r *runner) deployer(s *deploy.Settings, rn config.Env) (*deploy.Deployer, error) {
-	opts := ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: version.UserAgent(), HTTPClient: r.httpClient,
-		Conditional: s.Mode.Polls || s.RequireDeployedIn != ""}
+	opts := r.apiOptions(s, rn)
+	opts.Conditional = s.Mode.Polls || s.RequireDeployedIn != "" || s.WaitForChecks
 	if s.Mode.Cleans {
 		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it, as the
 		// action does.
@@ -305,7 +321,7 @@ func (r *runner) stage(ctx context.Context, o *opts, name string) error {
 				rep.DeploymentURL = prior.URL
 			}
 		}
-		if werr := r.report(o, s, rep); werr != nil && err == nil {
+		if werr := r.report(o, s, rep, webRoot(rn)); werr != nil && err == nil {
 			err = werr
 		}
 	}

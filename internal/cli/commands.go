@@ -46,6 +46,12 @@ var (
 	fTransient      = flagDef{name: "transient-environment", usage: "The environment goes away later, e.g. a review app (default false)"}
 	fProduction     = flagDef{name: "production-environment", usage: "Mark the environment as production, or not with =false (default: GitHub decides by name)"}
 	fAutoInactive   = flagDef{name: "auto-inactive", usage: "On success, mark earlier deployments of the environment inactive (default true; =false to keep them)"}
+	// The checks gate, as the action's wait-for-checks and its companions.
+	fWaitForChecks  = flagDef{name: "wait-for-checks", usage: "Before creating, wait until the commit's check runs and commit statuses are green; fail at once when one fails (default false)"}
+	fChecksTimeout  = flagDef{name: "checks-timeout", arg: "duration", usage: "How long --wait-for-checks waits for pending checks (default 10m)"}
+	fRequiredChecks = flagDef{name: "required-checks", arg: "list", usage: "Checks or commit statuses that must be present and green (with --wait-for-checks): names, comma-separated; a missing one is waited for"}
+	fIgnoreChecks   = flagDef{name: "ignore-checks", arg: "list", usage: "Checks or commit statuses --wait-for-checks leaves out: names, comma-separated"}
+	fAllowNoChecks  = flagDef{name: "allow-no-checks", usage: "Let a commit with no checks at all pass --wait-for-checks (default false: CI that never started is not green)"}
 	fDeploymentID   = flagDef{name: "deployment-id", arg: "id", usage: "Deployment to update, as printed by create", required: true, why: "this command updates an existing deployment: pass the id create printed (create --json | jq .deployment_id)"}
 )
 
@@ -54,6 +60,7 @@ var (
 func commands() []*command {
 	createFlags := []flagDef{fEnvironment, fRef, fTask, fPayload, fDescription, fEnvironmentURL, fLogURL, fAutoMerge, fContexts, fTransient, fProduction, fAutoInactive,
 		{name: "require-deployed-in", arg: "environment", usage: "Promotion gate: create nothing unless the commit is the one live there"},
+		fWaitForChecks, fChecksTimeout, fRequiredChecks, fIgnoreChecks, fAllowNoChecks,
 		{name: "ignore-locks", usage: "Deploy even while someone holds the environment's lock (default false)"}}
 	return append([]*command{
 		{
@@ -71,6 +78,10 @@ default), as the action's start mode does. Keep the id it prints and set the out
   if ./deploy.sh staging; then state=success; else state=failure; fi
   ` + Name + ` finish --deployment-id "$id" --state "$state" \
     --environment-url https://staging.example.com
+
+  # Deploy only once CI is green (build and test must have run), waiting up to 20 minutes
+  ` + Name + ` create --environment production --ref "$GIT_COMMIT" \
+    --wait-for-checks --required-checks build,test --checks-timeout 20m
 
   # GitHub Enterprise Server (the API is https://ghes.example.com/api/v3)
   GH_HOST=ghes.example.com ` + Name + ` create -R ops/api --environment production --ref v2.3.0`,
@@ -182,9 +193,15 @@ an error, unless --allow-none.`,
 				{name: "environment", arg: "name", usage: "Environment to look at", required: true, why: "latest needs the environment, for example --environment production"},
 				{name: "task", arg: "name", usage: "Only deployments with this task (default deploy)"},
 				{name: "allow-none", usage: "Nothing live is not an error (the JSON then has deployment_id 0)"},
+				{name: "exclude-sha", arg: "sha", usage: "Leave out deployments of this commit, to find what was live before it (for a roll-back)"},
 			},
 			examples: `  # Which commit runs in production, and roll staging to it
-  sha=$(` + Name + ` latest -R octo-org/hello-world --environment production --json | jq -r .sha)`,
+  sha=$(` + Name + ` latest -R octo-org/hello-world --environment production --json | jq -r .sha)
+
+  # Roll production back to what ran before the current commit
+  bad=$(` + Name + ` latest --environment production --json | jq -r .sha)
+  good=$(` + Name + ` latest --environment production --exclude-sha "$bad" --json | jq -r .sha)
+  ` + Name + ` trigger --environment production --ref "$good"`,
 			run: func(ctx context.Context, r *runner, o *opts) error { return r.stage(ctx, o, "latest") },
 		},
 		{

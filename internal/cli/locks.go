@@ -12,7 +12,6 @@ import (
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 	"github.com/deployment-action/deployment-action/internal/lock"
-	"github.com/deployment-action/deployment-action/internal/version"
 )
 
 // lock, unlock and locks: the deployment locks /lock and /unlock take in a pull request, from a
@@ -114,7 +113,7 @@ func (r *runner) lockCmd(ctx context.Context, o *opts, verb deploy.LockVerb) err
 	if err != nil {
 		return cliError(err)
 	}
-	api, err := ghapi.New(ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: version.UserAgent(), HTTPClient: r.httpClient})
+	api, err := ghapi.New(r.apiOptions(s, rn))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/deployment-action/deployment-action/internal/config"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -78,8 +79,8 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// report prints what a command did.
-func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report) error {
+// report prints what a command did; web is GitHub's web root, for the page the text links.
+func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report, web string) error {
 	repo := s.Owner + "/" + s.Repo
 	if c := rep.Cleanup; c != nil {
 		if o.json {
@@ -96,7 +97,7 @@ func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report) error {
 		Environment: rep.Environment, Ref: rep.Ref, SHA: rep.SHA, StatusID: rep.StatusID, State: rep.State,
 		EnvironmentURL: rep.EnvironmentURL, LogURL: rep.LogURL}
 	if s.Mode.Polls {
-		return r.lookupResult(o, s, rep, dj)
+		return r.lookupResult(o, s, rep, dj, web)
 	}
 	if o.json {
 		return writeJSON(r.stdout, dj)
@@ -113,7 +114,7 @@ func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report) error {
 		fmt.Fprintf(&b, "Deployment %d to %s in %s is now %s\n", rep.DeploymentID, orDash(oneLine(rep.Environment)), repo, oneLine(state))
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  Deployment:\t%s\n", orDash(oneLine(rep.DeploymentURL)))
+	fmt.Fprintf(tw, "  Deployment:\t%s\n", orDash(oneLine(environmentPage(web, s, rep))))
 	fmt.Fprintf(tw, "  Environment URL:\t%s\n", orDash(oneLine(rep.EnvironmentURL)))
 	fmt.Fprintf(tw, "  Log URL:\t%s\n", orDash(oneLine(rep.LogURL)))
 	_ = tw.Flush()
@@ -124,7 +125,7 @@ func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report) error {
 }
 
 // lookupResult prints what wait or latest found.
-func (r *runner) lookupResult(o *opts, s *deploy.Settings, rep *deploy.Report, dj deploymentJSON) error {
+func (r *runner) lookupResult(o *opts, s *deploy.Settings, rep *deploy.Report, dj deploymentJSON, web string) error {
 	lj := lookupJSON{deploymentJSON: dj, Creator: rep.Creator}
 	if !rep.CreatedAt.IsZero() {
 		lj.CreatedAt = rep.CreatedAt.UTC().Format(time.RFC3339)
@@ -148,11 +149,44 @@ func (r *runner) lookupResult(o *opts, s *deploy.Settings, rep *deploy.Report, d
 	}
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  Deployment:\t%s\n", orDash(oneLine(rep.DeploymentURL)))
+	fmt.Fprintf(tw, "  Deployment:\t%s\n", orDash(oneLine(environmentPage(web, s, rep))))
 	fmt.Fprintf(tw, "  Environment URL:\t%s\n", orDash(oneLine(rep.EnvironmentURL)))
 	fmt.Fprintf(tw, "  Log URL:\t%s\n", orDash(oneLine(rep.LogURL)))
 	_ = tw.Flush()
 	return r.writeText(b.String())
+}
+
+// environmentPage is the deployment's page for people: its environment's deployments page
+// (https://github.com/OWNER/REPO/deployments/ENV), not the API URL, which a browser shows as JSON.
+func environmentPage(web string, s *deploy.Settings, rep *deploy.Report) string {
+	if web == "" || rep.Environment == "" || rep.DeploymentID == 0 {
+		return rep.DeploymentURL
+	}
+	return web + "/" + url.PathEscape(s.Owner) + "/" + url.PathEscape(s.Repo) + "/deployments/" + url.PathEscape(rep.Environment)
+}
+
+// webRoot is GitHub's web address for the API the CLI talks to: the run's GITHUB_SERVER_URL in
+// GitHub Actions, else the API URL's, as gh maps hosts: api.github.com is github.com,
+// api.SUB.ghe.com is SUB.ghe.com, a GHES HOST/api/v3 is HOST. "" when it cannot be told.
+func webRoot(rn config.Env) string {
+	if rn.Actions && strings.TrimSpace(rn.ServerURL) != "" {
+		return strings.TrimSuffix(strings.TrimSpace(rn.ServerURL), "/")
+	}
+	u, err := url.Parse(strings.TrimSpace(rn.APIURL))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	host := strings.ToLower(u.Host)
+	path := strings.TrimSuffix(u.Path, "/")
+	switch {
+	case host == "api.github.com":
+		host = "github.com"
+	case strings.HasPrefix(host, "api.") && strings.HasSuffix(host, ".ghe.com"):
+		host = strings.TrimPrefix(host, "api.")
+	default:
+		path = strings.TrimSuffix(path, "/api/v3")
+	}
+	return u.Scheme + "://" + host + path
 }
 
 // writeText prints human output. Text in it comes from GitHub's answers (which anyone who can
@@ -369,8 +403,25 @@ func (cliWords) Missing(input string) string {
 	return ""
 }
 
-func (cliWords) Permission() string {
-	return "the token needs the repo_deployment scope (classic token) or Deployments: write (fine-grained token)"
+// LeaveEmpty: a flag is left out, and where the CLI's default differs from the action's it says so.
+func (cliWords) LeaveEmpty(input, does string) string {
+	switch input {
+	case "sha":
+		return "leave --sha out for $GITHUB_SHA (the commit a CI job checked out)"
+	case "appear-timeout":
+		return "leave --appear-timeout out to wait up to --wait-timeout"
+	case "log-url":
+		return "leave --log-url out for no log link (inside a GitHub Actions run: the job's page)"
+	}
+	return "leave --" + input + " out " + does
+}
+
+func (cliWords) Permission(a explain.Access) string {
+	var fine []string
+	for _, x := range a.Each() {
+		fine = append(fine, x.FineGrained())
+	}
+	return "the token needs " + strings.Join(fine, " or ") + " (fine-grained token) or the " + a.Classic() + " scope (classic token)"
 }
 
 // Literal quotes text someone else wrote, so a terminal shows exactly where it starts and ends.

@@ -179,6 +179,10 @@ type Problem struct {
 	Reason  string // what is wrong, e.g. "is not an http(s) URL"
 	Fix     string // what to do, starting with a verb, e.g. "use an absolute http(s) URL"
 	Example string // a literal value that would do, e.g. "https://app.example.com"; optional
+	// Empty is what leaving the input empty does, as the action does it, after "leave it empty",
+	// e.g. "for the run's commit"; "" when empty is no way out. A front end whose default differs
+	// (the CLI's --sha is $GITHUB_SHA) says its own (explain.Dialect.LeaveEmpty).
+	Empty string
 }
 
 // Problems is every input problem found.
@@ -193,6 +197,9 @@ func (p Problems) Error() string {
 			lines[i] += fmt.Sprintf(" %q", pr.Value)
 		}
 		lines[i] += " " + pr.Reason + ": " + pr.Fix
+		if pr.Empty != "" {
+			lines[i] += ", or leave it empty " + pr.Empty
+		}
 		if pr.Example != "" {
 			lines[i] += ", for example " + pr.Example
 		}
@@ -309,7 +316,7 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 	if v.reads("sha") {
 		s.SHA = strings.ToLower(strings.TrimSpace(in.SHA))
 		if s.SHA != "" && !isSHA(s.SHA) {
-			v.add(Problem{Input: "sha", Value: in.SHA, Reason: "is not a commit SHA", Fix: "pass a commit's SHA (7 to 40 hexadecimal characters), or leave it empty for the run's commit"})
+			v.add(Problem{Input: "sha", Value: in.SHA, Reason: "is not a commit SHA", Fix: "pass a commit's SHA (7 to 40 hexadecimal characters)", Empty: "for the run's commit"})
 		}
 	}
 	if v.reads("creator") {
@@ -325,7 +332,7 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 		if strings.TrimSpace(in.AppearTimeout) != "" {
 			s.AppearTimeout = v.duration("appear-timeout", in.AppearTimeout)
 			if s.WaitTimeout > 0 && s.AppearTimeout > s.WaitTimeout {
-				v.add(Problem{Input: "appear-timeout", Value: in.AppearTimeout, Reason: "is longer than wait-timeout", Fix: "use a shorter duration, or leave it empty to wait up to wait-timeout"})
+				v.add(Problem{Input: "appear-timeout", Value: in.AppearTimeout, Reason: "is longer than wait-timeout", Fix: "use a shorter duration", Empty: "to wait up to wait-timeout"})
 			}
 		}
 	}
@@ -339,7 +346,7 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 	if v.reads("exclude-sha") {
 		s.ExcludeSHA = strings.ToLower(strings.TrimSpace(in.ExcludeSHA))
 		if s.ExcludeSHA != "" && !isSHA(s.ExcludeSHA) {
-			v.add(Problem{Input: "exclude-sha", Value: in.ExcludeSHA, Reason: "is not a commit SHA", Fix: "pass a commit's SHA (7 to 40 hexadecimal characters), such as the sha output of a latest step"})
+			v.add(Problem{Input: "exclude-sha", Value: in.ExcludeSHA, Reason: "is not a commit SHA", Fix: "pass a commit's SHA (7 to 40 hexadecimal characters), such as the sha latest reports"})
 		}
 	}
 	v.chatOps(in, s)
@@ -378,7 +385,7 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 	if v.reads("log-url") {
 		s.LogURL = strings.TrimSpace(in.LogURL)
 		if err := checkURL(s.LogURL); err != nil {
-			v.add(Problem{Input: "log-url", Value: s.LogURL, Reason: err.Error(), Fix: "use an absolute http(s) URL, or leave it empty to link this job's page"})
+			v.add(Problem{Input: "log-url", Value: s.LogURL, Reason: err.Error(), Fix: "use an absolute http(s) URL", Empty: "to link this job's page"})
 		}
 	}
 

@@ -29,8 +29,11 @@ type Dialect interface {
 	// Missing is the front end's own fix for an empty input (where the token or the repository
 	// come from), or "" to use the problem's.
 	Missing(input string) string
-	// Permission says how to give the token deployments write access.
-	Permission() string
+	// LeaveEmpty says how to leave an input out and what that does: does is the action's words
+	// ("for the run's commit"); a front end whose default differs says its own.
+	LeaveEmpty(input, does string) string
+	// Permission says how to give the token the access a call needs.
+	Permission(need Access) string
 	// TokenSource says where the token came from, after "check ".
 	TokenSource() string
 	// Literal shows text someone else wrote (a comment, a check's name, a branch) inert: it
@@ -133,6 +136,9 @@ func Problem(d Dialect, p config.Problem) string {
 		s += fmt.Sprintf(" %q", p.Value)
 	}
 	s += " " + p.Reason + ": " + p.Fix
+	if p.Empty != "" {
+		s += ", or " + d.LeaveEmpty(p.Input, p.Empty)
+	}
 	if p.Example != "" {
 		s += ", for example " + d.Assign(p.Input, p.Example)
 	}
@@ -228,17 +234,17 @@ func Failure(d Dialect, f *deploy.Failure) string {
 			return fmt.Sprintf("%s: 403 %s: deleting an environment needs administration write on the repository, which GITHUB_TOKEN cannot have: "+
 				"pass a GitHub App or fine-grained token with Administration: write as %s, or set %s", what, msg, d.Input("token"), d.Assign("delete-environment", "false"))
 		}
-		if need := scopeFor(f.Op); need != "" {
-			return fmt.Sprintf("%s: 403 %s: the workflow needs `permissions: %s` (or a token with that access)", what, msg, need)
-		}
-		return fmt.Sprintf("%s: 403 %s: %s", what, msg, d.Permission())
+		return fmt.Sprintf("%s: 403 %s: %s", what, msg, d.Permission(Needs(f.Op)))
 	case ghapi.KindNotFound:
+		// GitHub answers 404, not 403, when a token may not see a private repository or lacks the
+		// permission a call needs on it: a missing thing and a missing permission look the same.
+		perm := "GitHub also answers 404 when the token may not see a private repository or lacks a permission on it: " + d.Permission(Needs(f.Op))
 		if f.Input == "deployment-id" {
-			return fmt.Sprintf("%s: deployment %s was not found (404) in this repository: check %s and %s; a token without access to the repository also gets 404 (%s)",
-				what, f.Value, d.Input("deployment-id"), d.Input("repository"), d.Permission())
+			return fmt.Sprintf("%s: deployment %s was not found (404): check %s and %s; %s",
+				what, f.Value, d.Input("deployment-id"), d.Input("repository"), perm)
 		}
-		return fmt.Sprintf("%s: the repository was not found (404): check %s (owner/name); a token without access to it also gets 404, so check that %s",
-			what, d.Input("repository"), d.Permission())
+		return fmt.Sprintf("%s: GitHub answered 404 Not Found: check that %s (owner/name) names an existing repository; %s",
+			what, d.Input("repository"), perm)
 	case ghapi.KindConflict:
 		if f.Input == "auto-merge" {
 			return fmt.Sprintf("%s: 409 %s: GitHub could not merge the default branch into %q: merge it yourself, or set %s", what, msg, f.Value, d.Assign("auto-merge", "false"))
@@ -272,7 +278,8 @@ func Failure(d Dialect, f *deploy.Failure) string {
 		}
 		return fmt.Sprintf("%s: %d %s%s%s", what, status, msg, detail(api), hint)
 	}
-	return fmt.Sprintf("%s: %v", what, f.Err)
+	// The error names its call ("list deployments: ..."); what we were doing says it already.
+	return fmt.Sprintf("%s: %s", what, strings.TrimPrefix(f.Err.Error(), f.Op.String()+": "))
 }
 
 // detail lists GitHub's field errors after its message.
@@ -343,23 +350,71 @@ func orDash(s string) string {
 	return s
 }
 
-// scopeFor is the permission a toolkit call needs, or "" for the deployments calls.
-func scopeFor(op ghapi.Op) string {
-	switch op {
-	case ghapi.OpGetPullRequest:
-		return "pull-requests: read"
-	case ghapi.OpCreateComment, ghapi.OpUpdateComment, ghapi.OpCreateReaction:
-		return "pull-requests: write"
-	case ghapi.OpListCheckRuns, ghapi.OpListCheckSuites:
-		return "checks: read"
-	case ghapi.OpGetCombinedStatus:
-		return "statuses: read"
-	case ghapi.OpCreateRef, ghapi.OpDeleteRef, ghapi.OpPutContents:
-		return "contents: write"
-	case ghapi.OpGetContents, ghapi.OpListRefs, ghapi.OpGetRef:
-		return "contents: read"
+// Access is what a call needs of the token: a scope of a workflow's permissions block (which is
+// also a fine-grained token's or GitHub App's repository permission) and a level.
+type Access struct {
+	Scope string // "deployments", "contents", "checks", "statuses", "pull-requests", "issues", "administration", "metadata"
+	Level string // "read" or "write"
+	Or    string // another scope that grants the same at this level, or ""
+}
+
+// String is the permissions-block form: "deployments: write".
+func (a Access) String() string { return a.Scope + ": " + a.Level }
+
+// Each is a, then its alternative if it has one: what a front end lists, joined with "or".
+func (a Access) Each() []Access {
+	out := []Access{{Scope: a.Scope, Level: a.Level}}
+	if a.Or != "" {
+		out = append(out, Access{Scope: a.Or, Level: a.Level})
 	}
-	return ""
+	return out
+}
+
+// FineGrained is the permission as GitHub's token and App settings name it: "Deployments: write".
+func (a Access) FineGrained() string {
+	name := map[string]string{"deployments": "Deployments", "contents": "Contents", "checks": "Checks", "statuses": "Commit statuses",
+		"pull-requests": "Pull requests", "issues": "Issues", "administration": "Administration", "metadata": "Metadata"}[a.Scope]
+	if name == "" {
+		name = a.Scope
+	}
+	return name + ": " + a.Level
+}
+
+// Classic is the classic token's scope that grants it: repo_deployment covers deployments only,
+// repo everything on a private repository.
+func (a Access) Classic() string {
+	if a.Scope == "deployments" {
+		return "repo_deployment"
+	}
+	return "repo"
+}
+
+// Needs is the access op needs (GitHub's documented fine-grained permission for the endpoint).
+func Needs(op ghapi.Op) Access {
+	switch op {
+	case ghapi.OpCreateDeployment, ghapi.OpCreateDeploymentStatus, ghapi.OpDeleteDeployment:
+		return Access{Scope: "deployments", Level: "write"}
+	case ghapi.OpGetDeployment, ghapi.OpListDeployments, ghapi.OpListDeploymentStatuses:
+		return Access{Scope: "deployments", Level: "read"}
+	case ghapi.OpDeleteEnvironment:
+		return Access{Scope: "administration", Level: "write"}
+	case ghapi.OpGetCommit, ghapi.OpGetRef, ghapi.OpListRefs, ghapi.OpGetContents:
+		return Access{Scope: "contents", Level: "read"}
+	case ghapi.OpCreateRef, ghapi.OpDeleteRef, ghapi.OpPutContents:
+		return Access{Scope: "contents", Level: "write"}
+	case ghapi.OpGetPullRequest:
+		return Access{Scope: "pull-requests", Level: "read"}
+	case ghapi.OpCreateComment, ghapi.OpUpdateComment, ghapi.OpCreateReaction:
+		// A pull request's comments are issue comments: GitHub takes either permission.
+		return Access{Scope: "issues", Level: "write", Or: "pull-requests"}
+	case ghapi.OpListCheckRuns, ghapi.OpListCheckSuites:
+		return Access{Scope: "checks", Level: "read"}
+	case ghapi.OpGetCombinedStatus:
+		return Access{Scope: "statuses", Level: "read"}
+	case ghapi.OpGetRepository, ghapi.OpGetPermission:
+		return Access{Scope: "metadata", Level: "read"}
+	}
+	return Access{Scope: "deployments", Level: "write"}
 }
 
 // refusal explains why a command was not run and what would make it run; the commenter reads it

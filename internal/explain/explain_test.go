@@ -16,14 +16,15 @@ import (
 // words is a Dialect that marks each kind of name, so the tests see which one was used.
 type words struct{}
 
-func (words) Subject(in string) string   { return in }
-func (words) Input(in string) string     { return "<" + in + ">" }
-func (words) Assign(in, v string) string { return "<" + in + "=" + v + ">" }
-func (words) Mode(name string) string    { return "<mode " + name + ">" }
-func (words) Missing(string) string      { return "" }
-func (words) Permission() string         { return "PERMISSION-ADVICE" }
-func (words) TokenSource() string        { return "the token" }
-func (words) Literal(s string) string    { return "«" + strconv.Quote(s) + "»" }
+func (words) Subject(in string) string           { return in }
+func (words) Input(in string) string             { return "<" + in + ">" }
+func (words) Assign(in, v string) string         { return "<" + in + "=" + v + ">" }
+func (words) Mode(name string) string            { return "<mode " + name + ">" }
+func (words) Missing(string) string              { return "" }
+func (words) LeaveEmpty(in, does string) string  { return "<leave " + in + " empty " + does + ">" }
+func (words) Permission(a explain.Access) string { return "PERMISSION-ADVICE(" + a.String() + ")" }
+func (words) TokenSource() string                { return "the token" }
+func (words) Literal(s string) string            { return "«" + strconv.Quote(s) + "»" }
 
 func forbidden() error {
 	return deploy.Fail(&ghapi.APIError{Op: ghapi.OpCreateDeploymentStatus, Status: 403, Message: "Resource not accessible by integration"},

@@ -33,8 +33,12 @@ type Options struct {
 	// GitHubWriteLimit()). Zero: no pacing. Independently of it, after any rate-limit answer the
 	// whole client (all goroutines) waits until GitHub's retry-after instant.
 	WriteLimit WriteLimit
-	// Logf receives debug lines about retries and adoption. Optional.
+	// Logf receives debug lines about adoption and the like. Optional.
 	Logf func(format string, args ...any)
+	// Notef receives one line per retry, for the person watching (the action's log, the CLI's
+	// stderr): what failed, the next try in N s, attempt k of n. The token never appears in it.
+	// Nil: the lines go to Logf.
+	Notef func(format string, args ...any)
 	// Conditional makes repeated GETs conditional requests (ETag, If-None-Match): for polling,
 	// where most answers are 304 Not Modified, which GitHub does not count against the primary
 	// rate limit.
@@ -50,6 +54,7 @@ type Client struct {
 	retry     RetryPolicy
 	pace      *pacer
 	logf      func(format string, args ...any)
+	notef     func(format string, args ...any)
 	cond      *conditional // nil unless Options.Conditional
 }
 
@@ -90,15 +95,10 @@ func New(opts Options) (*Client, error) {
 	if ua == "" {
 		ua = DefaultUserAgent
 	}
-	logf := func(string, ...any) {}
-	if opts.Logf != nil {
-		logf = func(format string, args ...any) {
-			line := fmt.Sprintf(format, args...)
-			if opts.Token != "" {
-				line = strings.ReplaceAll(line, opts.Token, "***")
-			}
-			opts.Logf("%s", line)
-		}
+	logf := redactedf(opts.Token, opts.Logf)
+	notef := logf
+	if opts.Notef != nil {
+		notef = redactedf(opts.Token, opts.Notef)
 	}
 	return &Client{
 		http:      &hc,
@@ -108,8 +108,23 @@ func New(opts Options) (*Client, error) {
 		retry:     opts.Retry.withDefaults(),
 		pace:      newPacer(opts.WriteLimit),
 		logf:      logf,
+		notef:     notef,
 		cond:      cond,
 	}, nil
+}
+
+// redactedf formats lines for out with the token replaced; nil out discards them.
+func redactedf(token string, out func(format string, args ...any)) func(format string, args ...any) {
+	if out == nil {
+		return func(string, ...any) {}
+	}
+	return func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		if token != "" {
+			line = strings.ReplaceAll(line, token, "***")
+		}
+		out("%s", line)
+	}
 }
 
 // BaseURL is the API root every request is resolved against (always ends in "/").

@@ -147,6 +147,31 @@ const (
 	KindUnknownOutcome             // a create's answer was lost and its result cannot be identified
 )
 
+// ProtocolError means the API URL's scheme is not the one the server speaks: http to an https
+// server, or https to a plain http one. No retry can fix that; the URL has to change.
+type ProtocolError struct {
+	Op     Op
+	URL    string // the API root as configured (it never carries credentials)
+	Speaks string // the scheme the server speaks: "https" or "http"
+	Err    error
+}
+
+func (e *ProtocolError) Error() string {
+	uses := "https"
+	if e.Speaks == "https" {
+		uses = "http"
+	}
+	return fmt.Sprintf("%s: GITHUB_API_URL uses %s: the server speaks %s; set it to %s", e.Op, uses, e.Speaks, e.Fixed())
+}
+
+// Fixed is the API URL with the scheme the server speaks.
+func (e *ProtocolError) Fixed() string {
+	_, rest, _ := strings.Cut(e.URL, "://")
+	return e.Speaks + "://" + rest
+}
+
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
 // KindOf classifies an error returned by the client.
 func KindOf(err error) Kind {
 	var am *AutoMergedError

@@ -1,6 +1,7 @@
 package ghapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -26,6 +29,10 @@ type RetryPolicy struct {
 	Multiplier     float64       // growth per retry; default 2
 	AttemptTimeout time.Duration // one request (or adoption look-up); default 30s
 	ClockSkew      time.Duration // allowance when matching created_at for adoption; default 2m
+	// ConnectBudget, when set, caps a call whose failures are all connection-level (connection
+	// refused, a DNS failure, a host or network unreachable): such a host is most likely wrong or
+	// down, and a person at a terminal should hear so soon. Zero: MaxElapsed applies.
+	ConnectBudget time.Duration
 
 	// Sleep waits d or until ctx is done (then returns ctx.Err()). Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -119,13 +126,15 @@ type decision struct {
 }
 
 // do runs fn until it succeeds, fails for good, or the budget runs out. fn gets a per-attempt
-// context and a fresh go-github client and returns go-github's error unchanged.
+// context and a fresh go-github client and returns go-github's error unchanged. Each retry is
+// announced on the client's notef: what failed, when the next try is, and attempt k of n.
 func (c *Client) do(ctx context.Context, op Op, fn func(ctx context.Context, g *github.Client) error) error {
 	p := c.retry
 	start := p.Now()
 	deadline := start.Add(p.MaxElapsed)
 	next := p.Initial // the backoff before jitter: Initial, then ×Multiplier up to Max
 	var lastSecondary time.Duration
+	onlyConnect := true // every failure so far was connection-level
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
@@ -146,6 +155,9 @@ func (c *Client) do(ctx context.Context, op Op, fn func(ctx context.Context, g *
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", op, ctx.Err())
 		}
+		if pe := c.protocolMismatch(op, err); pe != nil {
+			return pe // retrying cannot help: the URL must change
+		}
 		d := classify(op, err, attemptTimedOut, p.Now())
 		now := p.Now()
 		var wait time.Duration
@@ -153,6 +165,7 @@ func (c *Client) do(ctx context.Context, op Op, fn func(ctx context.Context, g *
 		case giveUp:
 			return d.err
 		case waitLimit:
+			onlyConnect = false
 			if d.secondary {
 				// GitHub asks for growing waits while a secondary limit persists; a Retry-After of
 				// 0 must not turn into a burst of requests.
@@ -165,15 +178,22 @@ func (c *Client) do(ctx context.Context, op Op, fn func(ctx context.Context, g *
 			}
 			wait = d.wait
 			c.pace.block(now.Add(wait)) // every goroutine of this client waits as well
+			c.notef("%s: %s; GitHub asks to wait: next try in %s", op, withoutOp(op, d.err), seconds(wait))
 		case retryNow:
+			onlyConnect = onlyConnect && isConnectFailure(err)
+			budget := p.MaxElapsed
+			if onlyConnect && p.ConnectBudget > 0 {
+				budget = min(budget, p.ConnectBudget)
+			}
+			n := p.attempts(budget)
 			base := next
 			next = min(time.Duration(float64(next)*p.Multiplier), p.Max)
 			wait = time.Duration(float64(base) * (1 + jitter*(2*p.Rand()-1)))
-			if now.Add(wait).After(deadline) {
+			if attempt >= n || now.Add(wait).After(start.Add(budget)) {
 				return &RetryError{Op: op, Attempts: attempt, Elapsed: now.Sub(start), Err: d.err}
 			}
+			c.notef("%s: attempt %d of %d failed: %s; next try in %s", op, attempt, n, describe(op, d.err), seconds(wait))
 		}
-		c.logf("%s: attempt %d failed: %s; retrying in %s", op, attempt, withoutOp(op, d.err), wait.Round(time.Millisecond))
 		if err := p.Sleep(ctx, wait); err != nil {
 			if ctx.Err() != nil {
 				err = ctx.Err()
@@ -181,6 +201,103 @@ func (c *Client) do(ctx context.Context, op Op, fn func(ctx context.Context, g *
 			return fmt.Errorf("%s: interrupted while waiting to retry after: %s: %w", op, withoutOp(op, d.err), err)
 		}
 	}
+}
+
+// attempts is how many attempts fit in budget on the backoff schedule without jitter: the n of
+// "attempt k of n", and a cap, so that n is never exceeded.
+func (p RetryPolicy) attempts(budget time.Duration) int {
+	n, total, next := 1, time.Duration(0), p.Initial
+	for n < 1000 {
+		total += next
+		if total > budget {
+			break
+		}
+		n++
+		next = min(time.Duration(float64(next)*p.Multiplier), p.Max)
+	}
+	return n
+}
+
+// seconds prints a wait as people read it in a log: "1 s", "0.5 s", "12 s".
+func seconds(d time.Duration) string {
+	s := d.Round(100 * time.Millisecond).Seconds()
+	if s >= 10 {
+		s = d.Round(time.Second).Seconds()
+	}
+	return strconv.FormatFloat(s, 'f', -1, 64) + " s"
+}
+
+// describe says what failed in one attempt, in words that point at the cause: the host that
+// could not be found or reached, rather than Go's nesting of the request line.
+func describe(op Op, err error) string {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		what := "no such host"
+		if !dns.IsNotFound {
+			what = dns.Err
+		}
+		return fmt.Sprintf("cannot look up the host %s (%s)", dns.Name, what)
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		addr := ""
+		if oe.Addr != nil {
+			addr = " " + oe.Addr.String()
+		}
+		cause := oe.Err
+		var sc *os.SyscallError
+		if errors.As(cause, &sc) {
+			cause = sc.Err
+		}
+		return fmt.Sprintf("cannot connect to%s (%v)", addr, cause)
+	}
+	return withoutOp(op, err)
+}
+
+// isConnectFailure reports a failure before any byte reached a server: the host is wrong or down.
+func isConnectFailure(err error) bool {
+	var dns *net.DNSError
+	var oe *net.OpError
+	return errors.As(err, &dns) || (errors.As(err, &oe) && oe.Op == "dial") ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+}
+
+// protocolMismatch recognises http spoken to an https server or the reverse, which no retry
+// can fix, and says which scheme the server speaks.
+func (c *Client) protocolMismatch(op Op, err error) *ProtocolError {
+	var perm *permanentError
+	if errors.As(err, &perm) {
+		return nil
+	}
+	u := c.baseURL
+	pe := &ProtocolError{Op: op, URL: u.String(), Err: err}
+	switch u.Scheme {
+	case "https":
+		var rh tls.RecordHeaderError
+		if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") || errors.As(err, &rh) {
+			pe.Speaks = "http"
+			return pe
+		}
+	case "http":
+		if strings.Contains(err.Error(), "malformed HTTP response") {
+			pe.Speaks = "https"
+			return pe
+		}
+		var ere *github.ErrorResponse
+		if errors.As(err, &ere) && ere.Response != nil && ere.Response.StatusCode == http.StatusBadRequest && ere.Response.Body != nil {
+			// Servers answer plain HTTP on their TLS port with a 400 and a sentence: Go's "Client
+			// sent an HTTP request to an HTTPS server", nginx's "The plain HTTP request was sent
+			// to HTTPS port".
+			data, _ := io.ReadAll(io.LimitReader(ere.Response.Body, 4096))
+			ere.Response.Body = io.NopCloser(bytes.NewReader(data))
+			body := strings.ToLower(string(data) + " " + ere.Message)
+			if strings.Contains(body, "http request to an https server") || strings.Contains(body, "plain http request was sent to https port") {
+				pe.Speaks = "https"
+				return pe
+			}
+		}
+	}
+	return nil
 }
 
 // RetryError means the retry budget ran out; Err is the last failure (an *APIError for HTTP
@@ -193,8 +310,12 @@ type RetryError struct {
 }
 
 func (e *RetryError) Error() string {
-	return fmt.Sprintf("%s: giving up after %d attempts in %s; last error: %s",
-		e.Op, e.Attempts, e.Elapsed.Round(time.Millisecond), withoutOp(e.Op, e.Err))
+	hint := ""
+	if isConnectFailure(e.Err) {
+		hint = " (no server answered: check the host of the API URL, and that it is up)"
+	}
+	return fmt.Sprintf("%s: giving up after %d attempts in %s; last error: %s%s",
+		e.Op, e.Attempts, e.Elapsed.Round(time.Millisecond), describe(e.Op, e.Err), hint)
 }
 
 func (e *RetryError) Unwrap() error { return e.Err }
