@@ -16,6 +16,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/actions"
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/explain"
+	"github.com/deployment-action/deployment-action/internal/ghapi"
 )
 
 // deploymentJSON is the --json shape of create, status, finish and trigger. Every field is always
@@ -172,21 +173,7 @@ func webRoot(rn config.Env) string {
 	if rn.Actions && strings.TrimSpace(rn.ServerURL) != "" {
 		return strings.TrimSuffix(strings.TrimSpace(rn.ServerURL), "/")
 	}
-	u, err := url.Parse(strings.TrimSpace(rn.APIURL))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return ""
-	}
-	host := strings.ToLower(u.Host)
-	path := strings.TrimSuffix(u.Path, "/")
-	switch {
-	case host == "api.github.com":
-		host = "github.com"
-	case strings.HasPrefix(host, "api.") && strings.HasSuffix(host, ".ghe.com"):
-		host = strings.TrimPrefix(host, "api.")
-	default:
-		path = strings.TrimSuffix(path, "/api/v3")
-	}
-	return u.Scheme + "://" + host + path
+	return ghapi.WebURL(rn.APIURL)
 }
 
 // writeText prints human output. Text in it comes from GitHub's answers (which anyone who can

@@ -93,7 +93,7 @@ func (r *runner) serve(ctx context.Context, o *opts) error {
 		return usagef("serve", "%v", err)
 	}
 	d := &server.Dispatcher{}
-	g := &gate.Service{APIURL: e.apiURL, Web: slackops.WebURL(e.apiURL), Tokens: app, HTTP: ghHTTP,
+	g := &gate.Service{APIURL: e.apiURL, Web: ghapi.WebURL(e.apiURL), Tokens: app, HTTP: ghHTTP,
 		Logf: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }}
 	d.Handle("deployment_protection_rule", func(ctx context.Context, ev server.Event) error { return g.HandleEvent(ctx, ev.Payload) })
 	opts := server.Options{Listen: o.get("listen"), WebhookSecret: e.webhookSecret, Dispatcher: d, Metrics: metrics, Log: log,

@@ -77,23 +77,9 @@ func (o *Ops) init() {
 			o.Now = time.Now
 		}
 		if o.Web == "" {
-			o.Web = WebURL(o.APIURL)
+			o.Web = ghapi.WebURL(o.APIURL)
 		}
 	})
-}
-
-// WebURL is GitHub's web root for an API root: github.com for api.github.com, the host of a
-// GHES /api/v3 root, api.X.ghe.com → X.ghe.com, else the API root's origin (an emulator).
-func WebURL(apiURL string) string {
-	u, err := url.Parse(apiURL)
-	if apiURL == "" || err != nil || u.Host == "" || strings.EqualFold(u.Host, "api.github.com") {
-		return "https://github.com"
-	}
-	host := u.Host
-	if h, ok := strings.CutPrefix(strings.ToLower(host), "api."); ok && strings.HasSuffix(h, ".ghe.com") {
-		host = h
-	}
-	return u.Scheme + "://" + host
 }
 
 // Command reads a slash command. The answer is immediate and makes no request; the work (every
