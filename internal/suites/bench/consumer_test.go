@@ -162,7 +162,7 @@ func (m memState) SaveState(k, v string) error { m[k] = v; return nil }
 func BenchmarkWaitFiveMinutes(b *testing.B) {
 	for range b.N {
 		cond, plain := fiveMinuteWait(b, true), fiveMinuteWait(b, false)
-		figure(b, "wait 5 min (default schedule 5 s ×1.5 → 30 s): conditional %d requests, %d answered 304, %d counted against the primary limit; plain polling %d requests, %d counted (waited %s)",
+		figure(b, "wait 5 min (default schedule: 1 s for a minute after the start and after each change, then ×1.5 → 30 s): conditional %d requests, %d answered 304, %d counted against the primary limit; plain polling %d requests, %d counted (waited %s)",
 			cond.requests, cond.notModified, cond.primary, plain.requests, plain.primary, cond.waited.Round(time.Second))
 		if cond.primary >= plain.primary {
 			b.Errorf("conditional requests cost %d of the primary limit, plain polling %d", cond.primary, plain.primary)
