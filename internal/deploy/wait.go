@@ -115,9 +115,13 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 	s := j.Settings
 	sha := j.SHA
 	if len(sha) < 40 {
+		// GitHub lists deployments by full SHA only: resolve a short one first.
 		full, err := d.API.CommitSHA(ctx, d.Owner, d.Repo, sha)
 		if err != nil {
-			return &ShortSHAError{SHA: sha, Err: Fail(err, ghapi.OpGetCommit, sha)}
+			if ghapi.KindOf(err) == ghapi.KindValidation { // 422: no commit has it (GitHub's answer)
+				return &ShortSHAError{SHA: sha, Err: err}
+			}
+			return Fail(err, ghapi.OpGetCommit, sha)
 		}
 		sha = full
 	}
@@ -208,14 +212,15 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 	}
 }
 
-// ShortSHAError: a short sha given to wait did not resolve to a commit of the repository.
+// ShortSHAError: a short SHA given to wait (sha, --sha) did not resolve to one commit of the
+// repository.
 type ShortSHAError struct {
 	SHA string
 	Err error
 }
 
 func (e *ShortSHAError) Error() string {
-	return fmt.Sprintf("sha %q does not name a commit of the repository (a short SHA is looked up; pass the full 40-character SHA if it is ambiguous): %v", e.SHA, e.Err)
+	return fmt.Sprintf("the short SHA %q names no commit of the repository (or more than one): pass the commit's full 40-character SHA (%v)", e.SHA, e.Err)
 }
 
 func (e *ShortSHAError) Unwrap() error { return e.Err }
