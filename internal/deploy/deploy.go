@@ -104,6 +104,9 @@ type CreateSpec struct {
 	Production                          *bool
 	RequestID                           string // unique per create; see PayloadKey
 	Run                                 Run
+	// LogURL is the log URL the job writes into its statuses (recognising its own deployment
+	// after a lost create with a string payload).
+	LogURL string
 }
 
 // NewRequestID returns a random id for CreateSpec.RequestID.
@@ -156,6 +159,9 @@ func (c CreateSpec) request() *github.DeploymentRequest {
 
 // Create creates a deployment (adopting it if the create's response was lost: see ghapi.API).
 func (d *Deployer) Create(ctx context.Context, spec CreateSpec) (*github.Deployment, error) {
+	if spec.LogURL != "" {
+		ctx = ghapi.WithLogURL(ctx, spec.LogURL)
+	}
 	dep, err := d.API.CreateDeployment(ctx, d.Owner, d.Repo, spec.request())
 	if err != nil {
 		return nil, Fail(err, ghapi.OpCreateDeployment, spec.Ref)

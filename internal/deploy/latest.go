@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -13,16 +14,22 @@ import (
 
 // latest: main finds the deployment live in an environment now.
 
-// overlap is how long a deployment may run: one created this long before the newest success is
-// taken to have finished before it. GitHub-hosted jobs run at most 6 h; deploys that overlap are
-// usually minutes apart, so an hour keeps the look-up short without missing them.
+// overlap bounds how far back Live looks: a deployment created this long before the newest success
+// is taken to have finished before it. GitHub-hosted jobs run at most 6 h; deploys that overlap
+// are usually minutes apart.
 const overlap = time.Hour
 
 // Live returns the deployment live in environment: the one whose latest status is success and
 // came last (deployments may finish out of order: a newer one can succeed before an older one
-// does). Inactive, failed and unfinished deployments are not live. It reads deployments newest
-// first, one status request each, and stops once older ones could not have finished later.
-// reads counts those status requests. No live deployment is (nil, n, nil).
+// does). Inactive, failed and unfinished deployments are not live. reads counts the status
+// requests it made. No live deployment is (nil, n, nil).
+//
+// A deployment's updated_at moves whenever a status is added, so the listing alone says which
+// deployments can have succeeded after the best success found so far: only those are read,
+// newest change first. Older pages are read only while they can matter: within an hour
+// (overlap) of that success, and only while the page just read shows deployments older than the
+// live one that changed after it succeeded (deploys that overlap); a page of older deployments
+// that all settled before it ends the look-up.
 func (d *Deployer) Live(ctx context.Context, environment, task string) (live *Listed, reads int, err error) {
 	return d.liveExcept(ctx, environment, task, "")
 }
@@ -30,18 +37,23 @@ func (d *Deployer) Live(ctx context.Context, environment, task string) (live *Li
 // liveExcept is Live among the deployments of commits other than exclude ("" excludes none): what
 // was live before exclude went out, for a roll-back.
 func (d *Deployer) liveExcept(ctx context.Context, environment, task, exclude string) (live *Listed, reads int, err error) {
-	opts := &github.DeploymentsListOptions{Environment: environment, Task: task, ListOptions: github.ListOptions{PerPage: 30}}
+	opts := &github.DeploymentsListOptions{Environment: environment, Task: task, ListOptions: github.ListOptions{PerPage: 100}}
 	for {
 		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
 		if err != nil {
 			return nil, reads, Fail(err, ghapi.OpListDeployments, "")
 		}
+		var cands []*github.Deployment
 		for _, dep := range page {
-			if live != nil && dep.GetCreatedAt().Before(live.StatusAt.Add(-overlap)) {
-				return live, reads, nil
+			if exclude == "" || !strings.HasPrefix(dep.GetSHA(), exclude) {
+				cands = append(cands, dep)
 			}
-			if exclude != "" && strings.HasPrefix(dep.GetSHA(), exclude) {
-				continue
+		}
+		// Newest change first; a deployment without updated_at (unknown) is read in any case.
+		sort.SliceStable(cands, func(i, j int) bool { return changedAfter(cands[i], cands[j]) })
+		for _, dep := range cands {
+			if live != nil && settledBefore(dep, live.StatusAt) {
+				break // neither it nor any after it can have succeeded later
 			}
 			l := listedFrom(dep)
 			reads++
@@ -55,8 +67,42 @@ func (d *Deployer) liveExcept(ctx context.Context, environment, task, exclude st
 		if next.Next == 0 || len(page) == 0 {
 			return live, reads, nil
 		}
-		opts.Page, opts.PerPage = next.Next, 100
+		if live != nil {
+			if page[len(page)-1].GetCreatedAt().Before(live.StatusAt.Add(-overlap)) || !overlapping(cands, live) {
+				return live, reads, nil
+			}
+		}
+		opts.Page = next.Next
 	}
+}
+
+// changedAfter orders deployments by updated_at, newest first; an unknown updated_at sorts first.
+func changedAfter(a, b *github.Deployment) bool {
+	if a.UpdatedAt == nil || b.UpdatedAt == nil {
+		return a.UpdatedAt == nil && b.UpdatedAt != nil
+	}
+	return a.UpdatedAt.After(b.UpdatedAt.Time)
+}
+
+// settledBefore reports a deployment whose last change (so its latest status) came before t.
+// Timestamps have whole seconds: a change in the same second is not before.
+func settledBefore(dep *github.Deployment, t time.Time) bool {
+	return dep.UpdatedAt != nil && dep.UpdatedAt.Before(t)
+}
+
+// overlapping reports a deployment older than live among deps that changed after live succeeded
+// (or whose changes are unknown): deploys to the environment overlap, so an even older one may
+// have finished late too.
+func overlapping(deps []*github.Deployment, live *Listed) bool {
+	for _, dep := range deps {
+		if dep.GetID() == live.ID || laterThan(dep, live) {
+			continue
+		}
+		if dep.UpdatedAt == nil || dep.UpdatedAt.After(live.StatusAt) {
+			return true
+		}
+	}
+	return false
 }
 
 // succeededLater orders successes by time; timestamps have whole seconds, so status ids (which

@@ -158,7 +158,7 @@ func (j Job) createSpec(requestID string) CreateSpec {
 	s := j.Settings
 	return CreateSpec{Ref: j.Ref, Task: s.Task, Environment: s.Environment, Description: s.Description, Payload: s.Payload,
 		AutoMerge: s.AutoMerge, RequiredContexts: s.RequiredContexts, Transient: s.TransientEnvironment,
-		Production: s.ProductionEnvironment, RequestID: requestID, Run: j.Run}
+		Production: s.ProductionEnvironment, RequestID: requestID, Run: j.Run, LogURL: j.logURL()}
 }
 
 // exactly is the job creating the deployment of sha itself, the commit a gate checked: from a
@@ -266,10 +266,7 @@ func (d *Deployer) status(ctx context.Context, j Job, r *Report, state, envURL s
 	if envURL == "" {
 		envURL = j.State.State(KeyEnvironmentURL)
 	}
-	logURL := s.LogURL
-	if logURL == "" {
-		logURL = j.Run.LogURL()
-	}
+	logURL := j.logURL()
 	st, err := d.SetStatus(ctx, r.DeploymentID, StatusSpec{State: state, Description: s.Description, EnvironmentURL: envURL, LogURL: logURL, AutoInactive: s.AutoInactive})
 	if err != nil {
 		return err
@@ -354,4 +351,12 @@ func (r *Report) fromState(st StateStore) {
 	r.EnvironmentURL, r.LogURL = st.State(KeyEnvironmentURL), st.State(KeyLogURL)
 	r.StatusID, _ = strconv.ParseInt(st.State(KeyStatusID), 10, 64)
 	r.State = st.State(KeyState)
+}
+
+// logURL is the log URL the job writes into its statuses: log-url, or the job's page.
+func (j Job) logURL() string {
+	if j.Settings.LogURL != "" {
+		return j.Settings.LogURL
+	}
+	return j.Run.LogURL()
 }

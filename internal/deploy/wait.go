@@ -19,18 +19,24 @@ import (
 // timeout, when that deployment fails, errors, goes inactive, or is superseded by a newer
 // deployment to its environment for another commit.
 
-// PollSchedule is how often wait polls: Initial, then ×Factor up to Max, each ±Jitter.
+// PollSchedule is how often wait polls: every Initial for the first Fast after the start and
+// after each change it sees, then growing ×Factor up to Max; each interval ±Jitter.
 type PollSchedule struct {
 	Initial, Max time.Duration
-	Factor       float64
-	Jitter       float64 // 0.2 = ±20%
+	// Fast is how long the schedule stays at Initial after the start and after a change (0: it
+	// grows at once).
+	Fast   time.Duration
+	Factor float64
+	Jitter float64 // 0.2 = ±20%
 }
 
-// DefaultPoll is the schedule wait uses: a first look after 5 s (deploys take tens of seconds to
-// minutes), growing ×1.5 to one look every 30 s, ±20% so that many jobs waiting at once spread
-// out. With conditional requests most looks cost no primary rate limit.
+// DefaultPoll is the schedule wait uses: a look every second (±20%) for the first minute and for
+// a minute after each change it sees (a deploy that has started tends to move on soon), then
+// growing ×1.5 to one look every 30 s. Wait's looks are conditional requests: an unchanged
+// answer is a 304, which GitHub does not count against the primary rate limit, so the fast
+// looks cost requests but almost no rate limit.
 func DefaultPoll() PollSchedule {
-	return PollSchedule{Initial: 5 * time.Second, Max: 30 * time.Second, Factor: 1.5, Jitter: 0.2}
+	return PollSchedule{Initial: time.Second, Fast: time.Minute, Max: 30 * time.Second, Factor: 1.5, Jitter: 0.2}
 }
 
 func (p PollSchedule) next(cur time.Duration, rnd func() float64) (wait, grown time.Duration) {
@@ -109,8 +115,12 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 	s := j.Settings
 	sha := j.SHA
 	if len(sha) < 40 {
+		// GitHub lists deployments by full SHA only: resolve a short one first.
 		full, err := d.API.CommitSHA(ctx, d.Owner, d.Repo, sha)
 		if err != nil {
+			if ghapi.KindOf(err) == ghapi.KindValidation { // 422: no commit has it (GitHub's answer)
+				return &ShortSHAError{SHA: sha, Err: err}
+			}
 			return Fail(err, ghapi.OpGetCommit, sha)
 		}
 		sha = full
@@ -128,10 +138,11 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 	if poll.Initial <= 0 {
 		poll = DefaultPoll()
 	}
-	interval := poll.Initial
+	interval, fastUntil := poll.Initial, start.Add(poll.Fast)
 	seen := ""
-	var cur *Listed
+	w := &watch{d: d, s: s, sha: sha}
 	fail := func(reason WaitReason, newer *Listed) error {
+		cur := w.cur
 		if cur != nil {
 			r.fromListed(cur) // the outputs and the summary show what was found
 		}
@@ -139,13 +150,7 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 	}
 	for {
 		wr.Polls++
-		dep, err := d.newestMatching(ctx, s, sha)
-		if err == nil && dep != nil {
-			l := listedFrom(dep)
-			if err = d.latest(ctx, &l); err == nil {
-				cur = &l
-			}
-		}
+		newer, err := w.look(ctx)
 		var rl *ghapi.RateLimitError
 		switch {
 		case errors.As(err, &rl) && rl.Reset.Before(deadline):
@@ -158,9 +163,12 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 		case err != nil:
 			return err
 		}
-		if cur != nil {
-			if now := fmt.Sprintf("%d %s", cur.ID, cur.State); now != seen {
-				seen = now
+		now := d.now()
+		if cur := w.cur; cur != nil {
+			if st := fmt.Sprintf("%d %s", cur.ID, cur.State); st != seen {
+				seen = st
+				// Something moves: look often again for a while.
+				interval, fastUntil = poll.Initial, now.Add(poll.Fast)
 				d.notef("deployment %d of %s to %s by %s: %s", cur.ID, ShortSHA(cur.SHA), cur.Environment, cur.Creator, orNone(cur.State))
 			}
 			switch cur.State {
@@ -172,10 +180,6 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 			case "inactive":
 				return fail(WaitInactive, nil)
 			}
-			newer, err := d.newerInEnvironment(ctx, s, cur)
-			if err != nil {
-				return err
-			}
 			if newer != nil {
 				return fail(WaitSuperseded, newer)
 			}
@@ -183,17 +187,20 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 			seen = "none"
 			d.notef("no deployment of %s to %s yet", ShortSHA(sha), s.Environment)
 		}
-		now := d.now()
 		switch {
-		case cur == nil && !now.Before(appearBy):
+		case w.cur == nil && !now.Before(appearBy):
 			return fail(WaitNothingAppeared, nil)
 		case !now.Before(deadline):
 			return fail(WaitTimedOut, nil)
 		}
 		var sleep time.Duration
-		sleep, interval = poll.next(interval, d.rand)
+		if now.Before(fastUntil) {
+			sleep, _ = poll.next(poll.Initial, d.rand)
+		} else {
+			sleep, interval = poll.next(interval, d.rand)
+		}
 		limit := deadline
-		if cur == nil && appearBy.Before(limit) {
+		if w.cur == nil && appearBy.Before(limit) {
 			limit = appearBy
 		}
 		if until := limit.Sub(now); sleep > until {
@@ -203,6 +210,127 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 			return fmt.Errorf("waiting for %s: %w", s.Environment, err)
 		}
 	}
+}
+
+// ShortSHAError: a short SHA given to wait (sha, --sha) did not resolve to one commit of the
+// repository.
+type ShortSHAError struct {
+	SHA string
+	Err error
+}
+
+func (e *ShortSHAError) Error() string {
+	return fmt.Sprintf("the short SHA %q names no commit of the repository (or more than one): pass the commit's full 40-character SHA (%v)", e.SHA, e.Err)
+}
+
+func (e *ShortSHAError) Unwrap() error { return e.Err }
+
+// watch is what one wait knows between looks. Each look costs as few answers that count against
+// the primary rate limit as the question allows: the deployment's statuses and one listing of
+// its environment, both conditional requests (304 when unchanged, which is free), and the
+// listing of the environment is at once where the deployment appears and where a newer one
+// shows up. A status moves the deployment's updated_at, so the listing changes with it: a
+// status that ends the wait is read from the statuses alone, before any listing.
+type watch struct {
+	d   *Deployer
+	s   *Settings
+	sha string
+	cur *Listed // the newest matching deployment, with its latest status; nil until one appears
+}
+
+// look is one poll: it updates w.cur and returns the deployment that supersedes it, if any.
+func (w *watch) look(ctx context.Context) (*Listed, error) {
+	d, s := w.d, w.s
+	if w.cur != nil {
+		l := *w.cur
+		if err := d.latest(ctx, &l); err != nil {
+			return nil, err
+		}
+		w.cur = &l
+		if final(l.State) {
+			return nil, nil
+		}
+	}
+	env := s.Environment
+	if isPattern(env) {
+		if w.cur == nil {
+			// Which environment is not known yet: look for the commit's deployments anywhere.
+			dep, err := d.newestMatching(ctx, s, w.sha)
+			if err != nil || dep == nil {
+				return nil, err
+			}
+			if err := w.follow(ctx, dep); err != nil || final(w.cur.State) {
+				return nil, err
+			}
+		}
+		env = w.cur.Environment
+	}
+	opts := &github.DeploymentsListOptions{Environment: env, Task: s.Task, ListOptions: github.ListOptions{PerPage: 30}}
+	page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
+	if err != nil {
+		return nil, Fail(err, ghapi.OpListDeployments, "")
+	}
+	var found *github.Deployment
+	for _, dep := range page {
+		if w.matches(dep) && (found == nil || newerDeployment(dep, found)) {
+			found = dep
+		}
+	}
+	if found == nil && w.cur == nil && next.Next != 0 {
+		// A busy environment: the commit's deployment may be older than this page.
+		if found, err = d.newestMatching(ctx, s, w.sha); err != nil {
+			return nil, err
+		}
+	}
+	if found != nil && (w.cur == nil || laterThan(found, w.cur)) {
+		if err := w.follow(ctx, found); err != nil || final(w.cur.State) {
+			return nil, err
+		}
+	}
+	if w.cur == nil || len(page) == 0 {
+		return nil, nil
+	}
+	// The newest deployment to the environment, when it is for another commit and newer: the
+	// one waited for will not go live. Timestamps have whole seconds: ids break ties.
+	n := page[0]
+	if n.GetSHA() == w.cur.SHA || !laterThan(n, w.cur) {
+		return nil, nil
+	}
+	l := listedFrom(n)
+	return &l, nil
+}
+
+// laterThan reports dep made after l (timestamps have whole seconds: ids, which only grow, break
+// ties).
+func laterThan(dep *github.Deployment, l *Listed) bool {
+	at := dep.GetCreatedAt().Time
+	return at.After(l.CreatedAt) || at.Equal(l.CreatedAt) && dep.GetID() > l.ID
+}
+
+// follow makes dep the deployment waited on, with its latest status.
+func (w *watch) follow(ctx context.Context, dep *github.Deployment) error {
+	l := listedFrom(dep)
+	if err := w.d.latest(ctx, &l); err != nil {
+		return err
+	}
+	w.cur = &l
+	return nil
+}
+
+func (w *watch) matches(dep *github.Deployment) bool {
+	if !matchEnvironment(w.s.Environment, dep.GetEnvironment()) || dep.GetSHA() != w.sha {
+		return false
+	}
+	return w.s.Creator == "" || strings.EqualFold(dep.GetCreator().GetLogin(), w.s.Creator)
+}
+
+// final reports a state that ends a wait.
+func final(state string) bool {
+	switch state {
+	case "success", "failure", "error", "inactive":
+		return true
+	}
+	return false
 }
 
 // newestMatching is the newest deployment for sha whose environment matches the pattern and whose
@@ -234,28 +362,6 @@ func (d *Deployer) newestMatching(ctx context.Context, s *Settings, sha string) 
 		}
 		opts.Page = next.Next
 	}
-}
-
-// newerInEnvironment is the newest deployment to cur's environment when it is for another commit
-// and newer than cur: cur will not go live.
-func (d *Deployer) newerInEnvironment(ctx context.Context, s *Settings, cur *Listed) (*Listed, error) {
-	opts := &github.DeploymentsListOptions{Environment: cur.Environment, Task: s.Task, ListOptions: github.ListOptions{PerPage: 1}}
-	page, _, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
-	if err != nil {
-		return nil, Fail(err, ghapi.OpListDeployments, "")
-	}
-	if len(page) == 0 {
-		return nil, nil
-	}
-	n := page[0]
-	// Timestamps have whole seconds: ids break ties (they only grow).
-	at := n.GetCreatedAt().Time
-	later := at.After(cur.CreatedAt) || at.Equal(cur.CreatedAt) && n.GetID() > cur.ID
-	if n.GetID() == cur.ID || n.GetSHA() == cur.SHA || !later {
-		return nil, nil
-	}
-	l := listedFrom(n)
-	return &l, nil
 }
 
 func newerDeployment(a, b *github.Deployment) bool {

@@ -74,6 +74,8 @@ func known(d Dialect, err error) string {
 		return fmt.Sprintf("deployment %d: %s", e.ID, Error(d, e.Err))
 	case *deploy.WaitError:
 		return wait(d, e)
+	case *deploy.ShortSHAError:
+		return fmt.Sprintf("%s %q is a short SHA that names no commit of the repository (or more than one): pass the commit's full 40-character SHA", d.Subject("sha"), e.SHA)
 	case *deploy.NotLiveError:
 		return fmt.Sprintf("no deployment is live in %s (none has success as its latest status): deploy there first, or set %s to get empty outputs instead",
 			e.Environment, d.Assign("allow-none", "true"))

@@ -46,14 +46,66 @@ func (c *Client) findCreatedDeployment(ctx context.Context, g *github.Client, ow
 	switch {
 	case len(matches) == 0:
 		return nil, nil
-	case len(matches) > 1:
-		return nil, permanent(&UnknownOutcomeError{Op: OpCreateDeployment, Candidates: ids, StringPayload: !identifiable(req.Payload)})
 	case !identifiable(req.Payload):
-		// One match, but another job's identical request (a matrix leg, an earlier attempt of
-		// this run) would match too: adopting it could finish someone else's deployment.
-		return nil, permanent(&UnknownOutcomeError{Op: OpCreateDeployment, Candidates: ids, StringPayload: true})
+		return c.ownAmongTwins(ctx, g, owner, repo, matches, logURLFrom(ctx))
+	case len(matches) > 1:
+		return nil, permanent(&UnknownOutcomeError{Op: OpCreateDeployment, Candidates: ids})
 	}
 	return matches[0], nil
+}
+
+// ownAmongTwins decides a lost create whose payload carries no id (a string), among the
+// deployments that match it, all made since the first attempt: another job's identical request
+// (a matrix leg, an earlier attempt) matches too. A deployment that already carries a status
+// written by another job (its log_url is not this job's) is that job's; the lost create made
+// none yet. Of the rest, a lone one is ours; none or several: nil, so the create is sent anew,
+// which the log says (naming own, this job's log URL, when known).
+func (c *Client) ownAmongTwins(ctx context.Context, g *github.Client, owner, repo string, matches []*github.Deployment, own string) (*github.Deployment, error) {
+	var mine []*github.Deployment
+	var others []int64
+	for _, d := range matches {
+		ss, _, err := g.Repositories.ListDeploymentStatuses(ctx, owner, repo, d.GetID(), &github.ListOptions{PerPage: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(ss) > 0 {
+			// This job has written nothing to the deployment its lost create made: a status
+			// is another job's (even one whose log URL looks like this job's, as a re-run
+			// attempt's may).
+			others = append(others, d.GetID())
+			continue
+		}
+		mine = append(mine, d)
+	}
+	if len(mine) == 1 {
+		return mine[0], nil
+	}
+	ids := make([]int64, len(mine))
+	for i, d := range mine {
+		ids[i] = d.GetID()
+	}
+	switch {
+	case len(mine) == 0:
+		c.logf("create deployment: response lost; deployments %v match the request but carry another job's statuses (this job's log URL: %s): creating this job's deployment anew", others, orNone(own))
+	default:
+		c.logf("create deployment: response lost; deployments %v match the request and none has a status yet, so none can be told to be this job's "+
+			"(the payload is a string): creating a new one; one of them may be left without a status", ids)
+	}
+	return nil, nil
+}
+
+type logURLKey struct{}
+
+// WithLogURL tells CreateDeployment the log URL this job writes into its statuses, so that a lost
+// create with a string payload can tell a twin's deployment (statuses with another log URL) from
+// its own.
+func WithLogURL(ctx context.Context, url string) context.Context {
+	return context.WithValue(ctx, logURLKey{}, url)
+}
+
+func logURLFrom(ctx context.Context) string {
+	s, _ := ctx.Value(logURLKey{}).(string)
+	return s
 }
 
 // identifiable reports a payload that can tell one request from another: an object, into which
@@ -253,4 +305,11 @@ func orDefault(p *string, def string) string {
 		return def
 	}
 	return *p
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

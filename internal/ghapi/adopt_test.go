@@ -75,31 +75,61 @@ func TestLostCreateWithTwoMatchesFails(t *testing.T) {
 	}
 }
 
-// TestLostCreateWithStringPayloadIsNeverAdopted: a string payload carries no unique id, so a
-// deployment that matches a lost create could be another job's identical request (a matrix leg,
-// an earlier attempt): the client neither adopts it nor creates a second one, and says so.
-func TestLostCreateWithStringPayloadIsNeverAdopted(t *testing.T) {
+// TestLostCreateWithStringPayload: a string payload carries no unique id, so a deployment that
+// matches a lost create could be another job's identical request (a matrix leg, an earlier
+// attempt). One that already carries a status is that job's (the lost create's own has none
+// yet); a lone one without a status is ours; several without: the create is sent anew, and the
+// log says so.
+func TestLostCreateWithStringPayload(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	f := newFakeGitHub(t, clock)
-	c, logs := newClient(t, f, nil)
-	req := deployReq("")
-	req.Payload = "deploy eu"
-	f.on("create", dropConnection(true))
-	_, err := c.CreateDeployment(t.Context(), "o", "r", req)
-	noToken(t, err, logs)
-	var uo *UnknownOutcomeError
-	if !errors.As(err, &uo) || !uo.StringPayload || len(uo.Candidates) != 1 || KindOf(err) != KindUnknownOutcome {
-		t.Fatalf("err = %v, want an UnknownOutcomeError naming the one candidate", err)
+	stringReq := func() *github.DeploymentRequest {
+		req := deployReq("")
+		req.Payload = "deploy eu"
+		return req
 	}
-	if f.creates() != 1 || f.count("create") != 1 {
-		t.Errorf("deployments = %d, creates = %d: want the one lost create and no second", f.creates(), f.count("create"))
-	}
-	// Nothing matching: the lost create never happened, so sending it again is safe.
-	f.on("create", dropConnection(false))
-	req.Payload = "deploy us"
-	if _, err := c.CreateDeployment(t.Context(), "o", "r", req); err != nil {
-		t.Fatalf("a lost create that made nothing must be sent again: %v", err)
+	for _, tc := range []struct {
+		name    string
+		twin    bool // another job's identical deployment exists
+		twinSts bool // and it carries a status
+		wantID  int64
+		creates int
+		log     string
+	}{
+		{name: "alone", wantID: 101, creates: 1},
+		{name: "beside a twin with statuses", twin: true, twinSts: true, wantID: 103, creates: 2}, // 102 is the twin's status,
+		{name: "beside a twin without statuses", twin: true, wantID: 103, creates: 3, log: "creating a new one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			f := newFakeGitHub(t, clock)
+			c, logs := newClient(t, f, nil)
+			if tc.twin {
+				twin, err := c.CreateDeployment(t.Context(), "o", "r", stringReq())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.twinSts {
+					if _, err := c.CreateDeploymentStatus(t.Context(), "o", "r", twin.GetID(), &github.DeploymentStatusRequest{State: github.String("in_progress"),
+						LogURL: github.String("https://github.com/o/r/actions/runs/1/job/1")}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			f.on("create", dropConnection(true))
+			ctx := WithLogURL(t.Context(), "https://github.com/o/r/actions/runs/1/job/2")
+			d, err := c.CreateDeployment(ctx, "o", "r", stringReq())
+			noToken(t, err, logs)
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if d.GetID() != tc.wantID || f.creates() != tc.creates {
+				t.Errorf("got deployment %d with %d deployments made, want %d with %d", d.GetID(), f.creates(), tc.wantID, tc.creates)
+			}
+			if tc.log != "" && !strings.Contains(logs.String(), tc.log) {
+				t.Errorf("the log does not say the create was sent anew:\n%s", logs)
+			}
+		})
 	}
 }
 

@@ -162,7 +162,7 @@ func (m memState) SaveState(k, v string) error { m[k] = v; return nil }
 func BenchmarkWaitFiveMinutes(b *testing.B) {
 	for range b.N {
 		cond, plain := fiveMinuteWait(b, true), fiveMinuteWait(b, false)
-		figure(b, "wait 5 min (default schedule 5 s ×1.5 → 30 s): conditional %d requests, %d answered 304, %d counted against the primary limit; plain polling %d requests, %d counted (waited %s)",
+		figure(b, "wait 5 min (default schedule: 1 s for a minute after the start and after each change, then ×1.5 → 30 s): conditional %d requests, %d answered 304, %d counted against the primary limit; plain polling %d requests, %d counted (waited %s)",
 			cond.requests, cond.notModified, cond.primary, plain.requests, plain.primary, cond.waited.Round(time.Second))
 		if cond.primary >= plain.primary {
 			b.Errorf("conditional requests cost %d of the primary limit, plain polling %d", cond.primary, plain.primary)
@@ -179,22 +179,35 @@ func TestWaitCostsLittleRateLimit(t *testing.T) {
 	}
 }
 
-// latestOn1000 seeds n deployments to production, 10 minutes apart, every one a success (the
-// newest newFailed of them failures), and counts latest's requests.
-func latestOn1000(tb testing.TB, n, newFailed int) (reads, requests int, live *deploy.Listed) {
+// latestOn seeds n deployments to production, gap apart, each a success when it is made (the
+// newest newFailed of them failures; lateFinisher > 0: the deployment that many from the newest
+// stays in progress and succeeds last, after the newest), and counts latest's requests.
+func latestOn(tb testing.TB, n int, gap time.Duration, newFailed, lateFinisher int) (reads, requests int, live *deploy.Listed, want int64) {
 	tb.Helper()
 	clock := newSimClock()
 	s := startServer(tb, emulator.Config{Now: clock.Now, PrimaryLimit: 100000}, false)
 	const seeder = "ghs_seedTOKENseedTOKENseedTOKEN0000"
 	sha := emulator.DefaultRepo().Branches["main"]
+	var late int64
 	for i := range n {
 		dep := api(tb, s.e, seeder, "POST", "/deployments", map[string]any{"ref": sha, "environment": "production", "required_contexts": []string{}})
+		id := int64(dep["id"].(float64))
 		state := "success"
-		if i >= n-newFailed {
+		switch {
+		case i == n-1-lateFinisher && lateFinisher > 0:
+			state, late = "in_progress", id
+		case i >= n-newFailed:
 			state = "failure"
 		}
-		api(tb, s.e, seeder, "POST", fmt.Sprintf("/deployments/%d/statuses", int64(dep["id"].(float64))), map[string]any{"state": state})
-		_ = clock.Sleep(context.Background(), 10*time.Minute)
+		api(tb, s.e, seeder, "POST", fmt.Sprintf("/deployments/%d/statuses", id), map[string]any{"state": state})
+		if state == "success" {
+			want = id
+		}
+		_ = clock.Sleep(context.Background(), gap)
+	}
+	if late != 0 {
+		api(tb, s.e, seeder, "POST", fmt.Sprintf("/deployments/%d/statuses", late), map[string]any{"state": "success"})
+		want = late
 	}
 	client, err := ghapi.New(ghapi.Options{Token: token, APIURL: s.URL()})
 	if err != nil {
@@ -206,22 +219,43 @@ func latestOn1000(tb testing.TB, n, newFailed int) (reads, requests int, live *d
 	if err != nil || live == nil {
 		tb.Fatalf("latest: %v", err)
 	}
-	return reads, len(s.e.Requests()) - before, live
+	return reads, len(s.e.Requests()) - before, live, want
 }
 
-// BenchmarkLatest1000 reports latest's requests on an environment with 1,000 deployments.
+// BenchmarkLatest1000 reports latest's requests on an environment with 1,000 deployments made
+// 4 s apart, the live one the newest or the 150th newest (the 149 newer ones failed).
 func BenchmarkLatest1000(b *testing.B) {
 	for range b.N {
-		_, all, _ := latestOn1000(b, 1000, 0)
-		_, failed, _ := latestOn1000(b, 1000, 10)
-		figure(b, "latest on 1,000 deployments (10 min apart): %d requests when the newest succeeded; %d when the newest 10 failed", all, failed)
+		_, newest, l1, w1 := latestOn(b, 1000, 4*time.Second, 0, 0)
+		_, at150, l2, w2 := latestOn(b, 1000, 4*time.Second, 149, 0)
+		_, late, l3, w3 := latestOn(b, 1000, 4*time.Second, 0, 30)
+		if l1.ID != w1 || l2.ID != w2 || l3.ID != w3 {
+			b.Errorf("latest found %d, %d, %d; want %d, %d, %d", l1.ID, l2.ID, l3.ID, w1, w2, w3)
+		}
+		figure(b, "latest on 1,000 deployments (4 s apart): %d requests when the newest is live (target <= 3: %s); %d when the 150th newest is (the newer 149 failed); %d when the 31st newest finished last",
+			newest, met(newest <= 3), at150, late)
+		b.ReportMetric(float64(newest), "newest-live-requests")
+		b.ReportMetric(float64(at150), "150th-live-requests")
+		b.ReportMetric(float64(late), "late-finisher-requests")
 	}
 }
 
 func TestLatestReadsFewStatuses(t *testing.T) {
 	t.Parallel()
-	reads, requests, live := latestOn1000(t, 300, 10)
-	if reads > 20 || requests > reads+2 || live.ID == 0 {
-		t.Errorf("latest read %d statuses in %d requests on 300 deployments", reads, requests)
+	for _, tc := range []struct {
+		name                   string
+		newFailed, late, limit int
+	}{
+		{"the newest is live", 0, 0, 3},
+		{"the newest 10 failed", 10, 0, 14},
+		{"an older one finished last", 0, 30, 5},
+	} {
+		_, requests, live, want := latestOn(t, 300, 4*time.Second, tc.newFailed, tc.late)
+		if live.ID != want {
+			t.Errorf("%s: latest found deployment %d, want %d", tc.name, live.ID, want)
+		}
+		if requests > tc.limit {
+			t.Errorf("%s: %d requests on 300 deployments, want <= %d", tc.name, requests, tc.limit)
+		}
 	}
 }

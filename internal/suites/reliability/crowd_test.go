@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,9 +169,10 @@ func TestManyLegsCancelledMidCreate(t *testing.T) {
 }
 
 // TestStringPayloadLegsNeverAdoptAnother: legs with the same string payload are identical to
-// GitHub. When a leg's create answer is lost, a matching deployment could be any leg's: the
-// action must neither adopt one (finishing another leg's deployment) nor create a second, and
-// must say so. The legs whose answers arrived finish their own.
+// GitHub. When a leg's create answer is lost, a matching deployment that already carries a status
+// is another leg's and is never adopted; a lone one without a status is the leg's own; when
+// several have none yet, the leg creates its deployment anew and says so. Every leg succeeds on a
+// deployment of its own; what may be left over are deployments without any status.
 func TestStringPayloadLegsNeverAdoptAnother(t *testing.T) {
 	t.Parallel()
 	const n = 8
@@ -178,32 +180,24 @@ func TestStringPayloadLegsNeverAdoptAnother(t *testing.T) {
 	e.AddFault(emulator.Fault{Method: http.MethodPost, Match: isCreate, Kind: emulator.FaultLostResponse, Times: n / 2})
 	res := legs(t, e, n, map[string]string{"environment": "production", "payload": "release 1.2"}, background)
 	deps := e.Deployments(owner, repoName)
-	if len(deps) != n {
-		t.Errorf("%d deployments, want %d (one per leg, never a second)", len(deps), n)
+	finished, bare := 0, 0
+	for _, d := range deps {
+		switch sts := states(d); {
+		case len(sts) == 0:
+			bare++
+		case slices.Equal(sts, []string{"in_progress", "success"}):
+			finished++
+		default:
+			t.Errorf("deployment %d has statuses %v: two legs wrote to it, or a leg did not finish it", d.ID, sts)
+		}
 	}
-	byLeg := checkOnePerLeg(t, deps)
-	failed := 0
+	if finished != n || bare > n/2 {
+		t.Errorf("%d deployments finished (want %d, one per leg), %d without a status (want at most %d, one per lost answer)", finished, n, bare, n/2)
+	}
 	for i, r := range res {
-		if r == nil {
-			continue
+		if r != nil && r.Failed() {
+			t.Errorf("leg %d failed: %v", i, r.StageErrors)
 		}
-		if r.StageErrors["pre"] == nil {
-			if d, ok := byLeg[i]; !ok || latestState(d) != "success" {
-				t.Errorf("leg %d succeeded but its deployment is %+v", i, d)
-			}
-			continue
-		}
-		failed++
-		msg := r.StageErrors["pre"].Error()
-		if !strings.Contains(msg, "string") || !strings.Contains(msg, "payload") || !strings.Contains(msg, "object") {
-			t.Errorf("leg %d: %q does not say that a string payload cannot be recognised and how to fix it", i, msg)
-		}
-		if !strings.Contains(everything(r), "left as it is") {
-			t.Errorf("leg %d: post did not report the deployment it could not recognise", i)
-		}
-	}
-	if failed != n/2 {
-		t.Errorf("%d legs refused, want %d (those whose create answer was lost)", failed, n/2)
 	}
 }
 
@@ -231,13 +225,8 @@ func TestRerunNeverAdoptsTheFirstAttempt(t *testing.T) {
 			if got := latestState(deps[0]); got != "failure" {
 				t.Errorf("attempt 1's deployment is now %q (%v): attempt 2 adopted it", got, states(deps[0]))
 			}
-			if payload == "release 1.2" {
-				// Unrecognisable: refused, said so, nothing finished that is not its own.
-				if res.StageErrors["pre"] == nil {
-					t.Errorf("attempt 2 with a string payload adopted something: %v", states(deps[1]))
-				}
-				return
-			}
+			// A string payload too: attempt 1's deployment carries its statuses, so it is not
+			// attempt 2's; the lone one without a status is.
 			if got := latestState(deps[1]); res.Failed() || got != "success" {
 				t.Errorf("attempt 2: errors %v, its deployment %v", res.StageErrors, states(deps[1]))
 			}
