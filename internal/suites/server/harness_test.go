@@ -55,7 +55,7 @@ var build struct {
 }
 
 // binary builds the shipped binary once per test process.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	build.once.Do(func() {
 		goBin, err := exec.LookPath("go")
@@ -89,7 +89,7 @@ func TestMain(m *testing.M) {
 
 // world is one emulator, one Slack, one App installed on acme/shop, and the server.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	em     *emulator.Emulator
 	sl     *slackstub.Slack
 	key    *rsa.PrivateKey
@@ -105,7 +105,7 @@ type worldOptions struct {
 	noStart bool
 }
 
-func newWorld(t *testing.T, o worldOptions) *world {
+func newWorld(t testing.TB, o worldOptions) *world {
 	t.Helper()
 	w := &world{t: t}
 	w.em = emulator.New(emulator.Config{Latency: o.latency})
@@ -164,7 +164,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	return w
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
