@@ -18,6 +18,7 @@ func TestSlackDeployLoop(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	w.greenChecks(w.head)
+	w.em.ResetRequests()
 	status, ack := w.command(writer, channel, "production")
 	if status != http.StatusOK || !strings.Contains(ack, "Checking acme/shop (default branch) for `production`") {
 		t.Fatalf("ack %d %q", status, ack)
@@ -39,6 +40,17 @@ func TestSlackDeployLoop(t *testing.T) {
 		return strings.Contains(w.sl.Messages(channel)[0].Text, "waiting for a workflow")
 	})
 	w.sees(channel, writer, "follow it in the channel")
+	// What one /deploy costs in GitHub requests (docs/server.md): the App's installation and
+	// token (first use only), the ref, the policy file, the role, the lock, the checks, the
+	// replay guard, the create.
+	var calls []string
+	for _, r := range w.em.Requests() {
+		calls = append(calls, r.Method+" "+r.Path)
+	}
+	t.Logf("a /deploy made %d GitHub requests: %v", len(calls), calls)
+	if len(calls) > 12 {
+		t.Errorf("a /deploy made %d GitHub requests, want at most 12: %v", len(calls), calls)
+	}
 
 	w.setStatus(d.ID, "in_progress", "", "https://ci.example/run/1")
 	w.waitFor("in progress", func() bool { return strings.Contains(w.sl.Messages(channel)[0].Text, "in progress") })
