@@ -1,8 +1,17 @@
 package server_test
 
 import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/deployment-action/deployment-action/internal/ghapp"
 
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
 )
@@ -42,6 +51,29 @@ func TestProtectionRuleThroughTheServer(t *testing.T) {
 	if st := answered(run("production", w.head)); st.Answer.State != "approved" || !strings.Contains(st.Answer.Comment, "checks green") {
 		t.Errorf("production with green checks: %+v", st.Answer)
 	}
+	// A freeze closes production whatever the checks say.
+	now := time.Now().UTC()
+	w.putPolicy(fmt.Sprintf("environments:\n  production:\n    freezes:\n      - from: %s\n        until: %s\n        reason: launch week\n",
+		now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)))
+	w.greenChecks(w.head)
+	if st := answered(run("production", w.head)); st.Answer.State != "rejected" || !strings.Contains(st.Answer.Comment, "launch week") {
+		t.Errorf("freeze: %+v", st.Answer)
+	}
+	// A lock (taken from Slack) holds the environment for anyone else.
+	w.putPolicy("environments:\n  production:\n    checks: required\n")
+	w.greenChecks(w.head)
+	w.command(maintainer, channel, "lock production release train")
+	w.waitFor("the lock", func() bool {
+		for _, m := range w.sl.Messages(channel) {
+			if strings.Contains(m.Text, "locked `production`") {
+				return true
+			}
+		}
+		return false
+	})
+	if st := answered(run("production", w.head)); st.Answer.State != "rejected" || !strings.Contains(st.Answer.Comment, "locked by @mona") {
+		t.Errorf("lock: %+v", st.Answer)
+	}
 	// A policy that does not parse denies.
 	w.putPolicy("environments:\n  production:\n    soak: forever\n")
 	if st := answered(run("production", w.head)); st.Answer.State != "rejected" {
@@ -76,6 +108,19 @@ func TestProtectionRuleRecoveredFromTheDeliveryLog(t *testing.T) {
 	if st.Answer.State != "approved" {
 		t.Fatalf("recovered: %+v", st.Answer)
 	}
+	// GitHub's redelivery of the request, asked for through the App's delivery log, changes
+	// nothing: the run is answered.
+	app, err := ghapp.New(ghapp.Options{AppID: fmt.Sprint(appID), PrivateKeyPEM: pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(w.key)}), APIURL: w.em.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted *github.AcceptedError // 202: GitHub redelivers in the background
+	if _, _, err := app.AppClient().Apps.RedeliverHookDelivery(t.Context(), log[0].ID); !errors.As(err, &accepted) {
+		t.Fatalf("redeliver: %v", err)
+	}
+	w.waitFor("the redelivery", func() bool {
+		return len(w.em.AppDeliveries(appID)) == 2 && w.em.AppDeliveries(appID)[1].StatusCode != 0
+	})
 	// A second replica starting (or this one restarting) recovers again: the run is no
 	// longer waiting, so nothing is answered twice.
 	w.stop()

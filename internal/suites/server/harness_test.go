@@ -208,27 +208,32 @@ func (p *proc) logs() string {
 	return p.stderr.String()
 }
 
-// start runs the binary and waits for /healthz.
+// start runs the binary on w.addr and waits for /healthz.
 func (w *world) start() {
+	w.t.Helper()
+	w.srv = w.startAt(w.addr)
+	w.t.Cleanup(func() { w.stop() })
+}
+
+// startAt runs one more replica on addr (the caller stops it with stopProc).
+func (w *world) startAt(addr string) *proc {
 	t := w.t
 	t.Helper()
 	p := &proc{exited: make(chan struct{})}
-	p.cmd = exec.Command(binary(t), "serve", "--listen", w.addr)
+	p.cmd = exec.Command(binary(t), "serve", "--listen", addr)
 	p.cmd.Env = w.env()
 	p.cmd.Stderr = lockedWriter{p}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
-	w.srv = p
-	t.Cleanup(func() { w.stop() })
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get("http://" + w.addr + "/healthz")
+		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return p
 			}
 		}
 		select {
@@ -242,19 +247,24 @@ func (w *world) start() {
 	}
 }
 
-// stop sends SIGTERM and checks the server exits cleanly in time and logged no secret.
+// stop stops w.srv.
 func (w *world) stop() {
 	p := w.srv
 	if p == nil {
 		return
 	}
 	w.srv = nil
+	w.stopProc(p)
+}
+
+// stopProc sends SIGTERM and checks the server exits cleanly in time and logged no secret.
+func (w *world) stopProc(p *proc) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.exited:
-	case <-time.After(12 * time.Second):
+	case <-time.After(10 * time.Second):
 		_ = p.cmd.Process.Kill()
-		w.t.Errorf("serve did not stop within 12 s of SIGTERM")
+		w.t.Errorf("serve did not stop within 10 s of SIGTERM")
 		<-p.exited
 	}
 	if p.err != nil {

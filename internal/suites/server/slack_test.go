@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -260,5 +261,52 @@ func TestSlackConfirmButton(t *testing.T) {
 	w.waitFor("the confirmed deployment", func() bool { return len(w.deployments()) == 1 })
 	if d := w.deployments()[0]; d.SHA != w.head {
 		t.Errorf("deployed %s, want the commit the question showed (%s)", d.SHA, w.head)
+	}
+}
+
+// Two replicas behave as one: the command reaches one, the webhooks the other (the App's
+// webhook URL points there), and the message still follows the deployment; the metrics show
+// GitHub's and Slack's latency and the rate limit left.
+func TestTwoReplicasShareNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{}) // replica B: w.addr, where the App's webhooks go
+	w.greenChecks(w.head)
+	a := freeAddr(t)
+	pa := w.startAt(a)
+	defer w.stopProc(pa)
+	status, _, err := w.sl.SlashCommand(t.Context(), "http://"+a+"/slack/commands", slackstub.Command{ChannelID: channel, UserID: writer, Text: "production"})
+	if err != nil || status != http.StatusOK {
+		t.Fatal(status, err)
+	}
+	w.waitFor("the deployment", func() bool { return len(w.deployments()) == 1 && len(w.sl.Messages(channel)) == 1 })
+	d := w.deployments()[0]
+	w.setStatus(d.ID, "success", "https://shop.example.com", "")
+	w.waitFor("replica B to update replica A's message", func() bool {
+		return strings.Contains(w.sl.Messages(channel)[0].Text, "success")
+	})
+	if strings.Contains(pa.logs(), "deployment_status") || !strings.Contains(pa.logs(), "deployment created") {
+		t.Errorf("replica A should have created the deployment and seen no webhook:\n%s", pa.logs())
+	}
+	metrics := func() string {
+		resp, err := http.Get("http://" + w.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, _ = io.Copy(&b, resp.Body)
+		return b.String()
+	}
+	done := `deployment_action_webhook_deliveries_total{event="deployment_status",outcome="done"}`
+	w.waitFor("the webhook's work to finish", func() bool { return strings.Contains(metrics(), done) })
+	m := metrics()
+	for _, want := range []string{
+		`deployment_action_upstream_request_seconds_count{code="200",method="GET",service="github"}`,
+		`deployment_action_upstream_request_seconds_count{code="200",method="POST",service="slack"}`,
+		`deployment_action_github_rate_limit_remaining{resource="core"}`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
