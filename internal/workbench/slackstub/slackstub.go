@@ -137,9 +137,6 @@ func (s *Slack) now() time.Time {
 	return time.Now()
 }
 
-// Handler serves the Web API under /api/ and the response URLs under /response/.
-func (s *Slack) Handler() http.Handler { return s.mux }
-
 // Start listens on addr, a loopback address such as "127.0.0.1:0", and serves in the background.
 func (s *Slack) Start(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
