@@ -123,6 +123,9 @@ func (r *runner) serve(ctx context.Context, o *opts) error {
 type slackHandler struct{ ops *slackops.Ops }
 
 func (h slackHandler) Command(f url.Values) (server.SlackReply, func(context.Context)) {
+	if f.Get("ssl_check") == "1" {
+		return server.SlackReply{}, nil // Slack checking the certificate: nothing to do
+	}
 	reply, work := h.ops.Command(slackops.RequestFromForm(f))
 	return server.SlackReply{Text: reply.Text}, work
 }

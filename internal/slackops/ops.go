@@ -137,9 +137,10 @@ func (t *task) what() string {
 	return t.full() + "@" + code(t.c.Ref)
 }
 
-// respond replaces the "Checking…" answer with m (only the requester sees it).
+// respond replaces the "Checking…" answer with m (only the requester sees it), or, for a
+// message meant for the channel, posts it there beside that answer.
 func (t *task) respond(ctx context.Context, m Message) {
-	m.ReplaceOriginal = true
+	m.ReplaceOriginal = !m.InChannel
 	if err := t.o.Slack.Respond(ctx, t.r.ResponseURL, m); err != nil {
 		t.o.Log.Error("slack answer failed", "user", t.r.UserID, "err", err)
 	}

@@ -60,10 +60,14 @@ func final(state string) bool { return state == "success" || state == "failure" 
 // message renders the channel message. phase "starting": before the deployment exists;
 // "create_failed": it could not be created.
 func (v view) message(phase string) Message {
-	head := fmt.Sprintf("<@%s> is deploying %s %s to *%s*", v.User, v.repoLink(), v.commitLink(), escape(v.Environment))
-	if final(v.State) {
-		head = fmt.Sprintf("<@%s> deployed %s %s to *%s*", v.User, v.repoLink(), v.commitLink(), escape(v.Environment))
+	verb := "is deploying"
+	switch v.State {
+	case "success", "inactive":
+		verb = "deployed"
+	case "failure", "error":
+		verb = "could not deploy"
 	}
+	head := fmt.Sprintf("<@%s> %s %s %s to *%s*", v.User, verb, v.repoLink(), v.commitLink(), escape(v.Environment))
 	var line string
 	switch {
 	case phase == "starting":
