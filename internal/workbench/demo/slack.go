@@ -39,6 +39,7 @@ const (
 	slackWriter        = "U0ALICE"   // alice: write
 	slackReader        = "U0RITA"    // rita: read
 	deployerRunID      = "1658821507"
+	slackEnv           = "production" // what alice deploys; --fail production fails its deploy step
 )
 
 // slackWorld is the scene's machinery: the Slack stand-in, the App server in-process, and the
@@ -88,12 +89,16 @@ func playSlack(ctx context.Context, st *Stage) (*SceneReport, error) {
 	r.line("config: slack.channels %s: %s; slack.users %s: alice (write), %s: rita (read)", slackChannel, rep.Repository, slackWriter, slackReader)
 
 	before := len(em.Deployments(owner, name))
-	ack, err := w.command(ctx, slackWriter, "production")
+	want := "success"
+	if st.Config.Fail == slackEnv {
+		want = "failure"
+	}
+	ack, err := w.command(ctx, slackWriter, slackEnv)
 	if err != nil {
 		return nil, err
 	}
 	r.line("")
-	r.line("alice types:  /deploy production")
+	r.line("alice types:  /deploy %s", slackEnv)
 	r.line("ack (only alice sees it, within Slack's 3 s): %s", slackText(ack))
 
 	ev, err := w.runner.next(ctx)
@@ -126,14 +131,16 @@ func playSlack(ctx context.Context, st *Stage) (*SceneReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.line("  deployer job %s: status in_progress; deploy step (message meanwhile: %s); status success, environment-url %s", res.JobStatus, slackText(firstLine(during, 1)), res.EnvURL)
+	r.line("  deployer job %s: status in_progress; deploy step %s (the message meanwhile: %s); %s", res.JobStatus, res.DeployStep, slackText(firstLine(during, 1)), res.Final)
 
 	var thread []slackstub.Message
-	if err := w.sl.WaitFor(ctx, func() bool {
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := w.sl.WaitFor(wctx, func() bool {
 		thread = w.sl.Thread(slackChannel, msg.TS)
-		return len(thread) == 2 && strings.Contains(thread[0].Text, "success")
+		return len(thread) == 2 && strings.Contains(thread[0].Text, want)
 	}); err != nil {
-		r.problem("the message did not reach success with a thread reply: %v (thread %d messages)", err, len(thread))
+		r.problem("the message did not reach %s with a thread reply: %v (thread %d messages)", want, err, len(thread))
 		return r, nil
 	}
 	final := thread[0]
@@ -148,12 +155,12 @@ func playSlack(ctx context.Context, st *Stage) (*SceneReport, error) {
 	r.line("thread reply: %s", slackText(thread[1].Text))
 
 	// A reader is refused, and nothing is created.
-	ack, err = w.command(ctx, slackReader, "production")
+	ack, err = w.command(ctx, slackReader, slackEnv)
 	if err != nil {
 		return nil, err
 	}
 	r.line("")
-	r.line("rita types:   /deploy production")
+	r.line("rita types:   /deploy %s", slackEnv)
 	r.line("ack: %s", slackText(ack))
 	refusal, err := w.ephemeral(ctx, slackReader, "needs the write role")
 	if err != nil {
@@ -179,16 +186,21 @@ func playSlack(ctx context.Context, st *Stage) (*SceneReport, error) {
 	switch {
 	case len(deps) != before+1:
 		r.problem("%d deployments were created, want 1 (alice's; rita's is refused)", len(deps)-before)
-	case mine == nil || mine.SHA != head || mine.Environment != "production" || mine.Creator != slackAppSlug+"[bot]":
-		r.problem("deployment %+v: want %s in production, created by %s[bot]", mine, head, slackAppSlug)
-	case strings.Join(states, ",") != "in_progress,success":
-		r.problem("deployment %d statuses %v, want in_progress then success", d.ID, states)
+	case mine == nil || mine.SHA != head || mine.Environment != slackEnv || mine.Creator != slackAppSlug+"[bot]":
+		r.problem("deployment %+v: want %s in %s, created by %s[bot]", mine, head, slackEnv, slackAppSlug)
+	case strings.Join(states, ",") != "in_progress,"+want:
+		r.problem("deployment %d statuses %v, want in_progress then %s", d.ID, states, want)
 	}
-	if !strings.Contains(final.Text, "success") || !strings.Contains(final.Text, "https://production.example.com") {
+	envURL := "https://" + slackEnv + ".example.com"
+	switch {
+	case want == "success" && (!strings.Contains(final.Text, ":white_check_mark: success") || !strings.Contains(final.Text, envURL)):
 		r.problem("the message's last version does not show success with the environment URL: %q", final.Text)
-	}
-	if !strings.Contains(thread[1].Text, "is live in *production*") {
-		r.problem("thread reply %q, want one saying it is live in production", thread[1].Text)
+	case want == "success" && !strings.Contains(thread[1].Text, "is live in *"+slackEnv+"*"):
+		r.problem("thread reply %q, want one saying it is live in %s", thread[1].Text, slackEnv)
+	case want == "failure" && (!strings.Contains(final.Text, ":x: failure") || strings.Contains(final.Text, envURL)):
+		r.problem("the message's last version does not show the failure (and no environment URL): %q", final.Text)
+	case want == "failure" && !strings.Contains(thread[1].Text, "ended in failure"):
+		r.problem("thread reply %q, want one saying the deploy ended in failure", thread[1].Text)
 	}
 	if !strings.Contains(slackText(during), "in progress") {
 		r.problem("during the deploy step the message read %q, want in progress", during)
@@ -319,8 +331,9 @@ func (w *slackWorld) ephemerals(user string) []string {
 
 // deployerResult is what the workflow on: deployment did.
 type deployerResult struct {
-	JobStatus string
-	EnvURL    string
+	JobStatus  string
+	DeployStep string // the deploy step's outcome
+	Final      string // what the last use of the action reported
 }
 
 // runDeployer runs testdata/workflows/deployer.yml's job for the deployment event ev, on the
@@ -339,14 +352,20 @@ func runDeployer(ctx context.Context, st *Stage, w *slackWorld, ev deploymentEve
 		{ID: "checkout", Run: func(context.Context, *actionsim.StepRun) error { return nil }}, // actions/checkout at deployment.sha
 		{ID: "deploy", Run: func(ctx context.Context, s *actionsim.StepRun) error {
 			// ./deploy.sh production: the message already says in progress.
-			return w.sl.WaitFor(ctx, func() bool {
+			if err := w.sl.WaitFor(ctx, func() bool {
 				ms := w.sl.Messages(slackChannel)
 				if len(ms) > 0 && strings.Contains(ms[0].Text, "in progress") {
 					during = ms[0].Text
 					return true
 				}
 				return false
-			})
+			}); err != nil {
+				return err
+			}
+			if d.Environment == st.Config.Fail {
+				return fmt.Errorf("./deploy.sh %s failed (--fail %s)", d.Environment, st.Config.Fail)
+			}
+			return nil
 		}},
 	}
 	res := deployerResult{JobStatus: "success"}
@@ -370,6 +389,7 @@ func runDeployer(ctx context.Context, st *Stage, w *slackWorld, ev deploymentEve
 			res.JobStatus = out.JobStatus
 		}
 		if i == 0 {
+			res.DeployStep = out.Steps["deploy"].Outcome
 			// - if: success() … state: success, environment-url: https://${{ github.event.deployment.environment }}.example.com
 			// - if: failure() || cancelled() … state: failure
 			with := map[string]string{"mode": "status", "state": "success", "environment-url": "https://${{ github.event.deployment.environment }}.example.com"}
@@ -378,7 +398,13 @@ func runDeployer(ctx context.Context, st *Stage, w *slackWorld, ev deploymentEve
 			}
 			uses = append(uses, newJob(st.Config, st.Report, 0, with))
 		} else {
-			res.EnvURL = out.Outputs["environment-url"]
+			res.Final = fmt.Sprintf("status %s", j.With["state"])
+			if u := out.Outputs["environment-url"]; u != "" {
+				res.Final += ", environment-url " + u
+			}
+			if out.JobStatus != "success" {
+				res.Final += fmt.Sprintf(" (the step %s: %v)", out.JobStatus, out.StageErrors)
+			}
 		}
 	}
 	return res, during, nil
