@@ -345,7 +345,8 @@ type deployerResult struct {
 func runDeployer(ctx context.Context, st *Stage, w *slackWorld, ev deploymentEvent) (deployerResult, string, error) {
 	d := ev.Deployment
 	var during string
-	first := st.Job(map[string]string{"mode": "status", "state": "in_progress"})
+	steps := deployerUses()
+	first := st.Job(steps.start)
 	checkRun := first.Contexts.CheckRunID
 	uses := []*actionsim.Job{first}
 	first.StepsAfter = []actionsim.Step{
@@ -390,11 +391,9 @@ func runDeployer(ctx context.Context, st *Stage, w *slackWorld, ev deploymentEve
 		}
 		if i == 0 {
 			res.DeployStep = out.Steps["deploy"].Outcome
-			// - if: success() … state: success, environment-url: https://${{ github.event.deployment.environment }}.example.com
-			// - if: failure() || cancelled() … state: failure
-			with := map[string]string{"mode": "status", "state": "success", "environment-url": "https://${{ github.event.deployment.environment }}.example.com"}
+			with := steps.success // if: success()
 			if out.JobStatus != "success" {
-				with = map[string]string{"mode": "status", "state": "failure"}
+				with = steps.failure // if: failure() || cancelled()
 			}
 			uses = append(uses, newJob(st.Config, st.Report, 0, with))
 		} else {
@@ -408,6 +407,19 @@ func runDeployer(ctx context.Context, st *Stage, w *slackWorld, ev deploymentEve
 		}
 	}
 	return res, during, nil
+}
+
+// deployerSteps are the with: of deployer.yml's three uses of the action.
+type deployerSteps struct{ start, success, failure map[string]string }
+
+// deployerUses is testdata/workflows/deployer.yml's uses of the action (a test holds them to
+// the file).
+func deployerUses() deployerSteps {
+	return deployerSteps{
+		start:   map[string]string{"mode": "status", "state": "in_progress"},
+		success: map[string]string{"mode": "status", "state": "success", "environment-url": "https://${{ github.event.deployment.environment }}.example.com"},
+		failure: map[string]string{"mode": "status", "state": "failure"},
+	}
 }
 
 // deploymentEvent is a deployment webhook's payload.
