@@ -107,7 +107,7 @@ func playSlack(ctx context.Context, st *Stage) (*SceneReport, error) {
 	}
 	d := ev.Deployment
 	var msg slackstub.Message
-	if err := w.sl.WaitFor(ctx, func() bool {
+	if err := w.wait(ctx, func() bool {
 		ms := w.sl.Messages(slackChannel)
 		if len(ms) == 0 {
 			return false
@@ -134,9 +134,7 @@ func playSlack(ctx context.Context, st *Stage) (*SceneReport, error) {
 	r.line("  deployer job %s: status in_progress; deploy step %s (the message meanwhile: %s); %s", res.JobStatus, res.DeployStep, slackText(firstLine(during, 1)), res.Final)
 
 	var thread []slackstub.Message
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := w.sl.WaitFor(wctx, func() bool {
+	if err := w.wait(ctx, func() bool {
 		thread = w.sl.Thread(slackChannel, msg.TS)
 		return len(thread) == 2 && strings.Contains(thread[0].Text, want)
 	}); err != nil {
@@ -304,12 +302,18 @@ func (w *slackWorld) command(ctx context.Context, user, text string) (string, er
 	return ack.Text, nil
 }
 
-// ephemeral waits for a message only user sees in the channel containing substr.
-func (w *slackWorld) ephemeral(ctx context.Context, user, substr string) (string, error) {
+// wait waits for cond over Slack's state, woken by each change, for at most 10 s: every step
+// of the loop takes milliseconds here.
+func (w *slackWorld) wait(ctx context.Context, cond func() bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	return w.sl.WaitFor(ctx, cond)
+}
+
+// ephemeral waits for a message only user sees in the channel containing substr.
+func (w *slackWorld) ephemeral(ctx context.Context, user, substr string) (string, error) {
 	var text string
-	err := w.sl.WaitFor(ctx, func() bool {
+	err := w.wait(ctx, func() bool {
 		for _, e := range w.sl.Ephemerals(slackChannel, user) {
 			if strings.Contains(e.Text, substr) {
 				text = e.Text
@@ -353,7 +357,7 @@ func runDeployer(ctx context.Context, st *Stage, w *slackWorld, ev deploymentEve
 		{ID: "checkout", Run: func(context.Context, *actionsim.StepRun) error { return nil }}, // actions/checkout at deployment.sha
 		{ID: "deploy", Run: func(ctx context.Context, s *actionsim.StepRun) error {
 			// ./deploy.sh production: the message already says in progress.
-			if err := w.sl.WaitFor(ctx, func() bool {
+			if err := w.wait(ctx, func() bool {
 				ms := w.sl.Messages(slackChannel)
 				if len(ms) > 0 && strings.Contains(ms[0].Text, "in progress") {
 					during = ms[0].Text
