@@ -160,7 +160,7 @@ func TestDemoRunsTheNamedScenes(t *testing.T) {
 
 func TestDemoUnknownSceneIsAUsageError(t *testing.T) {
 	_, err := runDemoForTest(t, "slack-typo")
-	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), `no scene "slack-typo" (scenes: wait, command, promotion)`) {
+	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), `no scene "slack-typo" (scenes: wait, command, promotion, slack)`) {
 		t.Fatalf("err = %v (exit %d), want a usage error listing the scenes", err, exitCode(err))
 	}
 }

@@ -85,18 +85,50 @@ func (r *runner) serve(ctx context.Context, o *opts) error {
 	if err != nil {
 		return usagef("serve", "%v", err)
 	}
-	log := slog.New(slog.NewJSONHandler(r.stderr, nil))
-	metrics := server.NewMetrics()
-	ghHTTP := metrics.Client("github", nil, 30*time.Second)
-	app, err := ghapp.New(ghapp.Options{AppID: e.appID, PrivateKeyPEM: []byte(e.keyPEM), APIURL: e.apiURL, HTTPClient: ghHTTP})
+	opts, err := ServerOptions(AppServer{
+		Listen: o.get("listen"), AppID: e.appID, PrivateKeyPEM: e.keyPEM, WebhookSecret: e.webhookSecret, APIURL: e.apiURL,
+		SlackSigningSecret: e.slackSecret, SlackBotToken: e.slackToken, SlackAPIURL: e.slackAPIURL,
+		SlackChannels: fc.Slack.Channels, SlackUsers: fc.Slack.Users,
+		Log: slog.New(slog.NewJSONHandler(r.stderr, nil)),
+	})
 	if err != nil {
 		return usagef("serve", "%v", err)
 	}
+	return server.Serve(ctx, opts)
+}
+
+// AppServer is what the App server runs with: what serve reads from its environment and its
+// config file, for a caller that runs the server in its own process (the workbench's demo).
+type AppServer struct {
+	Listen                                      string // server.Options.Listen
+	AppID, PrivateKeyPEM, WebhookSecret, APIURL string
+	// Slack is served when SlackSigningSecret is set (with SlackBotToken); SlackAPIURL ""
+	// is Slack's own, else it ends with "/".
+	SlackSigningSecret, SlackBotToken, SlackAPIURL string
+	SlackChannels, SlackUsers                      map[string]string // the config file's slack section
+	Log                                            *slog.Logger      // nil: discarded
+	Ready                                          func(addr string) // server.Options.Ready
+}
+
+// ServerOptions wires the App server for server.Serve: the protection rule (with its recovery
+// from the App's delivery log at start) and, when Slack is configured, the slash command and
+// the messages' updates from deployment_status. The error is a bad App id or key.
+func ServerOptions(c AppServer) (server.Options, error) {
+	log := c.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	metrics := server.NewMetrics()
+	ghHTTP := metrics.Client("github", nil, 30*time.Second)
+	app, err := ghapp.New(ghapp.Options{AppID: c.AppID, PrivateKeyPEM: []byte(c.PrivateKeyPEM), APIURL: c.APIURL, HTTPClient: ghHTTP})
+	if err != nil {
+		return server.Options{}, err
+	}
 	d := &server.Dispatcher{}
-	g := &gate.Service{APIURL: e.apiURL, Web: ghapi.WebURL(e.apiURL), Tokens: app, HTTP: ghHTTP,
+	g := &gate.Service{APIURL: c.APIURL, Web: ghapi.WebURL(c.APIURL), Tokens: app, HTTP: ghHTTP,
 		Logf: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }}
 	d.Handle("deployment_protection_rule", func(ctx context.Context, ev server.Event) error { return g.HandleEvent(ctx, ev.Payload) })
-	opts := server.Options{Listen: o.get("listen"), WebhookSecret: e.webhookSecret, Dispatcher: d, Metrics: metrics, Log: log,
+	opts := server.Options{Listen: c.Listen, WebhookSecret: c.WebhookSecret, Dispatcher: d, Metrics: metrics, Log: log, Ready: c.Ready,
 		Start: func(ctx context.Context) {
 			// Requests sent while no replica was up (or not finished before a restart) are in
 			// the App's delivery log; each is decided again, and answered ones are skipped.
@@ -107,16 +139,16 @@ func (r *runner) serve(ctx context.Context, o *opts) error {
 			}
 			log.Info("protection rule: recovered from the delivery log", "requests", n)
 		}}
-	if e.slackSecret != "" {
+	if c.SlackSigningSecret != "" {
 		ops := &slackops.Ops{
-			Directory: slackops.Directory{Channels: fc.Slack.Channels, Users: fc.Slack.Users},
-			GitHub:    app, APIURL: e.apiURL, HTTP: ghHTTP, Log: log,
-			Slack: slackops.NewWebAPI(e.slackToken, e.slackAPIURL, metrics.Client("slack", nil, 15*time.Second)),
+			Directory: slackops.Directory{Channels: c.SlackChannels, Users: c.SlackUsers},
+			GitHub:    app, APIURL: c.APIURL, HTTP: ghHTTP, Log: log,
+			Slack: slackops.NewWebAPI(c.SlackBotToken, c.SlackAPIURL, metrics.Client("slack", nil, 15*time.Second)),
 		}
 		d.Handle("deployment_status", func(ctx context.Context, ev server.Event) error { return ops.HandleStatus(ctx, ev.Payload) })
-		opts.Slack, opts.SlackSigningSecret = slackHandler{ops}, e.slackSecret
+		opts.Slack, opts.SlackSigningSecret = slackHandler{ops}, c.SlackSigningSecret
 	}
-	return server.Serve(ctx, opts)
+	return opts, nil
 }
 
 // slackHandler adapts slackops to the server's Slack endpoints.

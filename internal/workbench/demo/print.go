@@ -139,6 +139,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, sc := range r.Scenes {
 		p("\n%s\n", sc.Title)
 		for _, l := range sc.Lines {
+			if l == "" {
+				p("\n")
+				continue
+			}
 			p("  %s\n", l)
 		}
 	}

@@ -30,6 +30,9 @@ func Scenes() []Scene {
 		{Name: "command", Title: "ChatOps: a reviewer comments /deploy staging on a pull request (mode: command)", Default: true, Play: playCommand},
 		// Not in a plain demo yet: its times are the run's, so it would unsettle the golden output.
 		{Name: "promotion", Title: "Promotion: production held by the custom protection rule until the soak in staging is over", Play: playPromotion},
+		// Opt-in like promotion (a plain demo runs only the default scenes), and last: its
+		// receiver of deployment webhooks closes with it.
+		{Name: "slack", Title: "Slack: /deploy in a channel, the workflow on: deployment, the message following its statuses (deployment-action serve)", Play: playSlack},
 	}
 }
 
