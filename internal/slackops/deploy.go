@@ -203,6 +203,11 @@ func (t *task) start(ctx context.Context, api *ghapi.Client, sha string) {
 	}
 	v.ID = dep.GetID()
 	t.o.Log.Info("slack deploy: deployment created", "repository", t.full(), "environment", t.c.Environment, "deployment", v.ID, "sha", sha, "login", t.login)
+	// A fast workflow may have reported (and its webhook updated the message) already: then
+	// the message is left to the webhooks, never set back to "waiting".
+	if st, err := t.o.newestStatus(ctx, t.owner, t.repo, v.ID); err != nil || st != nil {
+		return
+	}
 	if err := t.o.Slack.Update(ctx, t.r.ChannelID, ts, v.message("")); err != nil {
 		t.o.Log.Error("slack update failed", "err", err)
 	}

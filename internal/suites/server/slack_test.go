@@ -43,7 +43,7 @@ func TestSlackDeployLoop(t *testing.T) {
 	w.sees(channel, writer, "follow it in the channel")
 	// What one /deploy costs in GitHub requests (docs/server.md): the App's installation and
 	// token (first use only), the ref, the policy file, the role, the lock, the checks, the
-	// replay guard, the create.
+	// replay guard, the create, and its status before the message says "waiting".
 	var calls []string
 	for _, r := range w.em.Requests() {
 		calls = append(calls, r.Method+" "+r.Path)
