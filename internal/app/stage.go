@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,7 +19,6 @@ import (
 	"github.com/deployment-action/deployment-action/internal/explain"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 	"github.com/deployment-action/deployment-action/internal/lock"
-	"github.com/deployment-action/deployment-action/internal/version"
 )
 
 // Budgets. A call may wait out GitHub's secondary rate limit, whose Retry-After is often 60 s
@@ -35,8 +35,13 @@ const (
 // RunStage runs one action stage with the runner's environment. Its error is explained in the
 // action's words (inputs named as YAML), printed once as an error annotation and returned.
 func RunStage(ctx context.Context, stage deploy.Stage, getenv func(string) string, stdout io.Writer) error {
+	return RunStageWith(ctx, deploy.Modes(), stage, getenv, stdout)
+}
+
+// RunStageWith is RunStage with the given mode table (RunStage's is deploy.Modes()).
+func RunStageWith(ctx context.Context, modes deploy.Table, stage deploy.Stage, getenv func(string) string, stdout io.Writer) error {
 	r := actions.New(getenv, stdout)
-	err := runStage(ctx, stage, getenv, r)
+	err := runStage(ctx, modes, stage, getenv, r)
 	if err != nil {
 		err = &explained{msg: explain.Error(actionWords{}, err), err: err}
 		r.Errorf("%s", err.Error())
@@ -53,55 +58,20 @@ type explained struct {
 func (e *explained) Error() string { return e.msg }
 func (e *explained) Unwrap() error { return e.err }
 
-func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) string, r *actions.Runner) error {
+// runStage loads the configuration (the only read of the environment), validates it for the
+// stage, runs the stage and writes what it did.
+func runStage(ctx context.Context, modes deploy.Table, stage deploy.Stage, getenv func(string) string, r *actions.Runner) error {
 	cfg, err := config.Load(ctx, config.ActionInputs(getenv), config.EnvLookuper(getenv))
 	if err != nil {
 		return err
 	}
+	cfg.Modes = modes
 	event, err := readEvent(cfg.Env.EventPath)
 	if err != nil {
 		return err
 	}
-	var s *deploy.Settings
-	switch stage {
-	case deploy.StagePre:
-		mode := strings.ToLower(strings.TrimSpace(getenv("INPUT_MODE")))
-		m, known := deploy.LookupMode(mode)
-		switch {
-		case known && !m.Acts(deploy.StagePre):
-			// Not validated here either: its inputs may come from earlier steps, empty now.
-			r.Debugf("pre: mode %s does nothing in pre", mode)
-			return nil
-		case strings.EqualFold(strings.TrimSpace(getenv("INPUT_ENABLED")), "false"):
-			r.Debugf("pre: enabled is false")
-			return nil
-		case known || mode == "":
-			if why := notKnownAtJobStart(getenv, m, known); why != "" {
-				// Not an error: main acts with the values it sees.
-				r.Debugf("pre: %s", why)
-				return r.SaveState(deploy.KeyDeferred, why)
-			}
-		}
-		s, err = cfg.Validate(event.deploymentID())
-	case deploy.StagePost:
-		if r.State(deploy.KeyFinish) == "" {
-			// Nothing this job started ends with it (another mode, pre stopped before a request,
-			// a skipped job): nothing to finish, and any input problem was reported already.
-			r.Debugf("post: nothing was started in this job for post to finish")
-			return nil
-		}
-		var dropped config.Problems
-		s, dropped, err = cfg.ValidateFinish(postRepository(r, cfg))
-		if err != nil {
-			return unfinishedFromState(r, err)
-		}
-		if len(dropped) > 0 {
-			r.Warningf("finishing the deployment without the inputs that are invalid at job end: %s", explain.Problems(actionWords{}, dropped))
-		}
-	default:
-		s, err = cfg.Validate(event.deploymentID())
-	}
-	if err != nil {
+	s, done, err := settings(stage, cfg, event, r)
+	if done || err != nil {
 		return err
 	}
 	// The runner masks github.token and secrets by itself, but a token can also arrive through
@@ -125,26 +95,13 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 		defer stop()
 	}
 
-	opts := ghapi.Options{
-		Token:     s.Token.Value(),
-		APIURL:    cfg.Env.APIURL,
-		UserAgent: version.UserAgent(),
-		Logf:      r.Debugf,
-		Notef:     r.Infof, // one line per retry reaches the job log
-		Retry:     ghapi.RetryPolicy{MaxElapsed: budget(stage, s)},
-		// Modes that look at the same resources again and again (waiting, the promotion gate)
-		// send conditional requests: answers that did not change cost no primary rate limit.
-		Conditional: s.Mode.Polls || s.RequireDeployedIn != "" || s.WaitForChecks,
-	}
-	if s.Mode.Cleans {
-		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it.
-		opts = opts.ForCleanup()
-	}
-	api, err := ghapi.New(opts)
+	api, err := deploy.NewClient(s, deploy.ClientOptions{APIURL: cfg.Env.APIURL, Logf: r.Debugf,
+		Notef: r.Infof, // one line per retry reaches the job log
+		Retry: ghapi.RetryPolicy{MaxElapsed: budget(stage, s)}})
 	if err != nil {
 		return err
 	}
-	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Logf: r.Debugf, Notef: r.Infof, Poll: cfg.Env.Poll(), Texts: commentTexts{},
+	d := &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Modes: modes, Logf: r.Debugf, Notef: r.Infof, Poll: cfg.Env.Poll(), Texts: commentTexts{},
 		Locks: lock.New(api, s.Owner, s.Repo, nil)}
 	run := deploy.Run{ServerURL: cfg.Env.ServerURL, Repository: cfg.Env.Repository, RunID: cfg.Env.RunID,
 		RunAttempt: cfg.Env.RunAttempt, Job: cfg.Env.Job, CheckRunID: s.JobCheckRunID, TriggeringActor: cfg.Env.TriggeringActor}
@@ -154,26 +111,76 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 	}
 	rep, err := d.Stage(ctx, deploy.Job{Stage: stage, Settings: s, Run: run, Ref: ref, SHA: sha, State: r, Comment: event.comment(cfg.Env.EventName)})
 	if rep != nil {
-		st := api.Stats()
-		rep.Requests, rep.NotModified = st.Requests, st.NotModified
-		for _, w := range rep.Warnings {
-			r.Warningf("%s", w)
-		}
-		if rp := rep.Replaced; rp != nil {
-			r.Warningf("%s", replacedWarning(rp, rep))
-		}
-		if rep.Skipped != "" {
-			r.Debugf("%s", rep.Skipped)
-		}
-		if err == nil && stage == deploy.StagePost && rep.DeploymentID != 0 && !rep.Retired {
-			// One annotation per job, on the run's page: where the deployment ended up.
-			r.Noticef("Deployment %d to %s: %s", rep.DeploymentID, rep.Environment, rep.State)
-		}
-		if werr := writeResults(stage, s, rep, r); werr != nil && err == nil {
+		if werr := report(stage, rep, err, r); werr != nil && err == nil {
 			err = werr
 		}
 	}
 	return err
+}
+
+// settings validates the inputs for the stage. done: the stage has nothing to do (pre of a mode
+// without one, or with an input that is not known at job start; post with nothing to finish).
+func settings(stage deploy.Stage, cfg *config.Config, event *event, r *actions.Runner) (s *deploy.Settings, done bool, err error) {
+	switch stage {
+	case deploy.StagePre:
+		in := cfg.Inputs
+		m, known := cfg.Modes.Lookup(strings.ToLower(strings.TrimSpace(in.Mode)))
+		known = known && !cfg.Unset("mode")
+		switch {
+		case known && !m.Acts(deploy.StagePre):
+			// Not validated here either: its inputs may come from earlier steps, empty now.
+			r.Debugf("pre: mode %s does nothing in pre", m.Name)
+			return nil, true, nil
+		case strings.EqualFold(strings.TrimSpace(in.Enabled), "false"):
+			r.Debugf("pre: enabled is false")
+			return nil, true, nil
+		case known || cfg.Unset("mode"):
+			if why := notKnownAtJobStart(cfg, m, known); why != "" {
+				// Not an error: main acts with the values it sees.
+				r.Debugf("pre: %s", why)
+				return nil, true, r.SaveState(deploy.KeyDeferred, why)
+			}
+		}
+	case deploy.StagePost:
+		if r.State(deploy.KeyFinish) == "" {
+			// Nothing this job started ends with it (another mode, pre stopped before a request,
+			// a skipped job): nothing to finish, and any input problem was reported already.
+			r.Debugf("post: nothing was started in this job for post to finish")
+			return nil, true, nil
+		}
+		repo := deploy.SavedRepository(r)
+		if repo == "" {
+			repo = cmp.Or(cfg.Inputs.Repository, cfg.Env.Repository)
+		}
+		s, dropped, err := cfg.ValidateFinish(repo)
+		if err != nil {
+			return nil, false, deploy.UnfinishedFrom(r, err)
+		}
+		if len(dropped) > 0 {
+			r.Warningf("finishing the deployment without the inputs that are invalid at job end: %s", explain.Problems(actionWords{}, dropped))
+		}
+		return s, false, nil
+	}
+	s, err = cfg.Validate(event.deploymentID())
+	return s, false, err
+}
+
+// report writes what the stage did: warnings and notes in the log, outputs and the summary.
+func report(stage deploy.Stage, rep *deploy.Report, err error, r *actions.Runner) error {
+	for _, w := range rep.Warnings {
+		r.Warningf("%s", w)
+	}
+	if rp := rep.Replaced; rp != nil {
+		r.Warningf("%s", replacedWarning(rp, rep))
+	}
+	if rep.Skipped != "" {
+		r.Debugf("%s", rep.Skipped)
+	}
+	if err == nil && stage == deploy.StagePost && rep.DeploymentID != 0 && !rep.Retired {
+		// One annotation per job, on the run's page: where the deployment ended up.
+		r.Noticef("Deployment %d to %s: %s", rep.DeploymentID, rep.Environment, rep.State)
+	}
+	return writeResults(stage, rep, r)
 }
 
 // notKnownAtJobStart says why pre must leave the create to main, or "". Pre runs at job start,
@@ -181,13 +188,13 @@ func runStage(ctx context.Context, stage deploy.Stage, getenv func(string) strin
 // gives it a default (token, mode, enabled, ...), or an empty environment, can only be such a
 // value, and acting on it would deploy with the wrong token, mode or environment. Of a known
 // mode, only the inputs it reads count (command mode has environments, not environment).
-func notKnownAtJobStart(getenv func(string) string, m deploy.Mode, known bool) string {
+func notKnownAtJobStart(cfg *config.Config, m deploy.Mode, known bool) string {
 	var empty []string
 	for _, in := range config.DeferrableInputs() {
 		if known && !m.Reads(in) && !slices.Contains([]string{"token", "repository", "mode", "enabled"}, in) {
 			continue
 		}
-		if getenv("INPUT_"+strings.ToUpper(in)) == "" {
+		if cfg.Unset(in) {
 			empty = append(empty, in)
 		}
 	}
@@ -195,31 +202,6 @@ func notKnownAtJobStart(getenv func(string) string, m deploy.Mode, known bool) s
 		return ""
 	}
 	return strings.Join(empty, ", ") + " had no value at job start"
-}
-
-// postRepository is the repository the deployment was created in (saved with it), else the input.
-func postRepository(r *actions.Runner, cfg *config.Config) string {
-	if id := r.State(deploy.KeyInputs); id != "" {
-		var saved struct {
-			Repository string `json:"repository"`
-		}
-		if json.Unmarshal([]byte(id), &saved) == nil && saved.Repository != "" {
-			return saved.Repository
-		}
-	}
-	if cfg.Inputs.Repository != "" {
-		return cfg.Inputs.Repository
-	}
-	return cfg.Env.Repository
-}
-
-// unfinishedFromState names, in post's error, the deployment that it could not finish.
-func unfinishedFromState(r *actions.Runner, err error) error {
-	id, _ := strconv.ParseInt(r.State(deploy.KeyDeploymentID), 10, 64)
-	if id == 0 {
-		return err
-	}
-	return &deploy.Unfinished{ID: id, URL: r.State(deploy.KeyDeploymentURL), Environment: r.State(deploy.KeyEnvironment), State: r.State(deploy.KeyState), Err: err}
 }
 
 // replacedWarning explains why main replaced pre's deployment.
@@ -248,7 +230,7 @@ func budget(stage deploy.Stage, s *deploy.Settings) time.Duration {
 }
 
 // writeResults writes outputs (main only: the runner drops pre's and post's) and the summary.
-func writeResults(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report, r *actions.Runner) error {
+func writeResults(stage deploy.Stage, rep *deploy.Report, r *actions.Runner) error {
 	if rep.Command != nil && rep.DeploymentID == 0 {
 		// command mode without a deployment (no command, or refused): the outputs say so.
 		if stage != deploy.StageMain {
@@ -287,7 +269,7 @@ func writeResults(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report, r 
 		}
 	}
 	if stage != deploy.StagePre {
-		errs = append(errs, r.AddSummary(Summary(stage, s, rep)))
+		errs = append(errs, r.AddSummary(Summary(stage, rep)))
 	}
 	return errors.Join(errs...)
 }

@@ -9,12 +9,12 @@ import (
 )
 
 // Summary renders the job summary for a stage: a table in main, one line in post.
-func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string {
+func Summary(stage deploy.Stage, rep *deploy.Report) string {
 	var b strings.Builder
 	if rep.Cleanup != nil {
 		c := rep.Cleanup
 		verb := "Deactivated"
-		if rep.Mode == "delete" {
+		if rep.Mode.Deletes {
 			verb = "Cleaned up"
 		}
 		fmt.Fprintf(&b, "### %s environment %s\n\n", verb, md(c.Environment))
@@ -25,7 +25,7 @@ func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string 
 		}
 		return b.String()
 	}
-	if rep.Mode == "wait" || rep.Mode == "latest" {
+	if rep.Mode.Shows == deploy.ShowsLookup {
 		return lookupSummary(rep)
 	}
 	if stage == deploy.StagePost {
@@ -84,7 +84,7 @@ func Summary(stage deploy.Stage, s *deploy.Settings, rep *deploy.Report) string 
 	if rep.Deferred != "" && rep.CreatedHere {
 		fmt.Fprintf(&b, "\nCreated at this step rather than at job start: %s (values from earlier steps are empty then).\n", md(rep.Deferred))
 	}
-	if s != nil && (s.Mode.Name == "auto" || s.Mode.Name == "command") {
+	if stage == deploy.StageMain && rep.Mode.FinishesAtJobEnd() {
 		b.WriteString("\nThe final state is set when the job ends.\n")
 	}
 	return b.String()

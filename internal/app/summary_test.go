@@ -12,8 +12,7 @@ func TestSummaryGolden(t *testing.T) {
 	t.Parallel()
 	autoMode, _ := deploy.LookupMode("auto")
 	deleteMode, _ := deploy.LookupMode("delete")
-	auto := &deploy.Settings{Mode: autoMode}
-	main := &deploy.Report{Mode: "auto", Stage: "main", DeploymentID: 1001, DeploymentURL: "https://api.github.com/repos/o/r/deployments/1001",
+	main := &deploy.Report{Mode: autoMode, Stage: "main", DeploymentID: 1001, DeploymentURL: "https://api.github.com/repos/o/r/deployments/1001",
 		Page:        "https://github.com/o/r/deployments/pr-12%20%7C%20%3Cb%3Ex%3C%2Fb%3E",
 		Environment: "pr-12 | <b>x</b>", Ref: "feat`x`", SHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", State: "in_progress",
 		EnvironmentURL: "https://pr-12.example.com/a b(c)", LogURL: "https://github.com/o/r/actions/runs/9/job/7", RunAttempt: "1"}
@@ -24,13 +23,13 @@ func TestSummaryGolden(t *testing.T) {
 	backslash.Deferred, backslash.CreatedHere = "token, environment had no value at job start", true
 	post := *main
 	post.Stage, post.State = "post", "failure"
-	cleanup := &deploy.Report{Mode: "delete", Stage: "main", Cleanup: &deploy.CleanupReport{Environment: "pr-12", Found: 120, Deactivated: 100, AlreadyInactive: 20, Deleted: 120, EnvironmentDeleted: true}}
+	cleanup := &deploy.Report{Mode: deleteMode, Stage: "main", Cleanup: &deploy.CleanupReport{Environment: "pr-12", Found: 120, Deactivated: 100, AlreadyInactive: 20, Deleted: 120, EnvironmentDeleted: true}}
 	for name, got := range map[string]string{
-		"main":     Summary("main", auto, main),
-		"rerun":    Summary("main", auto, &rerun),
-		"post":     Summary("post", auto, &post),
-		"deferred": Summary("main", auto, &backslash),
-		"cleanup":  Summary("main", &deploy.Settings{Mode: deleteMode}, cleanup),
+		"main":     Summary("main", main),
+		"rerun":    Summary("main", &rerun),
+		"post":     Summary("post", &post),
+		"deferred": Summary("main", &backslash),
+		"cleanup":  Summary("main", cleanup),
 	} {
 		testkit.Golden(t, "testdata/summary/"+name+".md", got)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 	"github.com/deployment-action/deployment-action/internal/lock"
-	"github.com/deployment-action/deployment-action/internal/version"
 )
 
 // Name is how the help refers to the binary.
@@ -44,11 +43,17 @@ func usagef(cmd, format string, args ...any) error {
 // "staging"]. Errors are returned, not printed: main prints them on one line and exits 1, or 2
 // for a *UsageError.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return (&runner{getenv: getenv, stdout: stdout, stderr: stderr, now: time.Now}).run(ctx, args)
+	return RunWith(ctx, deploy.Modes(), args, getenv, stdout, stderr)
+}
+
+// RunWith is Run with the commands of the given mode table (Run's is deploy.Modes()).
+func RunWith(ctx context.Context, modes deploy.Table, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return (&runner{modes: modes, getenv: getenv, stdout: stdout, stderr: stderr, now: time.Now}).run(ctx, args)
 }
 
 // runner carries one invocation's I/O; tests inject the clock so relative times are stable.
 type runner struct {
+	modes          deploy.Table // the modes whose commands the CLI offers
 	getenv         func(string) string
 	stdout, stderr io.Writer
 	now            func() time.Time
@@ -67,7 +72,7 @@ func (r *runner) run(ctx context.Context, args []string) error {
 	switch name {
 	case "help", "-h", "--help", "-help":
 		if len(args) > 1 && name == "help" {
-			c := lookup(args[1])
+			c := r.lookup(args[1])
 			if c == nil {
 				return usagef("", "unknown command %q", args[1])
 			}
@@ -75,7 +80,7 @@ func (r *runner) run(ctx context.Context, args []string) error {
 		}
 		return r.help(nil)
 	}
-	c := lookup(name)
+	c := r.lookup(name)
 	if c == nil {
 		if strings.HasPrefix(name, "-") {
 			return usagef("", "unknown flag %s: a command comes first, for example '%s create --environment staging'", name, Name)
@@ -205,6 +210,7 @@ func (r *runner) settings(ctx context.Context, o *opts, mode deploy.Mode) (*depl
 	if err != nil {
 		return nil, config.Env{}, err
 	}
+	cfg.Modes = r.modes
 	cfg.Env.APIURL = apiURL(r.getenv)
 	s, err := cfg.ValidateAs(mode, 0)
 	if err != nil {
@@ -239,29 +245,27 @@ func firstNonEmpty(vs ...string) string {
 // DNS failure): someone at a terminal hears about a wrong or dead host in seconds, not a minute.
 const connectBudget = 20 * time.Second
 
-// apiOptions are the client options every command shares: retries said on stderr, one line
-// each, and connection-level failures capped at connectBudget.
-func (r *runner) apiOptions(s *deploy.Settings, rn config.Env) ghapi.Options {
-	return ghapi.Options{Token: s.Token.Value(), APIURL: rn.APIURL, UserAgent: version.UserAgent(), HTTPClient: r.httpClient,
-		Retry: ghapi.RetryPolicy{ConnectBudget: connectBudget, Sleep: r.sleep, Now: r.retryNow},
-		Notef: func(format string, args ...any) { fmt.Fprintln(r.stderr, inert(fmt.Sprintf(format, args...))) }}
-}
-
+// deployer is the Deployer of one command, with its client from deploy.NewClient (as the
+// action's and the server's): retries said on stderr, one line each, and connection-level
+// failures capped at connectBudget. Progress (what wait sees change) goes to stderr too: stdout
+// is the result, for scripts.
 func (r *runner) deployer(s *deploy.Settings, rn config.Env) (*deploy.Deployer, error) {
-	opts := r.apiOptions(s, rn)
-	opts.Conditional = s.Mode.Polls || s.RequireDeployedIn != "" || s.WaitForChecks
-	if s.Mode.Cleans {
-		// Clean-ups send many writes: stay under GitHub's 80/min instead of tripping it, as the
-		// action does.
-		opts = opts.ForCleanup()
-	}
-	api, err := ghapi.New(opts)
+	api, err := r.client(s, rn)
 	if err != nil {
 		return nil, err
 	}
-	// Progress (what wait sees change) goes to stderr: stdout is the result, for scripts.
-	notef := func(format string, args ...any) { fmt.Fprintln(r.stderr, inert(fmt.Sprintf(format, args...))) }
-	return &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Notef: notef, Poll: rn.Poll(), Locks: lock.New(api, s.Owner, s.Repo, r.now)}, nil
+	return &deploy.Deployer{API: api, Owner: s.Owner, Repo: s.Repo, Modes: r.modes, Notef: r.notef, Poll: rn.Poll(), Locks: lock.New(api, s.Owner, s.Repo, r.now)}, nil
+}
+
+// client is the API client of one command (the lock commands' too).
+func (r *runner) client(s *deploy.Settings, rn config.Env) (*ghapi.Client, error) {
+	return deploy.NewClient(s, deploy.ClientOptions{APIURL: rn.APIURL, HTTPClient: r.httpClient,
+		Retry: ghapi.RetryPolicy{ConnectBudget: connectBudget, Sleep: r.sleep, Now: r.retryNow}, Notef: r.notef})
+}
+
+// notef prints a line for the person at the terminal on stderr.
+func (r *runner) notef(format string, args ...any) {
+	fmt.Fprintln(r.stderr, inert(fmt.Sprintf(format, args...)))
 }
 
 // runFrom describes the surrounding Actions run when the CLI is used in a `run:` step, so the
@@ -276,18 +280,15 @@ func runFrom(rn config.Env) deploy.Run {
 // ---- commands ----
 
 // stage runs one action mode through deploy.Stage, as the action's main stage would.
-func (r *runner) stage(ctx context.Context, o *opts, name string) error {
-	if name == "finish" {
-		switch st := o.get("state"); st {
-		case "in_progress", "queued", "pending":
-			return usagef("finish", "--state %s is not a final state: finish sets success, failure, error or inactive (use the status command for %s)", st, st)
+func (r *runner) stage(ctx context.Context, o *opts, mode deploy.Mode) error {
+	c := o.cmd
+	if c.check != nil {
+		if msg := c.check(o.get); msg != "" {
+			return usagef(c.name, "%s", msg)
 		}
 	}
-	mode, ok := deploy.LookupMode(name)
-	if !ok {
-		// A command wired to a mode the table does not have is our bug, not the user's input:
-		// never run an empty mode.
-		return fmt.Errorf("internal error: no mode %q in the mode table", name)
+	if err := r.envDefaults(o); err != nil {
+		return err
 	}
 	s, rn, err := r.settings(ctx, o, mode)
 	if err != nil {
@@ -297,36 +298,38 @@ func (r *runner) stage(ctx context.Context, o *opts, name string) error {
 	if err != nil {
 		return err
 	}
-	st := memState{}
-	var prior *deploy.Listed
+	j := deploy.Job{Stage: deploy.StageMain, Settings: s, Run: runFrom(rn), Ref: s.Ref, SHA: s.SHA, State: memState{}}
 	if mode.Existing {
 		// Read the deployment first: a wrong id fails before anything is written, the output can
 		// name its environment, and the environment URL is carried so a new status keeps the link.
-		if prior, err = d.Get(ctx, s.DeploymentID); err != nil {
+		if j.Prior, err = d.Get(ctx, s.DeploymentID); err != nil {
 			return cliError(err)
 		}
-		st[deploy.KeyEnvironmentURL] = prior.EnvironmentURL
 	}
-	sha := s.SHA
-	if mode.Name == "wait" && sha == "" {
-		if sha = strings.ToLower(strings.TrimSpace(rn.SHA)); sha == "" {
-			return usagef("wait", "missing --sha: the commit whose deployment to wait for (GITHUB_SHA is not set)")
-		}
-	}
-	rep, err := d.Stage(ctx, deploy.Job{Stage: deploy.StageMain, Settings: s, Run: runFrom(rn), Ref: s.Ref, SHA: sha, State: st})
-	if rep != nil && (rep.DeploymentID != 0 || rep.Cleanup != nil || mode.Name == "latest" && err == nil) {
-		if prior != nil {
-			rep.Environment, rep.Ref, rep.SHA = prior.Environment, prior.Ref, prior.SHA
-			if rep.DeploymentURL == "" {
-				rep.DeploymentURL = prior.URL
-			}
-		}
+	rep, err := d.Stage(ctx, j)
+	if rep != nil && (rep.DeploymentID != 0 || rep.Cleanup != nil || mode.Shows == deploy.ShowsLookup && err == nil) {
 		if werr := r.report(o, s, rep, webRoot(rn)); werr != nil && err == nil {
 			err = werr
 		}
 	}
 	if err != nil {
 		return cliError(err)
+	}
+	return nil
+}
+
+// envDefaults fills the flags left empty that default to an environment variable (wait's --sha
+// is $GITHUB_SHA); with neither, the flag is missing.
+func (r *runner) envDefaults(o *opts) error {
+	for _, f := range o.cmd.flags {
+		if f.env == "" || strings.TrimSpace(o.vals[f.name]) != "" {
+			continue
+		}
+		v := strings.TrimSpace(r.getenv(f.env))
+		if v == "" {
+			return usagef(o.cmd.name, "missing --%s: %s (%s is not set)", f.name, f.why, f.env)
+		}
+		o.vals[f.name] = v
 	}
 	return nil
 }

@@ -117,7 +117,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%v prints a different help than no arguments", args)
 		}
 	}
-	for _, c := range commands() {
+	for _, c := range (&runner{}).commands() {
 		got := mustRun(t, nil, c.name, "--help")
 		golden(t, nil, "help-"+c.name, got)
 		if other := mustRun(t, nil, "help", c.name); other != got {

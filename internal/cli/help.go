@@ -26,7 +26,7 @@ const environment = `ENVIRONMENT
 func (r *runner) help(c *command) error {
 	var b strings.Builder
 	if c == nil {
-		topHelp(&b)
+		topHelp(&b, r.commands())
 	} else {
 		commandHelp(&b, c)
 	}
@@ -34,7 +34,7 @@ func (r *runner) help(c *command) error {
 	return err
 }
 
-func topHelp(b *strings.Builder) {
+func topHelp(b *strings.Builder, cmds []*command) {
 	fmt.Fprintf(b, `Create and update GitHub deployments from any deploy script (Jenkins, Bash, cron) with the
 same rules as the deployment-action GitHub Action, which this binary also is.
 
@@ -43,7 +43,6 @@ USAGE
 
 COMMANDS
 `, Name)
-	cmds := commands()
 	for _, c := range cmds {
 		fmt.Fprintf(b, "  %-11s %s\n", c.name+":", c.short)
 	}

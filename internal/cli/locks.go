@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/deployment-action/deployment-action/internal/deploy"
-	"github.com/deployment-action/deployment-action/internal/ghapi"
 	"github.com/deployment-action/deployment-action/internal/lock"
 )
 
@@ -113,7 +112,7 @@ func (r *runner) lockCmd(ctx context.Context, o *opts, verb deploy.LockVerb) err
 	if err != nil {
 		return cliError(err)
 	}
-	api, err := ghapi.New(r.apiOptions(s, rn))
+	api, err := r.client(s, rn)
 	if err != nil {
 		return err
 	}

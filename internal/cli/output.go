@@ -97,7 +97,7 @@ func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report, web str
 	dj := deploymentJSON{Repository: repo, DeploymentID: rep.DeploymentID, DeploymentURL: rep.DeploymentURL,
 		Environment: rep.Environment, Ref: rep.Ref, SHA: rep.SHA, StatusID: rep.StatusID, State: rep.State,
 		EnvironmentURL: rep.EnvironmentURL, LogURL: rep.LogURL}
-	if s.Mode.Polls {
+	if s.Mode.Shows == deploy.ShowsLookup {
 		return r.lookupResult(o, s, rep, dj, web)
 	}
 	if o.json {
@@ -108,10 +108,9 @@ func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report, web str
 	if state == "" {
 		state = "no state set"
 	}
-	switch s.Mode.Name {
-	case "start", "trigger":
+	if s.Mode.Creates {
 		fmt.Fprintf(&b, "Created deployment %d of %s to %s in %s: %s\n", rep.DeploymentID, oneLine(refSHA(rep.Ref, rep.SHA)), oneLine(rep.Environment), repo, oneLine(state))
-	default:
+	} else {
 		fmt.Fprintf(&b, "Deployment %d to %s in %s is now %s\n", rep.DeploymentID, orDash(oneLine(rep.Environment)), repo, oneLine(state))
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -119,7 +118,7 @@ func (r *runner) report(o *opts, s *deploy.Settings, rep *deploy.Report, web str
 	fmt.Fprintf(tw, "  Environment URL:\t%s\n", orDash(oneLine(rep.EnvironmentURL)))
 	fmt.Fprintf(tw, "  Log URL:\t%s\n", orDash(oneLine(rep.LogURL)))
 	_ = tw.Flush()
-	if s.Mode.Name == "start" && rep.State != "" {
+	if s.Mode.LeavesOpen && rep.State != "" {
 		fmt.Fprintf(&b, "Finish it with: %s finish -R %s --deployment-id %d --state success\n", Name, repo, rep.DeploymentID)
 	}
 	return r.writeText(b.String())
@@ -200,7 +199,7 @@ func (r *runner) cleanupText(s *deploy.Settings, c *deploy.CleanupReport) error 
 	switch {
 	case c.Found == 0:
 		fmt.Fprintf(&b, "No deployments of %s in %s: nothing to %s\n", c.Environment, repo, s.Mode)
-	case s.Mode.Name == "delete":
+	case s.Mode.Deletes:
 		fmt.Fprintf(&b, "Deleted %d of %d deployments of %s in %s (%d made inactive first, %d already inactive)\n",
 			c.Deleted, c.Found, c.Environment, repo, c.Deactivated, c.AlreadyInactive)
 	default:

@@ -128,6 +128,21 @@ func loopback(host string) bool {
 type Config struct {
 	Inputs Inputs
 	Env    Env
+	// Modes is the mode table the mode input is looked up in; nil means deploy.Modes().
+	Modes deploy.Table
+	// unset are the inputs that had no value (before defaults), by name (environment-url).
+	unset map[string]bool
+}
+
+// Unset reports whether the input (named as in action.yml) had no value when loaded: its value in
+// Inputs, if any, is its default.
+func (c *Config) Unset(input string) bool { return c.unset[input] }
+
+func (c *Config) modes() deploy.Table {
+	if c.Modes == nil {
+		return deploy.Modes()
+	}
+	return c.Modes
 }
 
 // ActionInputs reads inputs the way the runner exports them: ENVIRONMENT_URL is read from
@@ -160,8 +175,15 @@ func EnvLookuper(getenv func(string) string) envconfig.Lookuper {
 // Load reads the inputs and the run's environment. It only fails on malformed environment
 // variables; input problems are reported by Validate.
 func Load(ctx context.Context, inputs, env envconfig.Lookuper) (*Config, error) {
-	var c Config
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c.Inputs, Lookuper: inputs}); err != nil {
+	c := Config{unset: map[string]bool{}}
+	seen := envconfig.LookuperFunc(func(key string) (string, bool) {
+		v, ok := inputs.Lookup(key)
+		if !ok {
+			c.unset[strings.ToLower(strings.ReplaceAll(key, "_", "-"))] = true
+		}
+		return v, ok
+	})
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c.Inputs, Lookuper: seen}); err != nil {
 		return nil, fmt.Errorf("reading inputs: %w", err)
 	}
 	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c.Env, Lookuper: env}); err != nil {
@@ -275,11 +297,11 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 	modeName := strings.ToLower(strings.TrimSpace(in.Mode))
 	if mode != nil {
 		s.Mode, v.mode = *mode, *mode
-	} else if m, ok := deploy.LookupMode(modeName); ok {
+	} else if m, ok := c.modes().Lookup(modeName); ok {
 		s.Mode, v.mode = m, m
 	} else {
 		v.any = true
-		v.add(Problem{Input: "mode", Value: in.Mode, Reason: "is not known", Fix: "use one of " + strings.Join(deploy.ModeNames(), ", ")})
+		v.add(Problem{Input: "mode", Value: in.Mode, Reason: "is not known", Fix: "use one of " + strings.Join(c.modes().Names(), ", ")})
 	}
 	m := s.Mode
 

@@ -14,7 +14,7 @@ import (
 // delete, deletes them (and the environment itself with delete-environment).
 func (d *Deployer) mainCleanup(ctx context.Context, j Job, r *Report) error {
 	s := j.Settings
-	del := s.Mode.Name == "delete"
+	del := s.Mode.Deletes
 	rep, err := d.Cleanup(ctx, CleanupSpec{Environment: s.Environment, Delete: del, DeleteEnvironment: del && s.DeleteEnvironment})
 	r.Cleanup = rep
 	return err

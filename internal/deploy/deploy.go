@@ -26,6 +26,8 @@ type Deployer struct {
 	API         ghapi.API
 	Owner, Repo string
 	Logf        func(format string, args ...any) // debug lines; may be nil
+	// Modes are the modes post may find named in the state; nil means Modes().
+	Modes Table
 	// Concurrency bounds parallel requests in clean-ups; 0 means 4.
 	Concurrency int
 	// RecoverWaits are the pauses before each look-up for a create that was interrupted

@@ -40,15 +40,6 @@ func (j Job) identity() identity {
 	return id
 }
 
-func savedIdentity(st StateStore) (identity, bool) {
-	var id identity
-	raw := st.State(KeyInputs)
-	if raw == "" || json.Unmarshal([]byte(raw), &id) != nil {
-		return identity{}, false
-	}
-	return id, true
-}
-
 // Change is one input whose value differs between job start and this step.
 type Change struct {
 	Input    string
@@ -97,7 +88,7 @@ func (d *Deployer) reconcile(ctx context.Context, j Job, r *Report) error {
 	if !ok {
 		return nil
 	}
-	if was.Mode == "command" && j.Settings.Mode.Name == "command" {
+	if was.Mode == j.Settings.Mode.Name && j.Settings.Mode.DecidedAtStart {
 		// A command's deployment is decided by the comment, final at job start: nothing to compare.
 		return nil
 	}

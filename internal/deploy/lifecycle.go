@@ -55,6 +55,10 @@ type Job struct {
 	SHA      string        // resolved commit to wait for (settings.SHA or the run's)
 	State    StateStore    // never nil: the CLI passes an in-memory one
 	Comment  *CommentEvent // the triggering comment (issue_comment events), for command mode
+	// Prior is the deployment an Existing mode acts on, as read before the stage (the CLI reads
+	// it first, so that a wrong id fails before anything is written), or nil. Its environment URL
+	// is carried into the new status, and the report names its environment, ref and commit.
+	Prior *Listed
 	// LockActor is the commenter of a command deploy, who deploys through their own lock; ""
 	// for a push deploy.
 	LockActor string
@@ -62,7 +66,7 @@ type Job struct {
 
 // Report is what a stage did, for outputs, the summary and the CLI.
 type Report struct {
-	Mode           string
+	Mode           Mode // the mode that acted (in post: the one that started the deployment)
 	Stage          Stage
 	Skipped        string // why the stage did nothing
 	DeploymentID   int64
@@ -83,7 +87,7 @@ type Report struct {
 	CreatedAt      time.Time
 	Wait           *WaitReport // what wait waited for
 	// Requests and NotModified count the stage's HTTP requests and the 304s among them, when its
-	// client sent conditional requests (filled in by the caller).
+	// client sent conditional requests (when the API counts them: ghapi.Client does).
 	Requests, NotModified int64
 	Rerun                 bool
 	RunAttempt            string
@@ -98,7 +102,8 @@ type Report struct {
 // function for the stage runs, if it has one.
 func (d *Deployer) Stage(ctx context.Context, j Job) (*Report, error) {
 	s := j.Settings
-	r := &Report{Mode: s.Mode.Name, Stage: j.Stage, Environment: s.Environment, Rerun: j.Run.Rerun(), RunAttempt: j.Run.RunAttempt}
+	r := &Report{Mode: s.Mode, Stage: j.Stage, Environment: s.Environment, Rerun: j.Run.Rerun(), RunAttempt: j.Run.RunAttempt}
+	defer d.count(r)
 	switch j.Stage {
 	case StagePost:
 		return r, d.post(ctx, j, r)
@@ -119,12 +124,31 @@ func (d *Deployer) Stage(ctx context.Context, j Job) (*Report, error) {
 		r.Skipped = fmt.Sprintf("mode %s: nothing to do in %s", s.Mode.Name, j.Stage)
 		return r, nil
 	}
+	if p := j.Prior; p != nil && j.State.State(KeyEnvironmentURL) == "" {
+		if err := j.State.SaveState(KeyEnvironmentURL, p.EnvironmentURL); err != nil {
+			return r, fmt.Errorf("saving state: %w", err)
+		}
+	}
 	err := f(d, ctx, j, r)
+	if p := j.Prior; p != nil {
+		r.Environment, r.Ref, r.SHA = p.Environment, p.Ref, p.SHA
+		if r.DeploymentURL == "" {
+			r.DeploymentURL = p.URL
+		}
+	}
 	r.Page = d.page(j.Run, r.Environment)
 	if r.Checks == nil && j.Stage == StageMain && r.DeploymentID != 0 {
 		r.Checks = loadChecks(j.State) // what pre's checks gate saw, for main's summary
 	}
 	return r, err
+}
+
+// count fills in the requests the stage sent, when the API counts them.
+func (d *Deployer) count(r *Report) {
+	if c, ok := d.API.(interface{ Stats() ghapi.Stats }); ok {
+		st := c.Stats()
+		r.Requests, r.NotModified = st.Requests, st.NotModified
+	}
 }
 
 // page is the environment's deployments page on GitHub (where people look at a deployment; the
@@ -144,12 +168,16 @@ func (d *Deployer) post(ctx context.Context, j Job, r *Report) error {
 		r.Skipped = "nothing was started in this job for post to finish"
 		return nil
 	}
-	m, ok := LookupMode(name)
-	if !ok || m.post == nil {
+	modes := d.Modes
+	if modes == nil {
+		modes = Modes()
+	}
+	m, ok := modes.Lookup(name)
+	if !ok || m.Post == nil {
 		return fmt.Errorf("state names mode %q, which has nothing to finish", name)
 	}
-	r.Mode = m.Name
-	err := m.post(d, ctx, j, r)
+	r.Mode = m
+	err := m.Post(d, ctx, j, r)
 	r.Page = d.page(j.Run, r.Environment)
 	return err
 }
@@ -206,7 +234,7 @@ func (d *Deployer) create(ctx context.Context, j Job, r *Report) error {
 	j = j.exactly(sha)
 	reqID := NewRequestID()
 	save := map[string]string{KeyRequestID: reqID, KeyCreatedAt: time.Now().UTC().Format(time.RFC3339)}
-	if j.Settings.Mode.post != nil {
+	if j.Settings.Mode.Post != nil {
 		id, err := json.Marshal(asked.identity())
 		if err != nil {
 			return fmt.Errorf("saving state: %w", err)

@@ -2,9 +2,10 @@ package deploy
 
 import "context"
 
-// Mode is one way of using the action: which stages act, and what it needs. A new mode is one
-// entry in Modes plus a file with its stage functions; everything else (validation, the CLI,
-// the docs test) reads these properties.
+// Mode is one way of using the action: which stages act, what it needs, and how the front ends
+// (the action's summary and outputs, the CLI's commands and output, the server) show it. A new
+// mode is one entry in Modes plus a file with its stage functions, and its docs row; the front
+// ends read everything else from these properties and never compare a mode's name.
 type Mode struct {
 	Name string
 	// Creates: the mode makes a new deployment, so ref, task, payload and the other create
@@ -12,6 +13,8 @@ type Mode struct {
 	Creates bool
 	// Cleans: the mode acts on every deployment of one environment, which must be named.
 	Cleans bool
+	// Deletes: a clean-up that deletes the deployments after making them inactive.
+	Deletes bool
 	// Existing: the mode acts on one existing deployment (deployment-id, or the event's).
 	Existing bool
 	// NeedsEnvironment: environment must be given (no production default); Cleans implies it.
@@ -21,28 +24,54 @@ type Mode struct {
 	Pattern bool
 	// Polls: the mode reads the same resources repeatedly (its client sends conditional requests).
 	Polls bool
+	// LeavesOpen: the deployment is left in its initial state for a later finish (start); the
+	// CLI tells how to finish it.
+	LeavesOpen bool
+	// DecidedAtStart: the deployment is fully decided at job start (command mode: by the
+	// comment), so main does not compare its inputs with pre's.
+	DecidedAtStart bool
+	// Shows is what the mode's result is about, for summaries and the CLI's output.
+	Shows Result
 	// Inputs are the inputs the mode reads besides token, repository and mode; only these are
 	// validated for it.
 	Inputs []string
-	// The stage functions; nil means the stage does nothing in this mode.
-	pre, main, post stageFunc
+	// CLI is the mode's command in the CLI; nil: the mode is the action's only.
+	CLI *CLI
+	// The stage functions; nil means the stage does nothing in this mode. A mode with Post
+	// finishes at job end what it started.
+	Pre, Main, Post StageFunc
 }
 
-// stageFunc is what a mode does in one stage; it fills r as it goes, so a failure still reports
+// Result is what a mode's report describes.
+type Result int
+
+const (
+	// ShowsDeployment: one deployment this run created or updated (the default).
+	ShowsDeployment Result = iota
+	// ShowsLookup: a deployment found by looking (wait, latest), possibly none.
+	ShowsLookup
+	// ShowsCleanup: what a clean-up of an environment did (Report.Cleanup).
+	ShowsCleanup
+)
+
+// StageFunc is what a mode does in one stage; it fills r as it goes, so a failure still reports
 // what exists.
-type stageFunc func(d *Deployer, ctx context.Context, j Job, r *Report) error
+type StageFunc func(d *Deployer, ctx context.Context, j Job, r *Report) error
 
 // Acts reports whether the mode does anything in stage s.
 func (m Mode) Acts(s Stage) bool { return m.stage(s) != nil }
 
-func (m Mode) stage(s Stage) stageFunc {
+// FinishesAtJobEnd reports whether post sets the final state of what the mode started.
+func (m Mode) FinishesAtJobEnd() bool { return m.Post != nil }
+
+func (m Mode) stage(s Stage) StageFunc {
 	switch s {
 	case StagePre:
-		return m.pre
+		return m.Pre
 	case StageMain:
-		return m.main
+		return m.Main
 	case StagePost:
-		return m.post
+		return m.Post
 	}
 	return nil
 }
@@ -67,24 +96,28 @@ var (
 	statusInputs = []string{"deployment-id", "state", "description", "environment-url", "log-url", "auto-inactive", "job-check-run-id"}
 )
 
+// Table is a list of modes: the front ends take one (Modes() in the product; a test may add its
+// own mode) and look names up in it.
+type Table []Mode
+
 // Modes lists every mode in the order the docs present them. It is built on each call so that no
 // state is shared between concurrent runs.
-func Modes() []Mode {
-	return []Mode{
+func Modes() Table {
+	return Table{
 		{Name: "auto", Creates: true, Inputs: with(createInputs, "initial-state", "cancelled-state", "job-status"),
-			pre: (*Deployer).preAuto, main: (*Deployer).mainAuto, post: (*Deployer).postAuto},
-		{Name: "start", Creates: true, Inputs: with(createInputs, "initial-state"), main: (*Deployer).mainStart},
-		{Name: "finish", Existing: true, Inputs: with(statusInputs, "job-status", "cancelled-state"), main: (*Deployer).mainStatus},
-		{Name: "status", Existing: true, Inputs: statusInputs, main: (*Deployer).mainStatus},
-		{Name: "trigger", Creates: true, Inputs: with(createInputs, "state"), main: (*Deployer).mainTrigger},
-		{Name: "deactivate", Cleans: true, NeedsEnvironment: true, Inputs: []string{"environment"}, main: (*Deployer).mainCleanup},
-		{Name: "delete", Cleans: true, NeedsEnvironment: true, Inputs: []string{"environment", "delete-environment"}, main: (*Deployer).mainCleanup},
-		{Name: "wait", NeedsEnvironment: true, Pattern: true, Polls: true, Inputs: []string{"environment", "sha", "creator", "task", "wait-timeout", "appear-timeout"}, main: (*Deployer).mainWait},
-		{Name: "latest", NeedsEnvironment: true, Polls: true, Inputs: []string{"environment", "task", "allow-none", "exclude-sha"}, main: (*Deployer).mainLatest},
-		{Name: "command", Polls: true, Inputs: []string{"command", "environments", "allowed-permission", "allow-forks", "checks-timeout", "ignore-checks", "required-checks", "allow-no-checks",
+			Pre: (*Deployer).preAuto, Main: (*Deployer).mainAuto, Post: (*Deployer).postAuto},
+		{Name: "start", Creates: true, LeavesOpen: true, Inputs: with(createInputs, "initial-state"), CLI: startCommand(), Main: (*Deployer).mainStart},
+		{Name: "finish", Existing: true, Inputs: with(statusInputs, "job-status", "cancelled-state"), CLI: finishCommand(), Main: (*Deployer).mainStatus},
+		{Name: "status", Existing: true, Inputs: statusInputs, CLI: statusCommand(), Main: (*Deployer).mainStatus},
+		{Name: "trigger", Creates: true, Inputs: with(createInputs, "state"), CLI: triggerCommand(), Main: (*Deployer).mainTrigger},
+		{Name: "deactivate", Cleans: true, NeedsEnvironment: true, Shows: ShowsCleanup, Inputs: []string{"environment"}, CLI: deactivateCommand(), Main: (*Deployer).mainCleanup},
+		{Name: "delete", Cleans: true, Deletes: true, NeedsEnvironment: true, Shows: ShowsCleanup, Inputs: []string{"environment", "delete-environment"}, CLI: deleteCommand(), Main: (*Deployer).mainCleanup},
+		{Name: "wait", NeedsEnvironment: true, Pattern: true, Polls: true, Shows: ShowsLookup, Inputs: []string{"environment", "sha", "creator", "task", "wait-timeout", "appear-timeout"}, CLI: waitCommand(), Main: (*Deployer).mainWait},
+		{Name: "latest", NeedsEnvironment: true, Polls: true, Shows: ShowsLookup, Inputs: []string{"environment", "task", "allow-none", "exclude-sha"}, CLI: latestCommand(), Main: (*Deployer).mainLatest},
+		{Name: "command", Polls: true, DecidedAtStart: true, Inputs: []string{"command", "environments", "allowed-permission", "allow-forks", "checks-timeout", "ignore-checks", "required-checks", "allow-no-checks",
 			"task", "description", "environment-url", "log-url", "transient-environment", "production-environment", "auto-inactive",
 			"cancelled-state", "job-status", "job-check-run-id"},
-			pre: (*Deployer).preCommand, main: (*Deployer).mainCommand, post: (*Deployer).postCommand},
+			Pre: (*Deployer).preCommand, Main: (*Deployer).mainCommand, Post: (*Deployer).postCommand},
 	}
 }
 
@@ -94,9 +127,9 @@ func Finishing() Mode {
 	return Mode{Name: "finish at job end", Inputs: []string{"description", "environment-url", "log-url", "auto-inactive", "cancelled-state", "job-status", "job-check-run-id"}}
 }
 
-// LookupMode finds a mode by name.
-func LookupMode(name string) (Mode, bool) {
-	for _, m := range Modes() {
+// Lookup finds a mode by name.
+func (t Table) Lookup(name string) (Mode, bool) {
+	for _, m := range t {
 		if m.Name == name {
 			return m, true
 		}
@@ -104,14 +137,23 @@ func LookupMode(name string) (Mode, bool) {
 	return Mode{}, false
 }
 
-// ModeNames lists the modes' names in order.
-func ModeNames() []string {
-	var out []string
-	for _, m := range Modes() {
+// Names lists the modes' names in order.
+func (t Table) Names() []string {
+	out := make([]string, 0, len(t))
+	for _, m := range t {
 		out = append(out, m.Name)
 	}
 	return out
 }
+
+// With is the table with more modes after its own (a test's dummy mode).
+func (t Table) With(more ...Mode) Table { return append(append(Table{}, t...), more...) }
+
+// LookupMode finds a mode of Modes by name.
+func LookupMode(name string) (Mode, bool) { return Modes().Lookup(name) }
+
+// ModeNames lists the names of Modes in order.
+func ModeNames() []string { return Modes().Names() }
 
 func with(base []string, more ...string) []string {
 	return append(append([]string{}, base...), more...)
