@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/policy"
 )
 
@@ -54,7 +54,7 @@ func (s *Service) Decide(ctx context.Context, req Request) error {
 	if err != nil {
 		return fmt.Errorf("installation %d: %w", req.Installation, err)
 	}
-	api, err := ghapi.New(ghapi.Options{Token: token, APIURL: s.APIURL})
+	api, err := deploy.NewClient(nil, deploy.ClientOptions{Token: token, APIURL: s.APIURL, HTTPClient: s.HTTP})
 	if err != nil {
 		return err
 	}

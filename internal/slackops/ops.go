@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 	"github.com/deployment-action/deployment-action/internal/ghapp"
 	"github.com/deployment-action/deployment-action/internal/policy"
@@ -164,7 +165,7 @@ func (t *task) client(ctx context.Context) (*ghapi.Client, string, bool) {
 		t.fail(ctx, "reach GitHub as the App", err)
 		return nil, "", false
 	}
-	api, err := ghapi.New(ghapi.Options{Token: tok.Value, APIURL: t.o.APIURL, HTTPClient: t.o.HTTP})
+	api, err := deploy.NewClient(nil, deploy.ClientOptions{Token: tok.Value, APIURL: t.o.APIURL, HTTPClient: t.o.HTTP})
 	if err != nil {
 		t.fail(ctx, "reach GitHub as the App", err)
 		return nil, "", false

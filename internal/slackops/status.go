@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/deployment-action/deployment-action/internal/deploy"
-	"github.com/deployment-action/deployment-action/internal/ghapi"
 )
 
 // view is everything the channel message shows; it is rebuilt from GitHub on every update.
@@ -191,7 +190,7 @@ func (o *Ops) newestStatus(ctx context.Context, owner, repo string, id int64) (*
 	if err != nil {
 		return nil, err
 	}
-	api, err := ghapi.New(ghapi.Options{Token: tok.Value, APIURL: o.APIURL, HTTPClient: o.HTTP})
+	api, err := deploy.NewClient(nil, deploy.ClientOptions{Token: tok.Value, APIURL: o.APIURL, HTTPClient: o.HTTP})
 	if err != nil {
 		return nil, err
 	}
