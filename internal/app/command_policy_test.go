@@ -132,8 +132,13 @@ func TestCommandPolicySoak(t *testing.T) {
 	if res, _, shipped, _ := c.policyRun(t, "alice", "/deploy staging", nil); res.Failed() || !shipped {
 		t.Fatalf("staging: %v", res.StageErrors)
 	}
-	res, reply, shipped, _ = c.policyRun(t, "alice", "/deploy production", nil)
+	res, reply, shipped, reqs := c.policyRun(t, "alice", "/deploy production", nil)
 	refused(t, c, res, reply, shipped, "production", "to have been live in staging for 30m0s", "comment again after")
+	// reaction, permission, policy, pull request, check suites, staging's deployments, the
+	// live one's statuses, the reply (docs/chatops.md quotes it).
+	if len(reqs) != 8 {
+		t.Errorf("%d requests, want 8:\n%s", len(reqs), strings.Join(reqs, "\n"))
+	}
 	back := start.Add(30 * time.Minute).Format("2006-01-02 15:04")
 	if !strings.Contains(reply, back) && !strings.Contains(reply, start.Add(31*time.Minute).Format("2006-01-02 15:04")) {
 		t.Errorf("reply does not say to come back at about %s:\n%s", back, reply)
