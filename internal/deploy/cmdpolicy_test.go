@@ -150,6 +150,33 @@ func TestCommandPolicyFreeze(t *testing.T) {
 	}
 }
 
+// TestCommandPolicyWindows: policyNow is a Thursday, 10:00 UTC (11:00 in Berlin).
+func TestCommandPolicyWindows(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		window string
+		open   bool
+	}{
+		{"days: mon-fri\n        hours: \"09:00-17:00\"", true},
+		{"days: [sat, sun]", false},
+		{"hours: \"11:00-12:00\"\n        time-zone: Europe/Berlin", true},
+		{"hours: \"10:00-11:00\"\n        time-zone: Europe/Berlin", false},
+	} {
+		f := commandFake()
+		f.kit.policy = []byte("environments:\n  production:\n    windows:\n      - " + tc.window + "\n")
+		_, err := policyCommand(t, f, commandSettings(), "/deploy production")
+		if tc.open {
+			if err != nil || !created(f) {
+				t.Errorf("%s: %v, want deployed", tc.window, err)
+			}
+			continue
+		}
+		if ref := refusalOf(t, err, RefusePolicyClosed); !strings.Contains(ref.Closed, "outside the deploy windows") || created(f) {
+			t.Errorf("%s: refusal %+v", tc.window, ref)
+		}
+	}
+}
+
 // liveIn adds a deployment of sha to env whose latest status is success at at.
 func liveIn(f *fakeAPI, env, sha string, at time.Time) {
 	f.nextID++
