@@ -92,7 +92,8 @@ func TestCommandPolicyChecksRequired(t *testing.T) {
 	mustCheck(t, c.e, emulator.CheckRun{Name: "flaky-e2e", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure"})
 	with := map[string]string{"ignore-checks": "flaky-e2e"}
 	res, reply, shipped, _ := c.policyRun(t, "alice", "/deploy production", with)
-	refused(t, c, res, reply, shipped, "production", "check `flaky-e2e` failure", "are not green")
+	refused(t, c, res, reply, shipped, "production", "check `flaky-e2e` failure", "are not green",
+		"requires green checks for this environment, so `ignore-checks` does not apply")
 	if !strings.Contains(res.Log["pre"], "ignore-checks (flaky-e2e) is not applied") {
 		t.Errorf("pre's log does not say ignore-checks was overridden:\n%s", res.Log["pre"])
 	}

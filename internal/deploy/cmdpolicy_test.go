@@ -103,7 +103,7 @@ func TestCommandPolicyChecksCannotBeTurnedOff(t *testing.T) {
 	f.kit.policy, f.kit.looks = file, red
 	_, err := policyCommand(t, f, s, "/deploy production")
 	var ce *ChecksError
-	if !errors.As(err, &ce) || ce.Reason != ChecksFailed || len(ce.Failed) != 1 || ce.Failed[0].Name != "lint" || created(f) {
+	if !errors.As(err, &ce) || ce.Reason != ChecksFailed || len(ce.Failed) != 1 || ce.Failed[0].Name != "lint" || !ce.Policy || created(f) {
 		t.Fatalf("production with ignore-checks: lint: %v, created %v", err, created(f))
 	}
 	// Staging is not in the file: ignore-checks applies as before.
@@ -117,7 +117,7 @@ func TestCommandPolicyChecksCannotBeTurnedOff(t *testing.T) {
 	s.AllowNoChecks = true
 	f = commandFake()
 	f.kit.policy, f.kit.looks = file, nil
-	if _, err := policyCommand(t, f, s, "/deploy production"); !errors.As(err, &ce) || ce.Reason != ChecksNone || created(f) {
+	if _, err := policyCommand(t, f, s, "/deploy production"); !errors.As(err, &ce) || ce.Reason != ChecksNone || !ce.Policy || created(f) {
 		t.Fatalf("production with allow-no-checks: %v", err)
 	}
 	f = commandFake()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -407,6 +408,10 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	}
 	jj := c.job(j)
 	if err := d.create(ctx, jj, r); err != nil {
+		var ce *ChecksError
+		if errors.As(err, &ce) {
+			ce.Policy = c.ChecksRequired
+		}
 		return err
 	}
 	r.Ref = c.HeadRef

@@ -538,6 +538,14 @@ func checks(d Dialect, e *deploy.ChecksError) string {
 		}
 		return strings.Join(parts, ", ")
 	}
+	if e.Policy && e.Reason == deploy.ChecksNone {
+		return fmt.Sprintf("no checks were reported for %s, and %s on the default branch requires green checks for this environment (at least one reported; %s does not apply). Nothing was deployed: deploy again once its checks report",
+			what, policy.Path, d.Input("allow-no-checks"))
+	}
+	if e.Policy && e.Reason == deploy.ChecksFailed {
+		return fmt.Sprintf("the checks of %s are not green: %s. Nothing was deployed: fix them (or re-run them) and deploy again; %s on the default branch requires green checks for this environment, so %s does not apply",
+			what, list(e.Failed), policy.Path, d.Input("ignore-checks"))
+	}
 	if e.Reason == deploy.ChecksNone {
 		return fmt.Sprintf("no checks were reported for %s: a commit nobody has checked is not green (CI has not started, awaits approval, or its workflows were removed). Nothing was deployed: deploy again once its checks report, name the checks that must pass in %s, or set %s to deploy commits without checks",
 			what, d.Input("required-checks"), d.Assign("allow-no-checks", "true"))
