@@ -246,6 +246,7 @@ func TestCommandRequests(t *testing.T) {
 		// pre
 		"POST " + base + "/issues/comments/" + fmt.Sprint(commentOf(ev)) + "/reactions",
 		"GET " + base + "/collaborators/alice/permission",
+		"GET " + base + "/contents/.github/deployments.yml", // the policy: 404, no file
 		"GET " + base + "/pulls/" + fmt.Sprint(c.pr.Number),
 		"GET " + base + "/commits/" + featureSHA + "/check-suites", // when the head was pushed
 		"GET " + base + "/contents/lock.json",                      // the lock gate: 404, staging is free
@@ -266,8 +267,8 @@ func TestCommandRequests(t *testing.T) {
 		t.Errorf("environment %s: the first allowed is the default", d.Environment)
 	}
 	t.Logf("requests per allowed command: %d (pre %d, main 0, post 3)", len(got), len(got)-3)
-	if len(got) != 13 { // 12 before locks, + the lock read
-		t.Errorf("%d requests per allowed command, want 13", len(got))
+	if len(got) != 14 { // 12 before locks, + the lock read, + the policy read
+		t.Errorf("%d requests per allowed command, want 14", len(got))
 	}
 }
 
@@ -405,7 +406,7 @@ func TestCommandRefused(t *testing.T) {
 			mustCheck(t, c.e, emulator.CheckRun{Name: "[login](https://evil.example/login) <!-- hidden --> @ada", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure",
 				DetailsURL: "https://evil.example/details"})
 			return 0
-		}, reply: []string{"are not green"}, inert: []string{"<img", "evil.example", "<!--", "@ada"}, nReq: 8},
+		}, reply: []string{"are not green"}, inert: []string{"<img", "evil.example", "<!--", "@ada"}, nReq: 9},
 		{name: "reader", login: "rita", body: "/deploy", reply: []string{"@rita", "rita has the read role", "needs write or above", "`allowed-permission`"}, nReq: 3, golden: "refused-permission"},
 		{name: "triager", login: "tom", body: "/deploy", reply: []string{"tom has the triage role", "needs write"}, nReq: 3},
 		{name: "not a collaborator", login: "eve", body: "/deploy", reply: []string{"@eve the command was not run: deploying from comments needs the write role or above"}, nReq: 3, golden: "refused-no-role"},
@@ -426,31 +427,31 @@ func TestCommandRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			return 0
-		}, reply: []string{"is closed", "reopen it"}, nReq: 4},
+		}, reply: []string{"is closed", "reopen it"}, nReq: 5},
 		{name: "merged pull request", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			if _, err := c.e.MergePullRequest(owner, repoName, c.pr.Number, ""); err != nil {
 				t.Fatal(err)
 			}
 			return 0
-		}, reply: []string{"is merged"}, nReq: 4},
+		}, reply: []string{"is merged"}, nReq: 5},
 		{name: "fork", login: "ada", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			pr, _, err := c.e.OpenPullRequest(owner, repoName, emulator.PullRequest{Head: "patch-1", HeadRepo: "mallory/hello-world"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return pr.Number
-		}, reply: []string{"comes from the fork mallory/hello-world", "`allow-forks: true`", "token and secrets"}, nReq: 4, golden: "refused-fork"},
+		}, reply: []string{"comes from the fork mallory/hello-world", "`allow-forks: true`", "token and secrets"}, nReq: 5, golden: "refused-fork"},
 		{name: "failing check", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			mustCheck(t, c.e, emulator.CheckRun{Name: "test", HeadSHA: featureSHA, Status: "completed", Conclusion: "failure", DetailsURL: "https://ci.example.com/1"})
 			mustCheck(t, c.e, emulator.CheckRun{Name: "lint", HeadSHA: featureSHA, Status: "in_progress"})
 			return 0
-		}, reply: []string{"check `test` failure", "are not green", "`ignore-checks`"}, nReq: 8, golden: "refused-checks"},
+		}, reply: []string{"check `test` failure", "are not green", "`ignore-checks`"}, nReq: 9, golden: "refused-checks"},
 		{name: "failing status", login: "alice", body: "/deploy", setup: func(t *testing.T, c *chatops) int {
 			if _, err := c.e.AddCommitStatus(owner, repoName, emulator.CommitStatus{SHA: featureSHA, Context: "ci/jenkins", State: "error", TargetURL: "https://jenkins.example.com/9"}); err != nil {
 				t.Fatal(err)
 			}
 			return 0
-		}, reply: []string{"status `ci/jenkins` error (`https://jenkins.example.com/9`)"}, nReq: 8},
+		}, reply: []string{"status `ci/jenkins` error (`https://jenkins.example.com/9`)"}, nReq: 9},
 		{name: "checks pending past the timeout", login: "alice", body: "/deploy", with: map[string]string{"checks-timeout": "300ms"}, setup: func(t *testing.T, c *chatops) int {
 			mustCheck(t, c.e, emulator.CheckRun{Name: "e2e", HeadSHA: featureSHA, Status: "in_progress"})
 			return 0
@@ -737,8 +738,8 @@ func TestCommandRerun(t *testing.T) {
 		t.Fatalf("second attempt: %v", res.StageErrors)
 	}
 	// One request more than a first attempt: the look-up of the earlier attempt's deployment.
-	if got := requestsSince(c.e, before); len(got) != 14 {
-		t.Errorf("the re-run made %d requests, want 14:\n%s", len(got), strings.Join(got, "\n"))
+	if got := requestsSince(c.e, before); len(got) != 15 {
+		t.Errorf("the re-run made %d requests, want 15:\n%s", len(got), strings.Join(got, "\n"))
 	}
 	deps := c.e.Deployments(owner, repoName)
 	if len(deps) != 2 || deps[1].SHA != featureSHA || deps[0].SHA != featureSHA {

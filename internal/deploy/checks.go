@@ -60,6 +60,9 @@ type ChecksError struct {
 	Pending  []Check
 	Waited   time.Duration
 	Timeout  time.Duration
+	// Policy: the environment's policy requires the checks (command mode), so ignore-checks
+	// and allow-no-checks were not applied and are no way out.
+	Policy bool
 }
 
 func (e *ChecksError) Error() string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/policy"
 )
 
 // command (ChatOps): a comment on a pull request (`/deploy staging`) deploys the pull request's
@@ -94,6 +96,9 @@ type Command struct {
 	ResultID int64 `json:"result_id,omitempty"`
 	// Lock is the lock command run ("lock", "unlock", "locks"); "" for a deploy.
 	Lock string `json:"lock,omitempty"`
+	// ChecksRequired: the policy requires the environment's checks (ignore-checks and
+	// allow-no-checks are not applied).
+	ChecksRequired bool `json:"checks_required,omitempty"`
 }
 
 // CommandTexts renders what command mode writes on a pull request. The app renders it (through
@@ -117,6 +122,10 @@ const (
 	RefuseClosed                                      // the pull request is closed (or merged)
 	RefuseFork                                        // the head is in a fork and allow-forks is false
 	RefuseHeadMoved                                   // the head cannot be proven to be the one the comment was written for
+	RefusePolicyInvalid                               // .github/deployments.yml does not parse (Problems)
+	RefusePolicyClosed                                // the policy's deploy windows or a freeze (Closed)
+	RefusePolicyNotLive                               // after: the head is not live in After.Environment (Live: what is, or nil)
+	RefusePolicySoaking                               // after: live there, but the soak ends at ReadyAt
 )
 
 // Refusal is a command refused by its rules; nothing was created.
@@ -134,6 +143,16 @@ type Refusal struct {
 	// the comment (zero when it has no record of it on the branch at all).
 	PushedAfter time.Time
 	WasHead     string // RefuseHeadMoved: the head when the comment was written, when found
+	// ByPolicy (RefusePermission): Required is the policy's allowed-permission, above the input's.
+	ByPolicy bool
+	// The policy refusals: the file ("owner/repo:.github/deployments.yml"), its problems, why
+	// the environment is closed, the after: rule, what is live there and when the soak ends.
+	Policy   string
+	Problems *policy.FileError
+	Closed   string
+	After    *policy.After
+	Live     *Listed
+	ReadyAt  time.Time
 }
 
 // Minimal reports whether the refusal goes to someone with no role on the repository: the reply
@@ -154,6 +173,9 @@ func (e *Refusal) Error() string {
 		if e.Rerunner != "" {
 			who = e.Rerunner + " (who re-ran the job)"
 		}
+		if e.ByPolicy {
+			return fmt.Sprintf("%s has the %s role on the repository; deploying to %s needs %s or above (%s)", who, e.Role, c.Environment, e.Required, policy.Path)
+		}
 		return fmt.Sprintf("%s has the %s role on the repository; deploying needs %s or above", who, e.Role, e.Required)
 	case RefuseClosed:
 		if e.Merged {
@@ -164,6 +186,14 @@ func (e *Refusal) Error() string {
 		return fmt.Sprintf("pull request #%d comes from a fork (%s) and allow-forks is false", c.PR, orDeleted(e.HeadRepo))
 	case RefuseHeadMoved:
 		return fmt.Sprintf("the head of #%d (%s) was not proven to be the commit the command was written for", c.PR, ShortSHA(c.SHA))
+	case RefusePolicyInvalid:
+		return e.Problems.Error()
+	case RefusePolicyClosed:
+		return fmt.Sprintf("%s is closed by %s: %s", c.Environment, policy.Path, e.Closed)
+	case RefusePolicyNotLive:
+		return fmt.Sprintf("%s is not live in %s, and %s requires it before %s", ShortSHA(c.SHA), e.After.Environment, policy.Path, c.Environment)
+	case RefusePolicySoaking:
+		return fmt.Sprintf("%s soaks in %s until %s (%s)", ShortSHA(c.SHA), e.After.Environment, e.ReadyAt.UTC().Format(time.RFC3339), policy.Path)
 	}
 	return "command refused"
 }
@@ -295,19 +325,23 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	}
 	// Who asked, first: a refusal of what the comment says is only for someone allowed to
 	// deploy, so that nobody else can make the bot post anything about their text.
-	if err := d.checkRole(ctx, c.Actor, s.AllowedPermission, refuse); err != nil {
+	perm, err := d.checkRole(ctx, c.Actor, s.AllowedPermission, refuse)
+	if err != nil {
 		return err
 	}
+	roles := []checkedRole{{perm: perm}}
 	if j.Run.TriggeringActor != "" && !strings.EqualFold(j.Run.TriggeringActor, c.Actor) {
 		// A re-run by someone else: the lower of the two roles decides (a re-run must not
 		// borrow the commenter's role).
-		if err := d.checkRole(ctx, j.Run.TriggeringActor, s.AllowedPermission, func(reason RefusalReason) *Refusal {
+		perm, err := d.checkRole(ctx, j.Run.TriggeringActor, s.AllowedPermission, func(reason RefusalReason) *Refusal {
 			ref := refuse(reason)
 			ref.Rerunner = j.Run.TriggeringActor
 			return ref
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
+		roles = append(roles, checkedRole{perm: perm, rerunner: j.Run.TriggeringActor})
 	}
 	if !l.Understood {
 		return refuse(RefuseNotUnderstood)
@@ -320,6 +354,22 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 		return refuse(RefuseUnknownEnvironment)
 	}
 	c.Environment = env
+	// The policy on the default branch: the inputs narrow it, never widen it (policy.go).
+	rules, found, err := d.commandPolicy(ctx, c, refuse)
+	if err != nil {
+		return err
+	}
+	if found {
+		if err := stricterRole(rules, s.AllowedPermission, roles, refuse); err != nil {
+			return err
+		}
+		if err := d.closedNow(rules, refuse); err != nil {
+			return err
+		}
+		if c.ChecksRequired = rules.ChecksRequired; c.ChecksRequired {
+			d.noteStrictChecks(s, env)
+		}
+	}
 	pr, err := d.API.GetPullRequest(ctx, d.Owner, d.Repo, c.PR)
 	if err != nil {
 		return Fail(err, ghapi.OpGetPullRequest, "")
@@ -350,11 +400,18 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	if err := d.provenHead(ctx, c, refuse); err != nil {
 		return err
 	}
+	if err := d.afterRule(ctx, rules, c.SHA, refuse); err != nil {
+		return err
+	}
 	if err := saveCommand(j.State, c); err != nil {
 		return err
 	}
 	jj := c.job(j)
 	if err := d.create(ctx, jj, r); err != nil {
+		var ce *ChecksError
+		if errors.As(err, &ce) {
+			ce.Policy = c.ChecksRequired
+		}
 		return err
 	}
 	r.Ref = c.HeadRef
@@ -435,18 +492,19 @@ func (d *Deployer) headAt(ctx context.Context, c *Command) string {
 	return ""
 }
 
-// checkRole refuses login when its role on the repository is below required.
-func (d *Deployer) checkRole(ctx context.Context, login, required string, refuse func(RefusalReason) *Refusal) error {
+// checkRole refuses login when its role on the repository is below required; it returns the
+// permission read (a 404 reads as none).
+func (d *Deployer) checkRole(ctx context.Context, login, required string, refuse func(RefusalReason) *Refusal) (ghapi.Permission, error) {
 	perm, err := d.API.CollaboratorPermission(ctx, d.Owner, d.Repo, login)
 	if err != nil && !ghapi.IsNotFound(err) {
-		return Fail(err, ghapi.OpGetPermission, "")
+		return perm, Fail(err, ghapi.OpGetPermission, "")
 	}
 	if role := EffectiveRole(perm); roleRank(role) < roleRank(required) {
 		ref := refuse(RefusePermission)
 		ref.Role = shownRole(perm)
-		return ref
+		return perm, ref
 	}
-	return nil
+	return perm, nil
 }
 
 // pickEnvironment finds the environment asked for in the allow list (names are not case
@@ -513,6 +571,10 @@ func (c *Command) job(j Job) Job {
 	s.RequireDeployedIn = ""
 	s.WaitForChecks = true
 	s.InitialState = "in_progress"
+	if c.ChecksRequired {
+		// The policy requires the checks: the inputs cannot turn them off.
+		s.IgnoreChecks, s.AllowNoChecks = nil, false
+	}
 	if s.Description == "" {
 		s.Description = clipRunes(fmt.Sprintf("%s by @%s on #%d", c.Text, c.Actor, c.PR), 140)
 	}

@@ -113,7 +113,8 @@ func TestCommandDeletedFork(t *testing.T) {
 	if !errors.As(err, &ref) || ref.Reason != RefuseFork || ref.HeadRepo != "" {
 		t.Fatalf("err %v, want a fork refusal", err)
 	}
-	want := []string{"react 42 eyes", "permission alice", "get pr 7", "comment 7"}
+	// The policy is read (404: no file) before the pull request.
+	want := []string{"react 42 eyes", "permission alice", "file .github/deployments.yml", "get pr 7", "comment 7"}
 	if got := f.Calls(); !reflect.DeepEqual(got, want) {
 		t.Errorf("calls %q, want %q", got, want)
 	}

@@ -180,6 +180,8 @@ type fakeToolkit struct {
 	// suites are the check suites of any ref (nil: one pushed to feature-x in 2020)
 	suites []*github.CheckSuite
 	look   int
+	// policy is .github/deployments.yml on the default branch (nil: no file, 404).
+	policy []byte
 }
 
 type checksFixture struct {
@@ -285,4 +287,16 @@ func (f *fakeAPI) CombinedStatus(_ context.Context, _, _, ref string) (*github.C
 		cs.Statuses, cs.TotalCount = fx.statuses, github.Int(len(fx.statuses))
 	}
 	return cs, nil
+}
+
+func (f *fakeAPI) DefaultBranchFile(_ context.Context, _, _, path string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("file " + path); err != nil {
+		return nil, err
+	}
+	if f.kit.policy == nil || path != ".github/deployments.yml" {
+		return nil, &ghapi.APIError{Op: ghapi.OpGetPolicyFile, Status: 404, Message: "Not Found"}
+	}
+	return f.kit.policy, nil
 }

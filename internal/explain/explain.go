@@ -14,6 +14,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 	"github.com/deployment-action/deployment-action/internal/lock"
+	"github.com/deployment-action/deployment-action/internal/policy"
 )
 
 // Dialect is how one front end names things.
@@ -186,6 +187,8 @@ func doing(op ghapi.Op) string {
 		return "deleting the lock branch"
 	case ghapi.OpGetContents:
 		return "reading the environment's lock"
+	case ghapi.OpGetPolicyFile:
+		return "reading the deployment policy (.github/deployments.yml on the default branch)"
 	case ghapi.OpPutContents:
 		return "writing the lock file"
 	}
@@ -400,7 +403,7 @@ func Needs(op ghapi.Op) Access {
 		return Access{Scope: "deployments", Level: "read"}
 	case ghapi.OpDeleteEnvironment:
 		return Access{Scope: "administration", Level: "write"}
-	case ghapi.OpGetCommit, ghapi.OpGetRef, ghapi.OpListRefs, ghapi.OpGetContents:
+	case ghapi.OpGetCommit, ghapi.OpGetRef, ghapi.OpListRefs, ghapi.OpGetContents, ghapi.OpGetPolicyFile:
 		return Access{Scope: "contents", Level: "read"}
 	case ghapi.OpCreateRef, ghapi.OpDeleteRef, ghapi.OpPutContents:
 		return Access{Scope: "contents", Level: "write"}
@@ -441,6 +444,10 @@ func refusal(d Dialect, e *deploy.Refusal) string {
 		if e.Rerunner != "" {
 			who = e.Rerunner + ", who re-ran the job,"
 		}
+		if e.ByPolicy {
+			return fmt.Sprintf("%s has the %s role on this repository, and deploying to %s needs %s or above (allowed-permission in %s on the default branch): ask someone who has it to comment the command, or an admin for that role",
+				who, e.Role, c.Environment, e.Required, policy.Path)
+		}
 		return fmt.Sprintf("%s has the %s role on this repository, and deploying needs %s or above (the workflow's %s): ask someone who has it to comment the command, or an admin for that role",
 			who, e.Role, e.Required, d.Input("allowed-permission"))
 	case deploy.RefuseClosed:
@@ -461,6 +468,25 @@ func refusal(d Dialect, e *deploy.Refusal) string {
 		}
 		return fmt.Sprintf("the head of pull request #%d moved after the command: it is now %s, and %s, so it is not %s. Nothing was deployed: look at %s, then comment %s again",
 			c.PR, deploy.ShortSHA(c.SHA), when, was, deploy.ShortSHA(c.SHA), e.Word)
+	case deploy.RefusePolicyInvalid:
+		lines := make([]string, len(e.Problems.Problems))
+		for i, p := range e.Problems.Problems {
+			lines[i] = "\n  - " + policyProblem(d, p)
+		}
+		return fmt.Sprintf("the deployment policy %s on the default branch is not valid, so nothing deploys until it is fixed there (a pull request cannot change it for itself):%s", policy.Path, strings.Join(lines, ""))
+	case deploy.RefusePolicyClosed:
+		return fmt.Sprintf("%s is closed: %s (%s on the default branch). Nothing was deployed: comment again when it opens", c.Environment, d.Literal(e.Closed), policy.Path)
+	case deploy.RefusePolicyNotLive:
+		live := "nothing is live there"
+		if e.Live != nil {
+			live = fmt.Sprintf("%s is (deployment %d)", deploy.ShortSHA(e.Live.SHA), e.Live.ID)
+		}
+		return fmt.Sprintf("%s requires a commit to be live in %s before it goes to %s, and %s is not: %s. Nothing was deployed: deploy it to %s first (%s %s), then comment again",
+			policy.Path, e.After.Environment, c.Environment, deploy.ShortSHA(c.SHA), live, e.After.Environment, e.Word, e.After.Environment)
+	case deploy.RefusePolicySoaking:
+		return fmt.Sprintf("%s requires %s to have been live in %s for %s before it goes to %s; it has been live there since %s. Nothing was deployed: comment again after %s",
+			policy.Path, deploy.ShortSHA(c.SHA), e.After.Environment, e.After.Soak, c.Environment,
+			e.Live.StatusAt.UTC().Format("2006-01-02 15:04:05 UTC"), e.ReadyAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 	case deploy.RefuseFork:
 		fork := "a fork that was deleted"
 		if e.HeadRepo != "" {
@@ -470,6 +496,23 @@ func refusal(d Dialect, e *deploy.Refusal) string {
 			"Push the reviewed branch to this repository and deploy from a pull request of that branch (or, if every fork's head is reviewed before anyone deploys it, set %s)", c.PR, fork, d.Assign("allow-forks", "true"))
 	}
 	return e.Error()
+}
+
+// policyProblem is one problem of a policy file: where, what, the fix. The file's own text
+// (keys, values) is shown literally; the fix is the parser's own words.
+func policyProblem(d Dialect, p policy.Problem) string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", p.Line)
+	}
+	if p.Key != "" {
+		b.WriteString(d.Literal(p.Key) + ": ")
+	}
+	b.WriteString(d.Literal(p.Message))
+	if p.Fix != "" {
+		b.WriteString(" (fix: " + p.Fix + ")")
+	}
+	return b.String()
 }
 
 // checks explains the checks gate's refusal: which checks, where to look, what to do.
@@ -494,6 +537,14 @@ func checks(d Dialect, e *deploy.ChecksError) string {
 			}
 		}
 		return strings.Join(parts, ", ")
+	}
+	if e.Policy && e.Reason == deploy.ChecksNone {
+		return fmt.Sprintf("no checks were reported for %s, and %s on the default branch requires green checks for this environment (at least one reported; %s does not apply). Nothing was deployed: deploy again once its checks report",
+			what, policy.Path, d.Input("allow-no-checks"))
+	}
+	if e.Policy && e.Reason == deploy.ChecksFailed {
+		return fmt.Sprintf("the checks of %s are not green: %s. Nothing was deployed: fix them (or re-run them) and deploy again; %s on the default branch requires green checks for this environment, so %s does not apply",
+			what, list(e.Failed), policy.Path, d.Input("ignore-checks"))
 	}
 	if e.Reason == deploy.ChecksNone {
 		return fmt.Sprintf("no checks were reported for %s: a commit nobody has checked is not green (CI has not started, awaits approval, or its workflows were removed). Nothing was deployed: deploy again once its checks report, name the checks that must pass in %s, or set %s to deploy commits without checks",

@@ -11,6 +11,7 @@ import (
 	"github.com/deployment-action/deployment-action/internal/deploy"
 	"github.com/deployment-action/deployment-action/internal/explain"
 	"github.com/deployment-action/deployment-action/internal/ghapi"
+	"github.com/deployment-action/deployment-action/internal/policy"
 )
 
 // words is a Dialect that marks each kind of name, so the tests see which one was used.
@@ -122,6 +123,11 @@ func TestUserTextIsLiteral(t *testing.T) {
 		&deploy.Refusal{Reason: deploy.RefuseNotUnderstood, Command: c, Word: "/deploy", Environments: []string{"staging"}},
 		&deploy.Refusal{Reason: deploy.RefuseUnknownEnvironment, Command: c, Word: "/deploy", Environments: []string{"staging"}},
 		&deploy.ChecksError{Reason: deploy.ChecksFailed, Ref: "main", SHA: "abc1234def", Failed: []deploy.Check{{Name: "<img src=x>", State: "failure", URL: "https://evil.example"}}},
+		// The policy file's text: a freeze's reason, a bad file's keys and values.
+		&deploy.Refusal{Reason: deploy.RefusePolicyClosed, Command: c, Closed: "frozen: @team [x](https://evil.example) <img src=x>"},
+		&deploy.Refusal{Reason: deploy.RefusePolicyInvalid, Command: c, Problems: &policy.FileError{File: "o/r:.github/deployments.yml", Problems: []policy.Problem{
+			{Line: 2, Key: "environments.@team", Message: `"<img src=x>" is not a permission`, Fix: "use one of read, write"},
+			{Line: 3, Key: "environments.x.[x](https://evil.example)", Message: "unknown key"}}}},
 	} {
 		got := explain.Error(words{}, err)
 		outside := got

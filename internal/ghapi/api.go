@@ -51,6 +51,10 @@ type API interface {
 	CommitParents(ctx context.Context, owner, repo, sha string) ([]string, error)
 	// CombinedStatus returns ref's combined status with every context, every page.
 	CombinedStatus(ctx context.Context, owner, repo, ref string) (*github.CombinedStatus, error)
+	// DefaultBranchFile reads a file from the default branch (the contents API without a ref):
+	// command mode's policy, .github/deployments.yml, which a pull request cannot change for
+	// itself. GitHub's 404 (no such file) is an error IsNotFound recognises.
+	DefaultBranchFile(ctx context.Context, owner, repo, path string) ([]byte, error)
 }
 
 // Page is the pagination cursor taken from the Link header.

@@ -2,6 +2,7 @@ package ghapi
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
@@ -103,6 +104,28 @@ func (c *Client) GetFile(ctx context.Context, owner, repo, path, ref string) ([]
 		return nil
 	})
 	return content, sha, c.finish(err)
+}
+
+// DefaultBranchFile implements API: GetFile at the default branch (no ref sent), under its own
+// operation so that errors name the policy file rather than a lock.
+func (c *Client) DefaultBranchFile(ctx context.Context, owner, repo, path string) ([]byte, error) {
+	var content []byte
+	err := c.do(ctx, OpGetPolicyFile, func(ctx context.Context, g *github.Client) error {
+		f, _, _, err := g.Repositories.GetContents(ctx, owner, repo, path, nil)
+		if err != nil {
+			return err
+		}
+		if f == nil {
+			return permanent(&APIError{Op: OpGetPolicyFile, Status: 404, Message: path + " is a directory"})
+		}
+		s, err := f.GetContent()
+		if err != nil {
+			return permanent(fmt.Errorf("%s: %w", path, err))
+		}
+		content = []byte(s)
+		return nil
+	})
+	return content, c.finish(err)
 }
 
 // PutFile creates or replaces a file (see FileWrite.SHA).

@@ -29,6 +29,7 @@ const (
 	OpGetContents
 	OpPutContents
 	OpListCheckSuites
+	OpGetPolicyFile
 )
 
 // opNames are what errors and debug lines call each operation.
@@ -56,6 +57,7 @@ var opNames = [...]string{
 	OpGetContents:            "get file contents",
 	OpPutContents:            "write file contents",
 	OpListCheckSuites:        "list check suites",
+	OpGetPolicyFile:          "get the policy file",
 }
 
 func (o Op) String() string {

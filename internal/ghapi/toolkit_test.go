@@ -6,6 +6,7 @@ package ghapi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -147,5 +148,37 @@ func TestChecksAndStatuses(t *testing.T) {
 	none, err := c.CombinedStatus(ctx, tkOwner, tkRepo, "v1.0.0")
 	if err != nil || none.GetState() != "pending" || none.GetTotalCount() != 0 {
 		t.Errorf("no statuses: %s %d %v (GitHub says pending, total_count 0)", none.GetState(), none.GetTotalCount(), err)
+	}
+}
+
+// TestDefaultBranchFile: the file as the default branch has it (another branch's copy is not
+// read), sent with no ref; a missing file is IsNotFound, errors name the policy file.
+func TestDefaultBranchFile(t *testing.T) {
+	t.Parallel()
+	e := emulatortest.Start(t, emulator.Config{})
+	c := toolkitClient(t, e)
+	ctx := context.Background()
+	const path = ".github/deployments.yml"
+	if _, err := c.DefaultBranchFile(ctx, tkOwner, tkRepo, path); !ghapi.IsNotFound(err) {
+		t.Fatalf("no file: %v, want a 404", err)
+	}
+	if _, err := e.PutFile(tkOwner, tkRepo, "", path, []byte("environments:\n  production:\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.PutFile(tkOwner, tkRepo, "feature-x", path, []byte("environments: {}\n")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.DefaultBranchFile(ctx, tkOwner, tkRepo, path)
+	if err != nil || string(got) != "environments:\n  production:\n" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	reqs := e.Requests()
+	if last := reqs[len(reqs)-1]; last.Path != "/repos/"+tkOwner+"/"+tkRepo+"/contents/"+path || last.RawQuery != "" {
+		t.Errorf("request %s?%s, want the contents path with no query", last.Path, last.RawQuery)
+	}
+	_, err = c.DefaultBranchFile(ctx, tkOwner, "missing-repo", path)
+	var api *ghapi.APIError
+	if !errors.As(err, &api) || api.Op != ghapi.OpGetPolicyFile {
+		t.Errorf("error %v, want an APIError of %s", err, ghapi.OpGetPolicyFile)
 	}
 }
