@@ -130,3 +130,58 @@ func TestProtectionRuleRecoveredFromTheDeliveryLog(t *testing.T) {
 		t.Errorf("a second answer was sent (%d refused)", st.Refused)
 	}
 }
+
+// after: through the binary, on the real clock: a commit never deployed to staging is rejected;
+// one live there is held (no answer) while its soak runs and approved once it is over, by the
+// server's own re-evaluation; a deploy window that is closed now rejects.
+func TestProtectionRuleSoakAndWindow(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{})
+	w.putPolicy("environments:\n  production:\n    after: {environment: staging, soak: 2s}\n")
+	request := func(env string) int64 {
+		t.Helper()
+		id, _, err := w.em.RequestDeployment(owner, repo, emulator.ProtectionRequest{Environment: env, SHA: w.head})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	state := func(id int64) *emulator.ProtectionAnswer {
+		st, err := w.em.WorkflowRun(owner, repo, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Answer
+	}
+	never := request("production")
+	w.waitFor("the rejection", func() bool { return state(never) != nil })
+	if a := state(never); a.State != "rejected" || !strings.Contains(a.Comment, "never deployed to staging") {
+		t.Errorf("never in staging: %+v", a)
+	}
+	// Live in staging now: held for 2 s, then approved without another delivery.
+	d, _, err := w.gh.Repositories.CreateDeployment(t.Context(), owner, repo, &github.DeploymentRequest{
+		Ref: github.String(w.head), Environment: github.String("staging"), RequiredContexts: &[]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.setStatus(d.GetID(), "success", "", "")
+	held := request("production")
+	w.waitFor("the server to look at it", func() bool { return strings.Contains(w.srv.logs(), fmt.Sprintf("run %d of", held)) })
+	if a := state(held); a != nil {
+		t.Fatalf("answered during the soak: %+v", a)
+	}
+	w.waitFor("the approval after the soak", func() bool { return state(held) != nil })
+	if a := state(held); a.State != "approved" || !strings.Contains(a.Comment, "live in staging since") {
+		t.Errorf("after the soak: %+v", a)
+	}
+	// A window that excludes now.
+	now := time.Now().UTC()
+	closed := now.Add(6 * time.Hour)
+	w.putPolicy(fmt.Sprintf("environments:\n  qa:\n    windows:\n      - days: [mon, tue, wed, thu, fri, sat, sun]\n        hours: \"%02d:00-%02d:00\"\n",
+		closed.Hour(), closed.Hour()+1)) // 23:00-24:00 is a window too
+	qa := request("qa")
+	w.waitFor("the window's rejection", func() bool { return state(qa) != nil })
+	if a := state(qa); a.State != "rejected" || !strings.Contains(a.Comment, "qa is closed") {
+		t.Errorf("closed window: %+v", a)
+	}
+}
