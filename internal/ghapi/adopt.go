@@ -152,26 +152,27 @@ func (c *Client) FindDeployments(ctx context.Context, owner, repo string, opts *
 // any number of deployments made meanwhile (other matrix legs) cannot hide the one looked for.
 func listSince(ctx context.Context, g *github.Client, owner, repo string, filter *github.DeploymentsListOptions, notBefore time.Time) ([]*github.Deployment, error) {
 	opts := *filter
-	opts.PerPage, opts.Page = 100, 1
+	opts.PerPage = 100
 	var out []*github.Deployment
-	for {
-		page, resp, err := g.Repositories.ListDeployments(ctx, owner, repo, &opts)
-		if err != nil {
-			return nil, err
-		}
+	err := EachPage(func(page int) ([]*github.Deployment, Page, error) {
+		opts.Page = max(page, 1)
+		ds, resp, err := g.Repositories.ListDeployments(ctx, owner, repo, &opts)
+		return ds, pageOf(resp), err
+	}, func(ds []*github.Deployment) (bool, error) {
 		older := false
-		for _, d := range page {
+		for _, d := range ds {
 			if d.CreatedAt != nil && d.CreatedAt.Before(notBefore) {
 				older = true
 				continue
 			}
 			out = append(out, d)
 		}
-		if older || resp == nil || resp.NextPage == 0 || len(page) == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
+		return !older, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func deploymentMatches(d *github.Deployment, req *github.DeploymentRequest, notBefore time.Time) bool {
