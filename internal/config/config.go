@@ -485,24 +485,44 @@ func (c *Config) ValidateFinish(repository string) (*deploy.Settings, Problems, 
 	}
 }
 
+// Declared is one input config.Inputs reads, as its struct tag declares it: the input's name
+// (environment-url) and its default.
+type Declared struct {
+	Name       string
+	Default    string
+	HasDefault bool
+	field      int // index in Inputs
+}
+
+// DeclaredInputs lists every input in Inputs' order: the one reading of the struct tags, which
+// hold every default (reset, DeferrableInputs and the test against action.yml use it).
+func DeclaredInputs() []Declared {
+	t := reflect.TypeOf(Inputs{})
+	out := make([]Declared, t.NumField())
+	for i := range out {
+		key, opts, _ := strings.Cut(t.Field(i).Tag.Get("env"), ",")
+		out[i] = Declared{Name: strings.ToLower(strings.ReplaceAll(strings.TrimSpace(key), "_", "-")), field: i}
+		for _, o := range strings.Split(opts, ",") {
+			if d, ok := strings.CutPrefix(strings.TrimSpace(o), "default="); ok {
+				out[i].Default, out[i].HasDefault = d, true
+			}
+		}
+	}
+	return out
+}
+
 // reset sets an input back to its default (the struct tag's); false if there is no such input.
 func (in *Inputs) reset(input string) bool {
 	v := reflect.ValueOf(in).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		key, opts, _ := strings.Cut(v.Type().Field(i).Tag.Get("env"), ",")
-		if strings.ToLower(strings.ReplaceAll(strings.TrimSpace(key), "_", "-")) != input {
+	for _, d := range DeclaredInputs() {
+		if d.Name != input {
 			continue
 		}
-		def := ""
-		for _, o := range strings.Split(opts, ",") {
-			if d, ok := strings.CutPrefix(strings.TrimSpace(o), "default="); ok {
-				def = d
-			}
-		}
-		if v.Field(i).Kind() != reflect.String || v.Field(i).String() == def {
+		f := v.Field(d.field)
+		if f.Kind() != reflect.String || f.String() == d.Default {
 			return false
 		}
-		v.Field(i).SetString(def)
+		f.SetString(d.Default)
 		return true
 	}
 	return false
@@ -515,11 +535,9 @@ func (in *Inputs) reset(input string) bool {
 // so is environments (command mode's allow list, required), which an earlier step may compute.
 func DeferrableInputs() []string {
 	out := []string{"token", "repository", "environment", "environments"}
-	t := reflect.TypeOf(Inputs{})
-	for i := 0; i < t.NumField(); i++ {
-		key, opts, _ := strings.Cut(t.Field(i).Tag.Get("env"), ",")
-		if strings.Contains(opts, "default=") {
-			out = append(out, strings.ToLower(strings.ReplaceAll(strings.TrimSpace(key), "_", "-")))
+	for _, d := range DeclaredInputs() {
+		if d.HasDefault {
+			out = append(out, d.Name)
 		}
 	}
 	return out
