@@ -2,6 +2,7 @@ package ghapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -86,7 +87,7 @@ func (c *Client) ownAmongTwins(ctx context.Context, g *github.Client, owner, rep
 	}
 	switch {
 	case len(mine) == 0:
-		c.logf("create deployment: response lost; deployments %v match the request but carry another job's statuses (this job's log URL: %s): creating this job's deployment anew", others, orNone(own))
+		c.logf("create deployment: response lost; deployments %v match the request but carry another job's statuses (this job's log URL: %s): creating this job's deployment anew", others, cmp.Or(own, "unknown"))
 	default:
 		c.logf("create deployment: response lost; deployments %v match the request and none has a status yet, so none can be told to be this job's "+
 			"(the payload is a string): creating a new one; one of them may be left without a status", ids)
@@ -306,11 +307,4 @@ func orDefault(p *string, def string) string {
 		return def
 	}
 	return *p
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
 }
