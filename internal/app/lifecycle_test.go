@@ -271,4 +271,3 @@ func TestPostNamesTheDeploymentItLeaves(t *testing.T) {
 		t.Fatalf("post error %v, want it to say %q and how to finish it", err, want)
 	}
 }
-
