@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,18 +275,25 @@ func TestPostWaitsForALateCommittedCreate(t *testing.T) {
 	t.Parallel()
 	f := newFake()
 	api := &lateCommitAPI{fakeAPI: f, hidden: 2}
-	d := &Deployer{API: api, Owner: "o", Repo: "r", RecoverWaits: []time.Duration{0, time.Millisecond, time.Millisecond}}
+	var slept []time.Duration // the injected sleep: the pauses post takes, in no real time
+	d := &Deployer{API: api, Owner: "o", Repo: "r", RecoverWaits: []time.Duration{0, time.Second, 2 * time.Second},
+		Sleep: func(ctx context.Context, dur time.Duration) error { slept = append(slept, dur); return ctx.Err() }}
 	s := settings("auto")
 	st := interruptedCreate(t, d, s)
+	slept = nil
 	rep := stage(t, d, st, StagePost, s)
 	if !rep.Recovered || rep.State != "success" {
 		t.Fatalf("post gave up before the create showed up: %+v", rep)
 	}
-	d.RecoverWaits = []time.Duration{0, time.Millisecond}
+	if want := []time.Duration{0, time.Second, 2 * time.Second}; !slices.Equal(slept, want) {
+		t.Errorf("post paused %v before its look-ups, want %v (the third look finds it)", slept, want)
+	}
+	d.RecoverWaits = []time.Duration{0, time.Second}
 	api.hidden = 5
+	slept = nil
 	rep = stage(t, d, mapState{KeyRequestID: "never-created", KeyFinish: "auto"}, StagePost, s)
-	if rep.Skipped == "" {
-		t.Errorf("a create that never happened must be reported as skipped: %+v", rep)
+	if rep.Skipped == "" || !slices.Equal(slept, []time.Duration{0, time.Second}) {
+		t.Errorf("a create that never happened must be reported as skipped after every pause: %+v, paused %v", rep, slept)
 	}
 }
 
