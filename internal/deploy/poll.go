@@ -28,11 +28,11 @@ type pollStep struct {
 	done  bool  // stop looking: the loop returns err
 	err   error // with done
 	moved bool  // something changed: back to the fast phase (when the loop has one)
-	now   time.Time
+	now   time.Time // when the look decided: the sleep and a new fast phase count from it
 	until time.Time // the next look comes no later than this
 }
 
-// run looks until a look is done or fails. A look returns its decision, or an error, which ends
+// poll looks until a look is done or fails. A look returns its decision, or an error, which ends
 // the loop unless it is a rate limit that resets before the deadline.
 func (d *Deployer) poll(ctx context.Context, l pollLoop, look func(ctx context.Context) (pollStep, error)) error {
 	p := l.schedule
