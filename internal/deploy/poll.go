@@ -25,9 +25,9 @@ type pollLoop struct {
 
 // pollStep is what one look decided.
 type pollStep struct {
-	done  bool  // stop looking: the loop returns err
-	err   error // with done
-	moved bool  // something changed: back to the fast phase (when the loop has one)
+	done  bool      // stop looking: the loop returns err
+	err   error     // with done
+	moved bool      // something changed: back to the fast phase (when the loop has one)
 	now   time.Time // when the look decided: the sleep and a new fast phase count from it
 	until time.Time // the next look comes no later than this
 }
