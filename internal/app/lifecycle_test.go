@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/deployment-action/deployment-action/internal/workbench/actionsim"
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
@@ -270,25 +269,5 @@ func TestPostNamesTheDeploymentItLeaves(t *testing.T) {
 	want := fmt.Sprintf("deployment %d to staging is left in_progress", d.ID)
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "`mode: status`") {
 		t.Fatalf("post error %v, want it to say %q and how to finish it", err, want)
-	}
-}
-
-// TestSecondaryLimitWithRetryAfterZero: GitHub answering a secondary limit with Retry-After: 0
-// (twice) does not make a burst: the job waits at least 1 s, then 2 s, and succeeds.
-func TestSecondaryLimitWithRetryAfterZero(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits 3 s for real (the full tier runs it)")
-	}
-	t.Parallel()
-	e := emulatortest.Start(t, emulator.Config{})
-	e.AddFault(emulator.Fault{Method: "POST", Match: func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/deployments") },
-		Kind: emulator.FaultSecondaryLimit, RetryAfter: -1, Times: 2})
-	start := time.Now()
-	res := run(t, newJob(t, e, map[string]string{"environment": "staging"}))
-	if res.Failed() || strings.Join(states(onlyDeployment(t, e)), ",") != "in_progress,success" {
-		t.Fatalf("errors %v", res.StageErrors)
-	}
-	if took := time.Since(start); took < 3*time.Second {
-		t.Errorf("the job took %s: Retry-After 0 was retried without the floor and the growing wait", took)
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -69,7 +70,7 @@ func (commentTexts) LockReply(c *deploy.Command, o deploy.LockOutcome) string {
 			if l.PR != 0 {
 				taken = link(fmt.Sprintf("#%d", l.PR), l.Link)
 			} else if l.Link != "" {
-				taken = link(orDash(l.Source), l.Link)
+				taken = link(cmp.Or(l.Source, "—"), l.Link)
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", md(l.Environment), md(orUnknown(l.Holder)), code(l.Reason), age(o.Now.Sub(l.Created)), exp, taken)
 		}
@@ -87,13 +88,6 @@ func until(l lock.Lock) string {
 func orUnknown(s string) string {
 	if s == "" {
 		return "unknown"
-	}
-	return s
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "—"
 	}
 	return s
 }

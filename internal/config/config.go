@@ -271,7 +271,23 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 	in := c.Inputs
 	v := &validator{}
 	s := &deploy.Settings{Token: in.Token}
+	// By concern, in the order the problems are listed.
+	v.access(c, mode, s)
+	v.target(in, s)
+	v.waiting(in, s)
+	v.chatOps(in, s)
+	v.request(in, s)
+	v.existing(in, s, deploymentIDFromEvent)
+	if len(v.p) > 0 {
+		return nil, v.p
+	}
+	return s, nil
+}
 
+// access validates what every mode needs: the token, the repository, the mode (a given one, or
+// the mode input) and enabled.
+func (v *validator) access(c *Config, mode *deploy.Mode, s *deploy.Settings) {
+	in := c.Inputs
 	tok := in.Token.Value()
 	switch {
 	case tok == "":
@@ -303,7 +319,6 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 		v.any = true
 		v.add(Problem{Input: "mode", Value: in.Mode, Reason: "is not known", Fix: "use one of " + strings.Join(c.modes().Names(), ", ")})
 	}
-	m := s.Mode
 
 	switch strings.ToLower(strings.TrimSpace(in.Enabled)) {
 	case "true", "":
@@ -312,7 +327,12 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 	default:
 		v.add(Problem{Input: "enabled", Value: in.Enabled, Reason: "is not a boolean", Fix: "use true or false (an expression known at job start, such as ${{ github.ref == 'refs/heads/main' }})"})
 	}
+}
 
+// target validates what a deployment is of and to: the environment, the commit (sha) and who made
+// it (creator).
+func (v *validator) target(in Inputs, s *deploy.Settings) {
+	m := s.Mode
 	if v.reads("environment") {
 		s.Environment = strings.TrimSpace(in.Environment)
 		switch {
@@ -347,6 +367,11 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 			v.add(Problem{Input: "creator", Value: in.Creator, Reason: "is not a login", Fix: "use the login of the user or app that creates the deployments", Example: "vercel[bot]"})
 		}
 	}
+}
+
+// waiting validates wait's and latest's inputs: the timeouts, the environment the commit must be
+// live in first, allow-none and exclude-sha.
+func (v *validator) waiting(in Inputs, s *deploy.Settings) {
 	if v.reads("wait-timeout") {
 		s.WaitTimeout = v.duration("wait-timeout", in.WaitTimeout)
 	}
@@ -371,8 +396,11 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 			v.add(Problem{Input: "exclude-sha", Value: in.ExcludeSHA, Reason: "is not a commit SHA", Fix: "pass a commit's SHA (7 to 40 hexadecimal characters), such as the sha latest reports"})
 		}
 	}
-	v.chatOps(in, s)
+}
 
+// request validates what goes into a create: ref, task, payload, description, the URLs, the
+// create's flags, required-contexts and the initial state.
+func (v *validator) request(in Inputs, s *deploy.Settings) {
 	if v.reads("ref") {
 		s.Ref = strings.TrimSpace(in.Ref)
 		if strings.ContainsFunc(s.Ref, unicode.IsSpace) || strings.ContainsFunc(s.Ref, unicode.IsControl) {
@@ -429,6 +457,13 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 	}
 
 	s.InitialState = v.oneOf("initial-state", in.InitialState, initialStates)
+}
+
+// existing validates the inputs that act on a deployment already made: state, cancelled-state,
+// deployment-id (or the event's, on: deployment) and the internal job-status and
+// job-check-run-id.
+func (v *validator) existing(in Inputs, s *deploy.Settings, deploymentIDFromEvent int64) {
+	m := s.Mode
 	if v.reads("state") {
 		s.State = strings.ToLower(strings.TrimSpace(in.State))
 		if s.State != "" && !contains(deploy.States, s.State) {
@@ -471,11 +506,6 @@ func (c *Config) validate(mode *deploy.Mode, deploymentIDFromEvent int64) (*depl
 			s.JobCheckRunID = id
 		}
 	}
-
-	if len(v.p) > 0 {
-		return nil, v.p
-	}
-	return s, nil
 }
 
 // ValidateFinish validates what post needs to finish a deployment this job started, whatever the
@@ -507,24 +537,44 @@ func (c *Config) ValidateFinish(repository string) (*deploy.Settings, Problems, 
 	}
 }
 
+// Declared is one input config.Inputs reads, as its struct tag declares it: the input's name
+// (environment-url) and its default.
+type Declared struct {
+	Name       string
+	Default    string
+	HasDefault bool
+	field      int // index in Inputs
+}
+
+// DeclaredInputs lists every input in Inputs' order: the one reading of the struct tags, which
+// hold every default (reset, DeferrableInputs and the test against action.yml use it).
+func DeclaredInputs() []Declared {
+	t := reflect.TypeOf(Inputs{})
+	out := make([]Declared, t.NumField())
+	for i := range out {
+		key, opts, _ := strings.Cut(t.Field(i).Tag.Get("env"), ",")
+		out[i] = Declared{Name: strings.ToLower(strings.ReplaceAll(strings.TrimSpace(key), "_", "-")), field: i}
+		for _, o := range strings.Split(opts, ",") {
+			if d, ok := strings.CutPrefix(strings.TrimSpace(o), "default="); ok {
+				out[i].Default, out[i].HasDefault = d, true
+			}
+		}
+	}
+	return out
+}
+
 // reset sets an input back to its default (the struct tag's); false if there is no such input.
 func (in *Inputs) reset(input string) bool {
 	v := reflect.ValueOf(in).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		key, opts, _ := strings.Cut(v.Type().Field(i).Tag.Get("env"), ",")
-		if strings.ToLower(strings.ReplaceAll(strings.TrimSpace(key), "_", "-")) != input {
+	for _, d := range DeclaredInputs() {
+		if d.Name != input {
 			continue
 		}
-		def := ""
-		for _, o := range strings.Split(opts, ",") {
-			if d, ok := strings.CutPrefix(strings.TrimSpace(o), "default="); ok {
-				def = d
-			}
-		}
-		if v.Field(i).Kind() != reflect.String || v.Field(i).String() == def {
+		f := v.Field(d.field)
+		if f.Kind() != reflect.String || f.String() == d.Default {
 			return false
 		}
-		v.Field(i).SetString(def)
+		f.SetString(d.Default)
 		return true
 	}
 	return false
@@ -537,11 +587,9 @@ func (in *Inputs) reset(input string) bool {
 // so is environments (command mode's allow list, required), which an earlier step may compute.
 func DeferrableInputs() []string {
 	out := []string{"token", "repository", "environment", "environments"}
-	t := reflect.TypeOf(Inputs{})
-	for i := 0; i < t.NumField(); i++ {
-		key, opts, _ := strings.Cut(t.Field(i).Tag.Get("env"), ",")
-		if strings.Contains(opts, "default=") {
-			out = append(out, strings.ToLower(strings.ReplaceAll(strings.TrimSpace(key), "_", "-")))
+	for _, d := range DeclaredInputs() {
+		if d.HasDefault {
+			out = append(out, d.Name)
 		}
 	}
 	return out

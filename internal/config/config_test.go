@@ -138,3 +138,26 @@ func TestCleanupNeverDefaultsToProduction(t *testing.T) {
 		t.Errorf("trigger without environment: %v, %v; want GitHub's default production", s, err)
 	}
 }
+
+func TestDeclaredInputsReadTheStructTags(t *testing.T) {
+	t.Parallel()
+	got := map[string]Declared{}
+	for _, d := range DeclaredInputs() {
+		if _, dup := got[d.Name]; dup {
+			t.Errorf("%s declared twice", d.Name)
+		}
+		got[d.Name] = d
+	}
+	for name, want := range map[string]struct {
+		def string
+		has bool
+	}{"mode": {"auto", true}, "wait-timeout": {"10m", true}, "command": {"/deploy", true}, "environment-url": {"", false}, "token": {"", false}} {
+		d, ok := got[name]
+		if !ok || d.Default != want.def || d.HasDefault != want.has {
+			t.Errorf("%s: %+v (declared %v), want default %q (has %v)", name, d, ok, want.def, want.has)
+		}
+	}
+	if _, ok := got["environment_url"]; ok {
+		t.Error("names keep the runner's hyphens, not envconfig's underscores")
+	}
+}

@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -245,28 +244,21 @@ func (d *Deployer) waitForChecks(ctx context.Context, j Job, r *Report) error {
 	if poll.Initial <= 0 {
 		poll = DefaultPoll()
 	}
-	interval := poll.Initial
 	rep := &ChecksReport{Ref: ref}
 	r.Checks = rep
 	seen := ""
-	for {
+	loop := pollLoop{schedule: poll, deadline: deadline, // no fast phase: the interval grows from the first look
+		paused: "GitHub's rate limit pauses the wait for checks", what: "waiting for the checks of " + ref}
+	return d.poll(ctx, loop, func(ctx context.Context) (pollStep, error) {
 		rep.Polls++
 		l, err := d.lookAtChecks(ctx, j, ref)
 		rep.Waited = d.now().Sub(start)
-		var rl *ghapi.RateLimitError
-		switch {
-		case errors.As(err, &rl) && rl.Reset.Before(deadline):
-			d.notef("GitHub's rate limit pauses the wait for checks until %s", rl.Reset.UTC().Format("15:04:05 UTC"))
-			if err := d.sleep(ctx, rl.Reset.Sub(d.now())); err != nil {
-				return fmt.Errorf("waiting for the checks of %s: %w", ref, err)
-			}
-			continue
-		case err != nil:
-			return err
+		if err != nil {
+			return pollStep{}, err
 		}
 		rep.SHA, rep.Passed, rep.Ignored = l.sha, l.passed, l.ignored
-		fail := func(reason ChecksReason) error {
-			return &ChecksError{Reason: reason, Ref: ref, SHA: l.sha, Failed: l.failed, Pending: l.pending, Waited: rep.Waited, Timeout: timeout}
+		fail := func(reason ChecksReason) (pollStep, error) {
+			return pollStep{done: true, err: &ChecksError{Reason: reason, Ref: ref, SHA: l.sha, Failed: l.failed, Pending: l.pending, Waited: rep.Waited, Timeout: timeout}}, nil
 		}
 		if len(l.failed) > 0 {
 			return fail(ChecksFailed)
@@ -278,7 +270,7 @@ func (d *Deployer) waitForChecks(ctx context.Context, j Job, r *Report) error {
 		}
 		if len(l.pending) == 0 {
 			d.notef("checks of %s are green: %d passed%s", shownRef(l.sha, ref), l.passed, ignoredNote(l.ignored))
-			return nil
+			return pollStep{done: true}, nil
 		}
 		if now := checkList(l.pending); now != seen {
 			seen = now
@@ -288,15 +280,8 @@ func (d *Deployer) waitForChecks(ctx context.Context, j Job, r *Report) error {
 		if !now.Before(deadline) {
 			return fail(ChecksTimedOut)
 		}
-		var sleep time.Duration
-		sleep, interval = poll.next(interval, d.rand)
-		if until := deadline.Sub(now); sleep > until {
-			sleep = until
-		}
-		if err := d.sleep(ctx, sleep); err != nil {
-			return fmt.Errorf("waiting for the checks of %s: %w", ref, err)
-		}
-	}
+		return pollStep{now: now, until: deadline}, nil
+	})
 }
 
 func shownRef(sha, ref string) string {

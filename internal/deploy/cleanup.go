@@ -46,16 +46,15 @@ func (d *Deployer) Cleanup(ctx context.Context, spec CleanupSpec) (*CleanupRepor
 	rep := &CleanupReport{Environment: spec.Environment}
 	var deps []*github.Deployment
 	opts := &github.DeploymentsListOptions{Environment: spec.Environment, ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
-		if err != nil {
-			return rep, Fail(err, ghapi.OpListDeployments, "")
-		}
+	err := ghapi.EachPage(func(page int) ([]*github.Deployment, ghapi.Page, error) {
+		opts.Page = page
+		return d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
+	}, func(page []*github.Deployment) (bool, error) {
 		deps = append(deps, page...)
-		if next.Next == 0 {
-			break
-		}
-		opts.Page = next.Next
+		return true, nil
+	})
+	if err != nil {
+		return rep, Fail(err, ghapi.OpListDeployments, "")
 	}
 	rep.Found = len(deps)
 	for _, dep := range deps {

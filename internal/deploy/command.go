@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -212,7 +213,7 @@ type EventError struct {
 }
 
 func (e *EventError) Error() string {
-	return fmt.Sprintf("command mode handles issue_comment events, not %s", orDash(e.Event))
+	return fmt.Sprintf("command mode handles issue_comment events, not %s", cmp.Or(e.Event, "-"))
 }
 
 // wrongEvent is the EventError for a run not triggered by issue_comment, or nil.
@@ -702,14 +703,7 @@ func (d *Deployer) resultText(c *Command, r *Report, run Run) string {
 // marker ends a comment with an invisible line naming the command and the run attempt: it makes
 // the body unique, so a create whose answer was lost adopts this comment and no other.
 func marker(kind string, c *Command, run Run) string {
-	return fmt.Sprintf("\n\n<!-- deployment-action %s: comment %d, run %s attempt %s -->\n", kind, c.CommentID, orDash(run.RunID), orDash(run.RunAttempt))
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return fmt.Sprintf("\n\n<!-- deployment-action %s: comment %d, run %s attempt %s -->\n", kind, c.CommentID, cmp.Or(run.RunID, "-"), cmp.Or(run.RunAttempt, "-"))
 }
 
 func saveCommand(st StateStore, c *Command) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,12 +91,15 @@ func TestLocalActionMainCreates(t *testing.T) {
 func TestFailedInitialStatusIsRepairedAndFinished(t *testing.T) {
 	t.Parallel()
 	f := newFake()
-	f.failOn["status in_progress"] = errors.New("boom")
+	boom := errors.New("boom")
+	f.failOn["status in_progress"] = boom
 	d := &Deployer{API: f, Owner: "o", Repo: "r"}
 	st := mapState{}
 	s := settings("auto")
-	if _, err := d.Stage(context.Background(), Job{Stage: StagePre, Settings: s, Run: testRun, Ref: "main", State: st}); err == nil {
-		t.Fatal("pre: want the status error reported")
+	_, err := d.Stage(context.Background(), Job{Stage: StagePre, Settings: s, Run: testRun, Ref: "main", State: st})
+	var fl *Failure
+	if !errors.Is(err, boom) || !errors.As(err, &fl) || fl.Op != ghapi.OpCreateDeploymentStatus {
+		t.Fatalf("pre: err = %v (%T), want the status call's error as a Failure of %s", err, err, ghapi.OpCreateDeploymentStatus)
 	}
 	if st[KeyDeploymentID] == "" {
 		t.Fatal("pre did not save the deployment id before the status call")
@@ -271,18 +275,25 @@ func TestPostWaitsForALateCommittedCreate(t *testing.T) {
 	t.Parallel()
 	f := newFake()
 	api := &lateCommitAPI{fakeAPI: f, hidden: 2}
-	d := &Deployer{API: api, Owner: "o", Repo: "r", RecoverWaits: []time.Duration{0, time.Millisecond, time.Millisecond}}
+	var slept []time.Duration // the injected sleep: the pauses post takes, in no real time
+	d := &Deployer{API: api, Owner: "o", Repo: "r", RecoverWaits: []time.Duration{0, time.Second, 2 * time.Second},
+		Sleep: func(ctx context.Context, dur time.Duration) error { slept = append(slept, dur); return ctx.Err() }}
 	s := settings("auto")
 	st := interruptedCreate(t, d, s)
+	slept = nil
 	rep := stage(t, d, st, StagePost, s)
 	if !rep.Recovered || rep.State != "success" {
 		t.Fatalf("post gave up before the create showed up: %+v", rep)
 	}
-	d.RecoverWaits = []time.Duration{0, time.Millisecond}
+	if want := []time.Duration{0, time.Second, 2 * time.Second}; !slices.Equal(slept, want) {
+		t.Errorf("post paused %v before its look-ups, want %v (the third look finds it)", slept, want)
+	}
+	d.RecoverWaits = []time.Duration{0, time.Second}
 	api.hidden = 5
+	slept = nil
 	rep = stage(t, d, mapState{KeyRequestID: "never-created", KeyFinish: "auto"}, StagePost, s)
-	if rep.Skipped == "" {
-		t.Errorf("a create that never happened must be reported as skipped: %+v", rep)
+	if rep.Skipped == "" || !slices.Equal(slept, []time.Duration{0, time.Second}) {
+		t.Errorf("a create that never happened must be reported as skipped after every pause: %+v, paused %v", rep, slept)
 	}
 }
 
@@ -294,18 +305,21 @@ func TestRefusedCreateLeavesPostNothingToLookFor(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		err     error
+		input   string // the input the failure names
 		keepsID bool
 	}{
-		{"422", &ghapi.APIError{Status: 422, Message: "No ref found for: nope"}, false},
-		{"403", &ghapi.APIError{Status: 403, Message: "Resource not accessible by integration"}, false},
-		{"lost", &ghapi.RetryError{Op: ghapi.OpCreateDeployment, Attempts: 3, Err: errors.New("connection reset")}, true},
+		{"422", &ghapi.APIError{Status: 422, Message: "No ref found for: nope"}, "ref", false},
+		{"403", &ghapi.APIError{Status: 403, Message: "Resource not accessible by integration"}, "token", false},
+		{"lost", &ghapi.RetryError{Op: ghapi.OpCreateDeployment, Attempts: 3, Err: errors.New("connection reset")}, "", true},
 	} {
 		f := newFake()
 		f.failOn["create"] = tc.err
 		d := &Deployer{API: f, Owner: "o", Repo: "r"}
 		st := mapState{}
-		if _, err := d.Stage(context.Background(), Job{Stage: StagePre, Settings: settings("auto"), Run: testRun, Ref: "main", State: st}); err == nil {
-			t.Fatalf("%s: pre succeeded", tc.name)
+		_, err := d.Stage(context.Background(), Job{Stage: StagePre, Settings: settings("auto"), Run: testRun, Ref: "main", State: st})
+		var fl *Failure
+		if !errors.Is(err, tc.err) || !errors.As(err, &fl) || fl.Op != ghapi.OpCreateDeployment || fl.Input != tc.input || fl.Value != "main" {
+			t.Fatalf("%s: pre err = %v (%T %+v), want the create's error as a Failure of create deployment naming %q = main", tc.name, err, err, fl, tc.input)
 		}
 		if kept := st[KeyRequestID] != "" && st[KeyFinish] != ""; kept != tc.keepsID {
 			t.Errorf("%s: state %v, want the request id kept: %v", tc.name, st, tc.keepsID)

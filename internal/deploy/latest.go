@@ -38,11 +38,11 @@ func (d *Deployer) Live(ctx context.Context, environment, task string) (live *Li
 // was live before exclude went out, for a roll-back.
 func (d *Deployer) liveExcept(ctx context.Context, environment, task, exclude string) (live *Listed, reads int, err error) {
 	opts := &github.DeploymentsListOptions{Environment: environment, Task: task, ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
-		if err != nil {
-			return nil, reads, Fail(err, ghapi.OpListDeployments, "")
-		}
+	err = ghapi.EachPage(func(page int) ([]*github.Deployment, ghapi.Page, error) {
+		opts.Page = page
+		deps, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
+		return deps, next, Fail(err, ghapi.OpListDeployments, "")
+	}, func(page []*github.Deployment) (bool, error) {
 		var cands []*github.Deployment
 		for _, dep := range page {
 			if exclude == "" || !strings.HasPrefix(dep.GetSHA(), exclude) {
@@ -58,22 +58,22 @@ func (d *Deployer) liveExcept(ctx context.Context, environment, task, exclude st
 			l := listedFrom(dep)
 			reads++
 			if err := d.latest(ctx, &l); err != nil {
-				return nil, reads, err
+				return false, err
 			}
 			if l.State == "success" && (live == nil || succeededLater(&l, live)) {
 				live = &l
 			}
 		}
-		if next.Next == 0 || len(page) == 0 {
-			return live, reads, nil
-		}
-		if live != nil {
-			if page[len(page)-1].GetCreatedAt().Before(live.StatusAt.Add(-overlap)) || !overlapping(cands, live) {
-				return live, reads, nil
-			}
-		}
-		opts.Page = next.Next
+		// An older page can matter only within overlap of the live success, and only while this
+		// page shows deploys that overlap it.
+		stale := live != nil && len(page) > 0 &&
+			(page[len(page)-1].GetCreatedAt().Before(live.StatusAt.Add(-overlap)) || !overlapping(cands, live))
+		return !stale, nil
+	})
+	if err != nil {
+		return nil, reads, err
 	}
+	return live, reads, nil
 }
 
 // changedAfter orders deployments by updated_at, newest first; an unknown updated_at sorts first.

@@ -337,7 +337,7 @@ func (d *Deployer) recover(ctx context.Context, j Job, r *Report) error {
 	// A create cut off mid-request may still be committed by GitHub a moment later: look again
 	// briefly before concluding that it never happened.
 	for _, wait := range d.recoverWaits() {
-		if err := ghapi.Sleep(ctx, wait); err != nil {
+		if err := d.sleep(ctx, wait); err != nil {
 			return fmt.Errorf("looking for the deployment an interrupted stage created: %w", err)
 		}
 		var err error

@@ -45,16 +45,15 @@ func (d *Deployer) List(ctx context.Context, spec ListSpec) ([]Listed, error) {
 	opts := &github.DeploymentsListOptions{Environment: spec.Environment, Ref: spec.Ref, Task: spec.Task,
 		ListOptions: github.ListOptions{PerPage: min(limit, 100)}}
 	var deps []*github.Deployment
-	for len(deps) < limit {
-		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
-		if err != nil {
-			return nil, Fail(err, ghapi.OpListDeployments, "")
-		}
+	err := ghapi.EachPage(func(page int) ([]*github.Deployment, ghapi.Page, error) {
+		opts.Page = page
+		return d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
+	}, func(page []*github.Deployment) (bool, error) {
 		deps = append(deps, page...)
-		if next.Next == 0 || len(page) == 0 {
-			break
-		}
-		opts.Page = next.Next
+		return len(deps) < limit, nil
+	})
+	if err != nil {
+		return nil, Fail(err, ghapi.OpListDeployments, "")
 	}
 	if len(deps) > limit {
 		deps = deps[:limit]

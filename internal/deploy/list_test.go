@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,13 +15,18 @@ import (
 	"github.com/deployment-action/deployment-action/internal/ghapi"
 )
 
-// slowStatuses counts concurrent status look-ups, holding each briefly so overlaps show.
-type slowStatuses struct {
+// heldStatuses counts concurrent status look-ups. The first ones are held until wave of them run
+// at once, so the test sees the concurrency bound reached without timing anything; a List that
+// never runs wave at once fails after a generous watchdog instead of hanging.
+type heldStatuses struct {
 	*fakeAPI
+	wave      int32
 	now, peak atomic.Int32
+	full      chan struct{}
+	once      sync.Once
 }
 
-func (s *slowStatuses) ListDeploymentStatuses(ctx context.Context, o, r string, id int64, opts *github.ListOptions) ([]*github.DeploymentStatus, ghapi.Page, error) {
+func (s *heldStatuses) ListDeploymentStatuses(ctx context.Context, o, r string, id int64, opts *github.ListOptions) ([]*github.DeploymentStatus, ghapi.Page, error) {
 	n := s.now.Add(1)
 	defer s.now.Add(-1)
 	for {
@@ -29,7 +35,16 @@ func (s *slowStatuses) ListDeploymentStatuses(ctx context.Context, o, r string, 
 			break
 		}
 	}
-	time.Sleep(2 * time.Millisecond)
+	if n >= s.wave {
+		s.once.Do(func() { close(s.full) })
+	}
+	select {
+	case <-s.full:
+	case <-ctx.Done():
+		return nil, ghapi.Page{}, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return nil, ghapi.Page{}, fmt.Errorf("never %d status look-ups at once", s.wave)
+	}
 	return s.fakeAPI.ListDeploymentStatuses(ctx, o, r, id, opts)
 }
 
@@ -51,7 +66,7 @@ func TestListLatestStateLimitAndConcurrency(t *testing.T) {
 			succeeded[dep.GetID()] = true
 		}
 	}
-	api := &slowStatuses{fakeAPI: f}
+	api := &heldStatuses{fakeAPI: f, wave: 3, full: make(chan struct{})}
 	d := &Deployer{API: api, Owner: "o", Repo: "r", Concurrency: 3}
 	ls, err := d.List(ctx, ListSpec{Environment: "staging", Limit: 120})
 	if err != nil {
@@ -72,8 +87,8 @@ func TestListLatestStateLimitAndConcurrency(t *testing.T) {
 			t.Fatalf("deployment %d state %q, want %q", l.ID, l.State, want)
 		}
 	}
-	if p := api.peak.Load(); p > 3 || p < 2 {
-		t.Errorf("peak concurrent status look-ups = %d, want 2..3 (bounded by Concurrency 3)", p)
+	if p := api.peak.Load(); p != 3 {
+		t.Errorf("peak concurrent status look-ups = %d, want 3 (Concurrency 3, reached and never passed)", p)
 	}
 	pages := 0
 	for _, c := range f.Calls() {

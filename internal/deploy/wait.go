@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path"
@@ -138,7 +137,6 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 	if poll.Initial <= 0 {
 		poll = DefaultPoll()
 	}
-	interval, fastUntil := poll.Initial, start.Add(poll.Fast)
 	seen := ""
 	w := &watch{d: d, s: s, sha: sha}
 	fail := func(reason WaitReason, newer *Listed) error {
@@ -148,40 +146,33 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 		}
 		return &WaitError{Reason: reason, Environment: s.Environment, SHA: sha, Creator: s.Creator, Waited: d.now().Sub(start), Deployment: cur, Newer: newer}
 	}
-	for {
+	loop := pollLoop{schedule: poll, fastFrom: start, deadline: deadline,
+		paused: "GitHub's rate limit pauses the wait", what: "waiting for " + s.Environment}
+	return d.poll(ctx, loop, func(ctx context.Context) (pollStep, error) {
 		wr.Polls++
 		newer, err := w.look(ctx)
-		var rl *ghapi.RateLimitError
-		switch {
-		case errors.As(err, &rl) && rl.Reset.Before(deadline):
-			// GitHub asks to pause longer than one call may wait, but the wait has time left.
-			d.notef("GitHub's rate limit pauses the wait until %s", rl.Reset.UTC().Format("15:04:05 UTC"))
-			if err := d.sleep(ctx, rl.Reset.Sub(d.now())); err != nil {
-				return fmt.Errorf("waiting for %s: %w", s.Environment, err)
-			}
-			continue
-		case err != nil:
-			return err
+		if err != nil {
+			return pollStep{}, err
 		}
 		now := d.now()
+		moved := false
 		if cur := w.cur; cur != nil {
 			if st := fmt.Sprintf("%d %s", cur.ID, cur.State); st != seen {
 				seen = st
-				// Something moves: look often again for a while.
-				interval, fastUntil = poll.Initial, now.Add(poll.Fast)
+				moved = true // something moves: look often again for a while
 				d.notef("deployment %d of %s to %s by %s: %s", cur.ID, ShortSHA(cur.SHA), cur.Environment, cur.Creator, orNone(cur.State))
 			}
 			switch cur.State {
 			case "success":
 				r.fromListed(cur)
-				return nil
+				return pollStep{done: true}, nil
 			case "failure", "error":
-				return fail(WaitFailed, nil)
+				return pollStep{done: true, err: fail(WaitFailed, nil)}, nil
 			case "inactive":
-				return fail(WaitInactive, nil)
+				return pollStep{done: true, err: fail(WaitInactive, nil)}, nil
 			}
 			if newer != nil {
-				return fail(WaitSuperseded, newer)
+				return pollStep{done: true, err: fail(WaitSuperseded, newer)}, nil
 			}
 		} else if seen == "" {
 			seen = "none"
@@ -189,27 +180,16 @@ func (d *Deployer) mainWait(ctx context.Context, j Job, r *Report) error {
 		}
 		switch {
 		case w.cur == nil && !now.Before(appearBy):
-			return fail(WaitNothingAppeared, nil)
+			return pollStep{done: true, err: fail(WaitNothingAppeared, nil)}, nil
 		case !now.Before(deadline):
-			return fail(WaitTimedOut, nil)
-		}
-		var sleep time.Duration
-		if now.Before(fastUntil) {
-			sleep, _ = poll.next(poll.Initial, d.rand)
-		} else {
-			sleep, interval = poll.next(interval, d.rand)
+			return pollStep{done: true, err: fail(WaitTimedOut, nil)}, nil
 		}
 		limit := deadline
 		if w.cur == nil && appearBy.Before(limit) {
 			limit = appearBy
 		}
-		if until := limit.Sub(now); sleep > until {
-			sleep = until
-		}
-		if err := d.sleep(ctx, sleep); err != nil {
-			return fmt.Errorf("waiting for %s: %w", s.Environment, err)
-		}
-	}
+		return pollStep{moved: moved, now: now, until: limit}, nil
+	})
 }
 
 // ShortSHAError: a short SHA given to wait (sha, --sha) did not resolve to one commit of the
@@ -341,11 +321,10 @@ func (d *Deployer) newestMatching(ctx context.Context, s *Settings, sha string) 
 		opts.Environment = s.Environment
 	}
 	var best *github.Deployment
-	for {
-		page, next, err := d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
-		if err != nil {
-			return nil, Fail(err, ghapi.OpListDeployments, "")
-		}
+	err := ghapi.EachPage(func(page int) ([]*github.Deployment, ghapi.Page, error) {
+		opts.Page = page
+		return d.API.ListDeployments(ctx, d.Owner, d.Repo, opts)
+	}, func(page []*github.Deployment) (bool, error) {
 		for _, dep := range page {
 			if !matchEnvironment(s.Environment, dep.GetEnvironment()) || dep.GetSHA() != sha {
 				continue
@@ -357,11 +336,12 @@ func (d *Deployer) newestMatching(ctx context.Context, s *Settings, sha string) 
 				best = dep
 			}
 		}
-		if next.Next == 0 || len(page) == 0 {
-			return best, nil
-		}
-		opts.Page = next.Next
+		return true, nil
+	})
+	if err != nil {
+		return nil, Fail(err, ghapi.OpListDeployments, "")
 	}
+	return best, nil
 }
 
 func newerDeployment(a, b *github.Deployment) bool {

@@ -5,6 +5,7 @@
 package explain
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -335,7 +336,7 @@ func wait(d Dialect, e *deploy.WaitError) string {
 	dep := e.Deployment
 	switch e.Reason {
 	case deploy.WaitFailed:
-		return fmt.Sprintf("%s ended %s: deployment %d (log: %s), after %s", what, dep.State, dep.ID, orDash(dep.LogURL), waited)
+		return fmt.Sprintf("%s ended %s: deployment %d (log: %s), after %s", what, dep.State, dep.ID, cmp.Or(dep.LogURL, "none"), waited)
 	case deploy.WaitInactive:
 		return fmt.Sprintf("%s went inactive before it succeeded: deployment %d was replaced or torn down, after %s", what, dep.ID, waited)
 	case deploy.WaitSuperseded:
@@ -346,13 +347,6 @@ func wait(d Dialect, e *deploy.WaitError) string {
 			strings.TrimPrefix(what, "a "), waited, d.Input("environment"), d.Input("sha"), d.Input("creator"), d.Input("task"), d.Input("appear-timeout"), d.Input("wait-timeout"))
 	}
 	return fmt.Sprintf("%s did not finish within %s: deployment %d is still %s; allow more time with %s", what, waited, dep.ID, leftState(dep.State), d.Input("wait-timeout"))
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }
 
 // Access is what a call needs of the token: a scope of a workflow's permissions block (which is
@@ -582,7 +576,7 @@ func locked(d Dialect, e *deploy.LockedError) string {
 			heldBy(l), l.Environment, l.Branch, d.Assign("ignore-locks", "true"))
 	}
 	return fmt.Sprintf("refusing to deploy: %s. Only %s can deploy there until %s unlocks it with %s (a maintainer or admin can unlock it too)",
-		heldBy(l), orDash(l.Holder), orDash(l.Holder), e.Unlock)
+		heldBy(l), cmp.Or(l.Holder, "none"), cmp.Or(l.Holder, "none"), e.Unlock)
 }
 
 // lockRefusal explains a refused lock command.
@@ -596,7 +590,7 @@ func lockRefusal(e *deploy.LockRefusal) string {
 		if e.Verb == deploy.LockRelease {
 			return fmt.Sprintf("%s, and only the holder or someone with the maintain or admin role can unlock it", heldBy(e.Lock))
 		}
-		return fmt.Sprintf("%s: ask %s to run %s %s, or wait until it is released", heldBy(e.Lock), orDash(e.Lock.Holder), release, e.Lock.Environment)
+		return fmt.Sprintf("%s: ask %s to run %s %s, or wait until it is released", heldBy(e.Lock), cmp.Or(e.Lock.Holder, "none"), release, e.Lock.Environment)
 	case deploy.LockNotHeld:
 		if e.Expired {
 			return fmt.Sprintf("%s is not locked: %s's lock expired at %s", e.Command.Environment, e.Lock.Holder, e.Lock.Expires.UTC().Format("2006-01-02 15:04 UTC"))

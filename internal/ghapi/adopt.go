@@ -2,6 +2,7 @@ package ghapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -86,7 +87,7 @@ func (c *Client) ownAmongTwins(ctx context.Context, g *github.Client, owner, rep
 	}
 	switch {
 	case len(mine) == 0:
-		c.logf("create deployment: response lost; deployments %v match the request but carry another job's statuses (this job's log URL: %s): creating this job's deployment anew", others, orNone(own))
+		c.logf("create deployment: response lost; deployments %v match the request but carry another job's statuses (this job's log URL: %s): creating this job's deployment anew", others, cmp.Or(own, "unknown"))
 	default:
 		c.logf("create deployment: response lost; deployments %v match the request and none has a status yet, so none can be told to be this job's "+
 			"(the payload is a string): creating a new one; one of them may be left without a status", ids)
@@ -152,26 +153,27 @@ func (c *Client) FindDeployments(ctx context.Context, owner, repo string, opts *
 // any number of deployments made meanwhile (other matrix legs) cannot hide the one looked for.
 func listSince(ctx context.Context, g *github.Client, owner, repo string, filter *github.DeploymentsListOptions, notBefore time.Time) ([]*github.Deployment, error) {
 	opts := *filter
-	opts.PerPage, opts.Page = 100, 1
+	opts.PerPage = 100
 	var out []*github.Deployment
-	for {
-		page, resp, err := g.Repositories.ListDeployments(ctx, owner, repo, &opts)
-		if err != nil {
-			return nil, err
-		}
+	err := EachPage(func(page int) ([]*github.Deployment, Page, error) {
+		opts.Page = max(page, 1)
+		ds, resp, err := g.Repositories.ListDeployments(ctx, owner, repo, &opts)
+		return ds, pageOf(resp), err
+	}, func(ds []*github.Deployment) (bool, error) {
 		older := false
-		for _, d := range page {
+		for _, d := range ds {
 			if d.CreatedAt != nil && d.CreatedAt.Before(notBefore) {
 				older = true
 				continue
 			}
 			out = append(out, d)
 		}
-		if older || resp == nil || resp.NextPage == 0 || len(page) == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
+		return !older, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func deploymentMatches(d *github.Deployment, req *github.DeploymentRequest, notBefore time.Time) bool {
@@ -305,11 +307,4 @@ func orDefault(p *string, def string) string {
 		return def
 	}
 	return *p
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
 }

@@ -316,48 +316,23 @@ func (c *Client) CreateDeployment(ctx context.Context, owner, repo string, req *
 		return nil, errors.New("create deployment: a ref is required")
 	}
 	first := c.retry.Now()
-	pending := false // a previous attempt may have created the deployment
-	var d *github.Deployment
-	err := c.do(ctx, OpCreateDeployment, func(ctx context.Context, g *github.Client) error {
-		if pending {
-			found, err := c.findCreatedDeployment(ctx, g, owner, repo, req, first)
-			if err != nil {
-				return err
+	return createOnce(ctx, c, OpCreateDeployment,
+		func(ctx context.Context, g *github.Client) (*github.Deployment, error) {
+			d, _, err := g.Repositories.CreateDeployment(ctx, owner, repo, req)
+			var ae *github.AcceptedError
+			if errors.As(err, &ae) {
+				auto := &AutoMergedError{Err: err}
+				if api, ok := toAPIError(OpCreateDeployment, err); ok {
+					auto.Message = api.Message
+				}
+				return d, permanent(auto)
 			}
-			if found != nil {
-				c.logf("create deployment: response lost; adopted deployment %d", found.GetID())
-				d = found
-				return nil
-			}
-			pending = false
-		}
-		var err error
-		d, _, err = g.Repositories.CreateDeployment(ctx, owner, repo, req)
-		if err == nil {
-			return nil
-		}
-		var ae *github.AcceptedError
-		if errors.As(err, &ae) {
-			auto := &AutoMergedError{Err: err}
-			if api, ok := toAPIError(OpCreateDeployment, err); ok {
-				auto.Message = api.Message
-			}
-			return permanent(auto)
-		}
-		pending = mayHaveReachedServer(err)
-		return err
-	})
-	if err != nil && pending && budgetRanOut(err) {
-		// The last create may have worked; one more look avoids leaving an orphan behind.
-		actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
-		found, lerr := c.findCreatedDeployment(actx, c.gh(), owner, repo, req, first)
-		cancel()
-		if lerr == nil && found != nil {
-			c.logf("create deployment: response lost; adopted deployment %d", found.GetID())
-			return found, nil
-		}
-	}
-	return d, c.finish(err)
+			return d, err
+		},
+		func(ctx context.Context, g *github.Client) (*github.Deployment, error) {
+			return c.findCreatedDeployment(ctx, g, owner, repo, req, first)
+		},
+		func(d *github.Deployment) string { return fmt.Sprintf("deployment %d", d.GetID()) })
 }
 
 // CreateDeploymentStatus adds a status. When a create's outcome is unknown, the next attempt
@@ -367,38 +342,17 @@ func (c *Client) CreateDeploymentStatus(ctx context.Context, owner, repo string,
 		return nil, errors.New("create deployment status: a state is required")
 	}
 	first := c.retry.Now()
-	pending := false
-	var s *github.DeploymentStatus
-	err := c.do(ctx, OpCreateDeploymentStatus, func(ctx context.Context, g *github.Client) error {
-		if pending {
-			found, err := c.findCreatedStatus(ctx, g, owner, repo, id, req, first)
-			if err != nil {
-				return err
-			}
-			if found != nil {
-				c.logf("create deployment status: response lost; adopted status %d (%s) of deployment %d", found.GetID(), found.GetState(), id)
-				s = found
-				return nil
-			}
-			pending = false
-		}
-		var err error
-		s, _, err = g.Repositories.CreateDeploymentStatus(ctx, owner, repo, id, req)
-		if err != nil {
-			pending = mayHaveReachedServer(err)
-		}
-		return err
-	})
-	if err != nil && pending && budgetRanOut(err) {
-		actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
-		found, lerr := c.findCreatedStatus(actx, c.gh(), owner, repo, id, req, first)
-		cancel()
-		if lerr == nil && found != nil {
-			c.logf("create deployment status: response lost; adopted status %d (%s) of deployment %d", found.GetID(), found.GetState(), id)
-			return found, nil
-		}
-	}
-	return s, c.finish(err)
+	return createOnce(ctx, c, OpCreateDeploymentStatus,
+		func(ctx context.Context, g *github.Client) (*github.DeploymentStatus, error) {
+			s, _, err := g.Repositories.CreateDeploymentStatus(ctx, owner, repo, id, req)
+			return s, err
+		},
+		func(ctx context.Context, g *github.Client) (*github.DeploymentStatus, error) {
+			return c.findCreatedStatus(ctx, g, owner, repo, id, req, first)
+		},
+		func(s *github.DeploymentStatus) string {
+			return fmt.Sprintf("status %d (%s) of deployment %d", s.GetID(), s.GetState(), id)
+		})
 }
 
 func budgetRanOut(err error) bool {

@@ -67,19 +67,16 @@ func (c *Client) MatchingRefs(ctx context.Context, owner, repo, prefix string) (
 	err := c.do(ctx, OpListRefs, func(ctx context.Context, g *github.Client) error {
 		out = out[:0]
 		opts := &github.ReferenceListOptions{Ref: strings.TrimPrefix(prefix, "refs/"), ListOptions: github.ListOptions{PerPage: 100}}
-		for {
+		return EachPage(func(page int) ([]*github.Reference, Page, error) {
+			opts.Page = page
 			refs, resp, err := g.Git.ListMatchingRefs(ctx, owner, repo, opts)
-			if err != nil {
-				return err
-			}
+			return refs, pageOf(resp), err
+		}, func(refs []*github.Reference) (bool, error) {
 			for _, r := range refs {
 				out = append(out, r.GetRef())
 			}
-			if resp.NextPage == 0 {
-				return nil
-			}
-			opts.Page = resp.NextPage
-		}
+			return true, nil
+		})
 	})
 	return out, c.finish(err)
 }

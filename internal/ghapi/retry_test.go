@@ -240,19 +240,20 @@ func TestCancelDuringBackoffReturnsPromptly(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	f := newFakeGitHub(t, clock)
-	arrived := make(chan struct{}, 1)
-	f.on("get", func(w http.ResponseWriter, r *http.Request, commit func()) bool {
-		arrived <- struct{}{}
-		return respond(502, `{"message":"bad gateway"}`)(w, r, commit)
-	})
-	// Real sleeps of an hour: only cancellation can end the call quickly.
+	f.on("get", respond(502, `{"message":"bad gateway"}`))
+	// Real sleeps of an hour (the real timer, announced once it is set): only cancellation can
+	// end the call quickly.
+	sleeping := make(chan struct{}, 1)
 	c, _ := newClient(t, f, func(o *Options) {
-		o.Retry = RetryPolicy{MaxElapsed: 3 * time.Hour, Initial: time.Hour, Max: time.Hour}
+		o.Retry = RetryPolicy{MaxElapsed: 3 * time.Hour, Initial: time.Hour, Max: time.Hour,
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				sleeping <- struct{}{}
+				return Sleep(ctx, d)
+			}}
 	})
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
-		<-arrived
-		time.Sleep(20 * time.Millisecond)
+		<-sleeping
 		cancel()
 	}()
 	start := time.Now()

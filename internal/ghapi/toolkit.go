@@ -53,56 +53,31 @@ func (c *Client) CollaboratorPermission(ctx context.Context, owner, repo, login 
 // another identical comment could exist.
 func (c *Client) CreateIssueComment(ctx context.Context, owner, repo string, number int, body string) (*github.IssueComment, error) {
 	first := c.retry.Now()
-	pending := false
-	var out *github.IssueComment
-	find := func(ctx context.Context, g *github.Client) (*github.IssueComment, error) {
-		since := first.Add(-c.retry.ClockSkew)
-		opts := &github.IssueListCommentsOptions{Since: &since, ListOptions: github.ListOptions{PerPage: 100}}
-		for {
-			page, resp, err := g.Issues.ListComments(ctx, owner, repo, number, opts)
-			if err != nil {
-				return nil, err
-			}
-			for _, cm := range page {
-				if cm.GetBody() == body {
-					return cm, nil
+	return createOnce(ctx, c, OpCreateComment,
+		func(ctx context.Context, g *github.Client) (*github.IssueComment, error) {
+			cm, _, err := g.Issues.CreateComment(ctx, owner, repo, number, &github.IssueComment{Body: github.String(body)})
+			return cm, err
+		},
+		func(ctx context.Context, g *github.Client) (*github.IssueComment, error) {
+			since := first.Add(-c.retry.ClockSkew)
+			opts := &github.IssueListCommentsOptions{Since: &since, ListOptions: github.ListOptions{PerPage: 100}}
+			var found *github.IssueComment
+			err := EachPage(func(page int) ([]*github.IssueComment, Page, error) {
+				opts.Page = page
+				cms, resp, err := g.Issues.ListComments(ctx, owner, repo, number, opts)
+				return cms, pageOf(resp), err
+			}, func(cms []*github.IssueComment) (bool, error) {
+				for _, cm := range cms {
+					if cm.GetBody() == body {
+						found = cm
+						return false, nil
+					}
 				}
-			}
-			if resp == nil || resp.NextPage == 0 || len(page) == 0 {
-				return nil, nil
-			}
-			opts.Page = resp.NextPage
-		}
-	}
-	err := c.do(ctx, OpCreateComment, func(ctx context.Context, g *github.Client) error {
-		if pending {
-			found, err := find(ctx, g)
-			if err != nil {
-				return err
-			}
-			if found != nil {
-				c.logf("create comment: response lost; adopted comment %d", found.GetID())
-				out = found
-				return nil
-			}
-			pending = false
-		}
-		var err error
-		out, _, err = g.Issues.CreateComment(ctx, owner, repo, number, &github.IssueComment{Body: github.String(body)})
-		if err != nil {
-			pending = mayHaveReachedServer(err)
-		}
-		return err
-	})
-	if err != nil && pending && budgetRanOut(err) {
-		actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
-		found, lerr := find(actx, c.gh())
-		cancel()
-		if lerr == nil && found != nil {
-			return found, nil
-		}
-	}
-	return out, c.finish(err)
+				return true, nil
+			})
+			return found, err
+		},
+		func(cm *github.IssueComment) string { return fmt.Sprintf("comment %d", cm.GetID()) })
 }
 
 // EditIssueComment replaces a comment's body (repeating it is harmless).
@@ -133,17 +108,14 @@ func (c *Client) ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]
 	err := c.do(ctx, OpListCheckRuns, func(ctx context.Context, g *github.Client) error {
 		out = nil
 		opts := &github.ListCheckRunsOptions{Filter: github.String("latest"), ListOptions: github.ListOptions{PerPage: 100}}
-		for {
+		return EachPage(func(page int) ([]*github.CheckRun, Page, error) {
+			opts.Page = page
 			res, resp, err := g.Checks.ListCheckRunsForRef(ctx, owner, repo, ref, opts)
 			if err != nil {
-				return err
+				return nil, Page{}, err
 			}
-			out = append(out, res.CheckRuns...)
-			if resp == nil || resp.NextPage == 0 || len(res.CheckRuns) == 0 {
-				return nil
-			}
-			opts.Page = resp.NextPage
-		}
+			return res.CheckRuns, pageOf(resp), nil
+		}, all(&out))
 	})
 	return out, c.finish(err)
 }
@@ -154,17 +126,14 @@ func (c *Client) ListCheckSuites(ctx context.Context, owner, repo, ref string) (
 	err := c.do(ctx, OpListCheckSuites, func(ctx context.Context, g *github.Client) error {
 		out = nil
 		opts := &github.ListCheckSuiteOptions{ListOptions: github.ListOptions{PerPage: 100}}
-		for {
+		return EachPage(func(page int) ([]*github.CheckSuite, Page, error) {
+			opts.Page = page
 			res, resp, err := g.Checks.ListCheckSuitesForRef(ctx, owner, repo, ref, opts)
 			if err != nil {
-				return err
+				return nil, Page{}, err
 			}
-			out = append(out, res.CheckSuites...)
-			if resp == nil || resp.NextPage == 0 || len(res.CheckSuites) == 0 {
-				return nil
-			}
-			opts.Page = resp.NextPage
-		}
+			return res.CheckSuites, pageOf(resp), nil
+		}, all(&out))
 	})
 	return out, c.finish(err)
 }
@@ -176,21 +145,25 @@ func (c *Client) CombinedStatus(ctx context.Context, owner, repo, ref string) (*
 	err := c.do(ctx, OpGetCombinedStatus, func(ctx context.Context, g *github.Client) error {
 		opts := &github.ListOptions{PerPage: 100}
 		out = nil
-		for {
+		var statuses []*github.RepoStatus
+		err := EachPage(func(page int) ([]*github.RepoStatus, Page, error) {
+			opts.Page = page
 			cs, resp, err := g.Repositories.GetCombinedStatus(ctx, owner, repo, ref, opts)
 			if err != nil {
-				return err
+				return nil, Page{}, err
 			}
 			if out == nil {
 				out = cs
-			} else {
-				out.Statuses = append(out.Statuses, cs.Statuses...)
 			}
-			if resp == nil || resp.NextPage == 0 || len(cs.Statuses) == 0 || len(out.Statuses) >= cs.GetTotalCount() {
-				return nil
-			}
-			opts.Page = resp.NextPage
+			return cs.Statuses, pageOf(resp), nil
+		}, func(page []*github.RepoStatus) (bool, error) {
+			statuses = append(statuses, page...)
+			return len(statuses) < out.GetTotalCount(), nil
+		})
+		if out != nil {
+			out.Statuses = statuses
 		}
+		return err
 	})
 	return out, c.finish(err)
 }

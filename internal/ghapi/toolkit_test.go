@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,5 +182,45 @@ func TestDefaultBranchFile(t *testing.T) {
 	var api *ghapi.APIError
 	if !errors.As(err, &api) || api.Op != ghapi.OpGetPolicyFile {
 		t.Errorf("error %v, want an APIError of %s", err, ghapi.OpGetPolicyFile)
+	}
+}
+
+// TestLostCommentOnLastAttemptStillAdopted: when the budget allows one attempt only and its answer
+// is lost, the one last look finds the comment: it is returned (and logged as adopted), not
+// reported as a failure that a caller would answer with a second comment.
+func TestLostCommentOnLastAttemptStillAdopted(t *testing.T) {
+	t.Parallel()
+	e := emulatortest.Start(t, emulator.Config{})
+	pr, _, err := e.OpenPullRequest(tkOwner, tkRepo, emulator.PullRequest{Head: "feature-x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var logs []string
+	c, err := ghapi.New(ghapi.Options{Token: tkToken, APIURL: e.URL(),
+		Logf: func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			logs = append(logs, fmt.Sprintf(format, args...))
+		},
+		// The first backoff (an hour) does not fit the budget: the first attempt is the last.
+		Retry: ghapi.RetryPolicy{Initial: time.Hour, MaxElapsed: time.Minute, AttemptTimeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.AddFault(emulator.Fault{Method: "POST", PathContains: fmt.Sprintf("/issues/%d/comments", pr.Number), Kind: emulator.FaultLostResponse})
+	cm, err := c.CreateIssueComment(context.Background(), tkOwner, tkRepo, pr.Number, "deploying\n<!-- marker 2 -->")
+	if err != nil {
+		t.Fatalf("err = %v, want the lost comment adopted", err)
+	}
+	got := e.Comments(tkOwner, tkRepo, pr.Number)
+	if len(got) != 1 || got[0].ID != cm.GetID() {
+		t.Fatalf("comments %+v, want exactly the one adopted (%d)", got, cm.GetID())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := fmt.Sprintf("create comment: response lost; adopted comment %d", cm.GetID())
+	if !slices.Contains(logs, want) {
+		t.Errorf("logs %q, want %q", logs, want)
 	}
 }

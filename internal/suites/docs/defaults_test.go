@@ -3,7 +3,6 @@ package docs
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -30,18 +29,8 @@ func actionInputs(t *testing.T) []field {
 // codeDefaults maps each config.Inputs field's input name to the default in its struct tag.
 func codeDefaults() map[string]string {
 	out := map[string]string{}
-	typ := reflect.TypeOf(config.Inputs{})
-	for i := 0; i < typ.NumField(); i++ {
-		tag := typ.Field(i).Tag.Get("env")
-		key, opts, _ := strings.Cut(tag, ",")
-		name := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(key), "_", "-"))
-		def := ""
-		for _, o := range strings.Split(opts, ",") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(o), "default="); ok {
-				def = v
-			}
-		}
-		out[name] = def
+	for _, d := range config.DeclaredInputs() {
+		out[d.Name] = d.Default
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,13 +239,18 @@ func TestMalformedJSONAndUnknownRoutes(t *testing.T) {
 
 func TestRequestsInArrivalOrder(t *testing.T) {
 	a := start(t, emulator.Config{})
-	a.e.AddFault(emulator.Fault{Kind: emulator.FaultLatency, Delay: 300 * time.Millisecond, PathContains: "/deployments"})
+	// The fault's Match runs when the request arrives, before its latency: arrived says the
+	// request is in flight (no guess at how long a goroutine takes to send it).
+	arrived := make(chan struct{})
+	var once sync.Once
+	a.e.AddFault(emulator.Fault{Kind: emulator.FaultLatency, Delay: 300 * time.Millisecond, PathContains: "/deployments",
+		Match: func(*http.Request) bool { once.Do(func() { close(arrived) }); return true }})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		a.raw("GET", repoURL+"/deployments", "")
 	}()
-	time.Sleep(100 * time.Millisecond)
+	<-arrived
 	a.do("GET", "/rate_limit", nil).must(t, 200)
 	eq(t, "in flight not listed", len(a.e.Requests()), 1)
 	<-done
