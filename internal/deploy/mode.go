@@ -152,9 +152,6 @@ func (t Table) With(more ...Mode) Table { return append(append(Table{}, t...), m
 // LookupMode finds a mode of Modes by name.
 func LookupMode(name string) (Mode, bool) { return Modes().Lookup(name) }
 
-// ModeNames lists the names of Modes in order.
-func ModeNames() []string { return Modes().Names() }
-
 func with(base []string, more ...string) []string {
 	return append(append([]string{}, base...), more...)
 }
