@@ -43,20 +43,11 @@ func RunStageWith(ctx context.Context, modes deploy.Table, stage deploy.Stage, g
 	r := actions.New(getenv, stdout)
 	err := runStage(ctx, modes, stage, getenv, r)
 	if err != nil {
-		err = &explained{msg: explain.Error(actionWords{}, err), err: err}
+		err = &explain.Explained{Msg: explain.Error(actionWords{}, err), Err: err}
 		r.Errorf("%s", err.Error())
 	}
 	return err
 }
-
-// explained is an error with its message in the action's words; it wraps the original.
-type explained struct {
-	msg string
-	err error
-}
-
-func (e *explained) Error() string { return e.msg }
-func (e *explained) Unwrap() error { return e.err }
 
 // runStage loads the configuration (the only read of the environment), validates it for the
 // stage, runs the stage and writes what it did.

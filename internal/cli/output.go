@@ -317,7 +317,14 @@ func cliError(err error) error {
 	if errors.As(err, &ue) {
 		return err
 	}
-	return &explained{msg: inert(explain.Error(cliWords{}, err)), err: err}
+	// Input the command cannot run with (a missing token or repository, a bad flag value) exits
+	// 2, as a missing flag does; everything that happened after the input was good exits 1.
+	code := 1
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		code = 2
+	}
+	return &explain.Explained{Msg: inert(explain.Error(cliWords{}, err)), Err: err, Code: code}
 }
 
 // inert makes text that may quote GitHub's answers safe to print: no terminal escapes or other
@@ -329,25 +336,6 @@ func inert(s string) string {
 		}
 		return r
 	}, s))
-}
-
-// explained is an error with its message in the CLI's words; it wraps the original.
-type explained struct {
-	msg string
-	err error
-}
-
-func (e *explained) Error() string { return e.msg }
-func (e *explained) Unwrap() error { return e.err }
-
-// ExitCode is 2 for input the command cannot run with (a missing token or repository, a bad
-// flag value), as for a missing flag; 1 for everything that happened after the input was good.
-func (e *explained) ExitCode() int {
-	var ps config.Problems
-	if errors.As(e.err, &ps) {
-		return 2
-	}
-	return 1
 }
 
 // cliWords is how the CLI speaks of the action's inputs: as its flags.

@@ -326,23 +326,9 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 	}
 	// Who asked, first: a refusal of what the comment says is only for someone allowed to
 	// deploy, so that nobody else can make the bot post anything about their text.
-	perm, err := d.checkRole(ctx, c.Actor, s.AllowedPermission, refuse)
+	roles, err := d.commandRoles(ctx, j, c, refuse)
 	if err != nil {
 		return err
-	}
-	roles := []checkedRole{{perm: perm}}
-	if j.Run.TriggeringActor != "" && !strings.EqualFold(j.Run.TriggeringActor, c.Actor) {
-		// A re-run by someone else: the lower of the two roles decides (a re-run must not
-		// borrow the commenter's role).
-		perm, err := d.checkRole(ctx, j.Run.TriggeringActor, s.AllowedPermission, func(reason RefusalReason) *Refusal {
-			ref := refuse(reason)
-			ref.Rerunner = j.Run.TriggeringActor
-			return ref
-		})
-		if err != nil {
-			return err
-		}
-		roles = append(roles, checkedRole{perm: perm, rerunner: j.Run.TriggeringActor})
 	}
 	if !l.Understood {
 		return refuse(RefuseNotUnderstood)
@@ -355,22 +341,77 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 		return refuse(RefuseUnknownEnvironment)
 	}
 	c.Environment = env
-	// The policy on the default branch: the inputs narrow it, never widen it (policy.go).
-	rules, found, err := d.commandPolicy(ctx, c, refuse)
+	rules, err := d.applyPolicy(ctx, s, c, roles, refuse)
 	if err != nil {
 		return err
 	}
-	if found {
-		if err := stricterRole(rules, s.AllowedPermission, roles, refuse); err != nil {
+	if err := d.readPullRequest(ctx, s, c, refuse); err != nil {
+		return err
+	}
+	if j.Run.Rerun() {
+		// A re-run repeats the command: the commit the earlier attempt deployed, not whatever
+		// was pushed since.
+		if err := d.pinEarlierAttempt(ctx, j, c); err != nil {
 			return err
-		}
-		if err := d.closedNow(rules, refuse); err != nil {
-			return err
-		}
-		if c.ChecksRequired = rules.ChecksRequired; c.ChecksRequired {
-			d.noteStrictChecks(s, env)
 		}
 	}
+	if err := d.provenHead(ctx, c, refuse); err != nil {
+		return err
+	}
+	if err := d.afterRule(ctx, rules, c.SHA, refuse); err != nil {
+		return err
+	}
+	if err := saveCommand(j.State, c); err != nil {
+		return err
+	}
+	return d.deployCommand(ctx, j, r, c)
+}
+
+// commandRoles checks the commenter's role and, for a re-run by someone else, the re-runner's:
+// the lower of the two decides (a re-run must not borrow the commenter's role).
+func (d *Deployer) commandRoles(ctx context.Context, j Job, c *Command, refuse func(RefusalReason) *Refusal) ([]checkedRole, error) {
+	s := j.Settings
+	perm, err := d.checkRole(ctx, c.Actor, s.AllowedPermission, refuse)
+	if err != nil {
+		return nil, err
+	}
+	roles := []checkedRole{{perm: perm}}
+	if j.Run.TriggeringActor != "" && !strings.EqualFold(j.Run.TriggeringActor, c.Actor) {
+		perm, err := d.checkRole(ctx, j.Run.TriggeringActor, s.AllowedPermission, func(reason RefusalReason) *Refusal {
+			ref := refuse(reason)
+			ref.Rerunner = j.Run.TriggeringActor
+			return ref
+		})
+		if err != nil {
+			return nil, err
+		}
+		roles = append(roles, checkedRole{perm: perm, rerunner: j.Run.TriggeringActor})
+	}
+	return roles, nil
+}
+
+// applyPolicy applies the policy on the default branch: the inputs narrow it, never widen it
+// (policy.go). The rules are the zero value when the repository has no policy file.
+func (d *Deployer) applyPolicy(ctx context.Context, s *Settings, c *Command, roles []checkedRole, refuse func(RefusalReason) *Refusal) (policy.Environment, error) {
+	rules, found, err := d.commandPolicy(ctx, c, refuse)
+	if err != nil || !found {
+		return rules, err
+	}
+	if err := stricterRole(rules, s.AllowedPermission, roles, refuse); err != nil {
+		return rules, err
+	}
+	if err := d.closedNow(rules, refuse); err != nil {
+		return rules, err
+	}
+	if c.ChecksRequired = rules.ChecksRequired; c.ChecksRequired {
+		d.noteStrictChecks(s, c.Environment)
+	}
+	return rules, nil
+}
+
+// readPullRequest reads the pull request's head, and refuses a closed one and, unless allowed,
+// a fork's.
+func (d *Deployer) readPullRequest(ctx context.Context, s *Settings, c *Command, refuse func(RefusalReason) *Refusal) error {
 	pr, err := d.API.GetPullRequest(ctx, d.Owner, d.Repo, c.PR)
 	if err != nil {
 		return Fail(err, ghapi.OpGetPullRequest, "")
@@ -391,22 +432,12 @@ func (d *Deployer) handleCommand(ctx context.Context, j Job, r *Report, c *Comma
 		ref.HeadRepo = c.HeadRepo
 		return ref
 	}
-	if j.Run.Rerun() {
-		// A re-run repeats the command: the commit the earlier attempt deployed, not whatever
-		// was pushed since.
-		if err := d.pinEarlierAttempt(ctx, j, c); err != nil {
-			return err
-		}
-	}
-	if err := d.provenHead(ctx, c, refuse); err != nil {
-		return err
-	}
-	if err := d.afterRule(ctx, rules, c.SHA, refuse); err != nil {
-		return err
-	}
-	if err := saveCommand(j.State, c); err != nil {
-		return err
-	}
+	return nil
+}
+
+// deployCommand creates the deployment of the proven head, sets its first state and comments
+// the result.
+func (d *Deployer) deployCommand(ctx context.Context, j Job, r *Report, c *Command) error {
 	jj := c.job(j)
 	if err := d.create(ctx, jj, r); err != nil {
 		var ce *ChecksError

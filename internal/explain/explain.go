@@ -599,3 +599,23 @@ func lockRefusal(e *deploy.LockRefusal) string {
 	}
 	return e.Error()
 }
+
+// Explained is an error with its message in one front end's words (Error's answer); it wraps
+// the original, so callers still examine it with errors.As. Code is the exit code a command
+// line ends with (0: the caller's default).
+type Explained struct {
+	Msg  string
+	Err  error
+	Code int
+}
+
+func (e *Explained) Error() string { return e.Msg }
+func (e *Explained) Unwrap() error { return e.Err }
+
+// ExitCode is Code, or 1.
+func (e *Explained) ExitCode() int {
+	if e.Code != 0 {
+		return e.Code
+	}
+	return 1
+}
