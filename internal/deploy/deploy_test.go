@@ -326,3 +326,61 @@ func TestRefusedCreateLeavesPostNothingToLookFor(t *testing.T) {
 		}
 	}
 }
+
+// A pre killed mid-create with a string payload (which carries no request id): post finishes
+// the one deployment with that payload and no status, not the twin another job already reports
+// on; with two such deployments it cannot tell and leaves both, saying so.
+func TestPostRecoversInterruptedStringPayloadCreate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		unclaimedTwin bool
+		recovered     bool
+	}{{"beside another job's reported twin", false, true}, {"beside an unreported twin", true, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newFake()
+			d := &Deployer{API: f, Owner: "o", Repo: "r"}
+			s := settings("auto")
+			s.Payload = "deploy-v1"
+			spec := CreateSpec{Ref: "main", Task: "deploy", Environment: "staging", Payload: "deploy-v1"}
+			other, err := d.Create(ctx, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.SetStatus(ctx, other.GetID(), StatusSpec{State: "in_progress", LogURL: "https://github.com/o/r/actions/runs/76/job/1"}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.unclaimedTwin {
+				if _, err := d.Create(ctx, spec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			j := Job{Stage: StagePre, Settings: s, Run: testRun, Ref: "main"}
+			id, _ := json.Marshal(j.identity())
+			st := mapState{KeyRequestID: NewRequestID(), KeyFinish: "auto", KeyMainRan: "1", KeyInputs: string(id)}
+			ours, err := d.Create(ctx, j.createSpec(st[KeyRequestID]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.JobStatus = "success"
+			rep := stage(t, d, st, StagePost, s)
+			if rep.Recovered != tc.recovered {
+				t.Fatalf("recovered = %v, want %v (report %+v)", rep.Recovered, tc.recovered, rep)
+			}
+			if !tc.recovered {
+				if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "left as it is") {
+					t.Fatalf("warnings %q", rep.Warnings)
+				}
+				return
+			}
+			if rep.DeploymentID != ours.GetID() || rep.State != "success" {
+				t.Fatalf("post finished %d as %q, want ours (%d) success", rep.DeploymentID, rep.State, ours.GetID())
+			}
+			if got := f.statuses[other.GetID()]; len(got) != 1 {
+				t.Errorf("the other job's deployment got %d statuses, want its own 1", len(got))
+			}
+		})
+	}
+}

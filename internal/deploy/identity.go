@@ -149,20 +149,37 @@ func (d *Deployer) retire(ctx context.Context, id int64, description string) err
 
 // unrecognisable is post's answer to an interrupted create whose payload was a string: nothing
 // in such a deployment says which job made it, so the candidates are reported, not touched.
-func (d *Deployer) unrecognisable(ctx context.Context, r *Report, id identity, since time.Time) error {
+func (d *Deployer) unrecognisable(ctx context.Context, j Job, r *Report, id identity, since time.Time) error {
 	deps, err := d.API.FindDeployments(ctx, d.Owner, d.Repo, &github.DeploymentsListOptions{Ref: id.Ref, Environment: id.Environment, Task: id.Task}, since)
 	if err != nil {
 		return Fail(err, ghapi.OpListDeployments, "")
 	}
+	// The same rule as a lost create's adoption (ghapi): a twin that already has a status was
+	// written by another job (an interrupted create has written none); a lone twin without one,
+	// made since this job's first attempt, is this job's.
 	var ids []string
+	var unclaimed []*github.Deployment
 	for _, dep := range deps {
-		if bytes.Equal(bytes.TrimSpace(dep.Payload), id.Payload) {
-			ids = append(ids, strconv.FormatInt(dep.GetID(), 10))
+		if !bytes.Equal(bytes.TrimSpace(dep.Payload), id.Payload) {
+			continue
+		}
+		ids = append(ids, strconv.FormatInt(dep.GetID(), 10))
+		ss, _, err := d.API.ListDeploymentStatuses(ctx, d.Owner, d.Repo, dep.GetID(), &github.ListOptions{PerPage: 1})
+		if err != nil {
+			return Fail(err, ghapi.OpListDeploymentStatuses, "")
+		}
+		if len(ss) == 0 {
+			unclaimed = append(unclaimed, dep)
 		}
 	}
 	if len(ids) == 0 {
 		r.Skipped = "the create was interrupted before GitHub made the deployment: nothing to finish"
 		return nil
+	}
+	if len(unclaimed) == 1 {
+		d.notef("the interrupted create made deployment %d (the only deployment with this string payload and no status since the create began): finishing it", unclaimed[0].GetID())
+		r.Recovered = true
+		return saveDeployment(j, r, unclaimed[0])
 	}
 	r.Warnings = append(r.Warnings, fmt.Sprintf("The create of this job's deployment was interrupted, and deployment %s of %s matches it; its payload is a string, "+
 		"which carries nothing that tells this job's deployment from another job's identical one, so it was left as it is. "+

@@ -330,7 +330,7 @@ func (d *Deployer) recover(ctx context.Context, j Job, r *Report) error {
 		// Look for what was created, not for what the inputs say now.
 		spec.Environment, spec.Ref, spec.Task = id.Environment, id.Ref, id.Task
 		if id.StringPayload {
-			return d.unrecognisable(ctx, r, id, since)
+			return d.unrecognisable(ctx, j, r, id, since)
 		}
 	}
 	var dep *github.Deployment
