@@ -66,15 +66,23 @@ func ParseCommand(body, word string) CommandLine {
 		return CommandLine{Text: first}
 	}
 	l := CommandLine{Text: first, Addressed: true}
-	switch {
-	case len(f) == 1:
-		l.Understood = true
-	case len(f) == 2 && !strings.EqualFold(f[1], "to"):
-		l.Understood, l.Environment = true, f[1]
-	case len(f) == 3 && strings.EqualFold(f[1], "to"):
-		l.Understood, l.Environment = true, f[2]
-	}
+	l.Environment, l.Understood = ParseTarget(f[1:])
 	return l
+}
+
+// ParseTarget reads the words after a deploy command's word, the grammar PR comments and Slack
+// share: nothing (the default environment, ""), <environment>, or to <environment>. ok is false
+// for anything else.
+func ParseTarget(words []string) (environment string, ok bool) {
+	switch {
+	case len(words) == 0:
+		return "", true
+	case len(words) == 1 && !strings.EqualFold(words[0], "to"):
+		return words[0], true
+	case len(words) == 2 && strings.EqualFold(words[0], "to"):
+		return words[1], true
+	}
+	return "", false
 }
 
 // Command is a command being handled: what the comment asked, and what was found out.

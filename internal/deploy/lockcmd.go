@@ -101,36 +101,52 @@ func parseLockLine(body, word string) (CommandLine, bool) {
 	}
 	take, release, list := LockWords(word)
 	l := CommandLine{Text: first, Addressed: true}
+	var verb LockVerb
 	switch {
 	case strings.EqualFold(f[0], list):
-		l.Lock = &LockLine{Verb: LockList}
-		l.Understood = len(f) == 1
+		verb = LockList
 	case strings.EqualFold(f[0], release):
-		l.Lock = &LockLine{Verb: LockRelease}
-		if len(f) == 2 {
-			l.Understood, l.Environment = true, f[1]
-		}
+		verb = LockRelease
 	case strings.EqualFold(f[0], take):
-		l.Lock = &LockLine{Verb: LockTake}
-		if len(f) < 2 {
-			return l, true
-		}
-		l.Understood, l.Environment = true, f[1]
-		rest := f[2:]
-		if len(rest) > 0 {
-			if d, ok := ParseLockDuration(rest[0]); ok {
-				if d <= 0 || d > MaxLockFor {
-					l.Understood = false
-					return l, true
-				}
-				l.Lock.Duration, rest = d, rest[1:]
-			}
-		}
-		l.Lock.Reason = clipRunes(strings.Join(rest, " "), 200)
+		verb = LockTake
 	default:
 		return CommandLine{}, false
 	}
+	var line LockLine
+	l.Environment, line, l.Understood = ParseLockArgs(verb, f[1:])
+	l.Lock = &line
 	return l, true
+}
+
+// ParseLockArgs reads the words after a lock command's word, the grammar PR comments and Slack
+// share: locks takes nothing; unlock an environment; lock an environment, then an optional
+// duration (30m, 2h, 3d, 1w; at most 90 days) and a free-text reason (clipped to 200
+// characters). ok is false for anything else.
+func ParseLockArgs(verb LockVerb, words []string) (environment string, line LockLine, ok bool) {
+	line.Verb = verb
+	switch verb {
+	case LockList:
+		return "", line, len(words) == 0
+	case LockRelease:
+		if len(words) != 1 {
+			return "", line, false
+		}
+		return words[0], line, true
+	}
+	if len(words) == 0 {
+		return "", line, false
+	}
+	environment, rest := words[0], words[1:]
+	if len(rest) > 0 {
+		if d, isDuration := ParseLockDuration(rest[0]); isDuration {
+			if d <= 0 || d > MaxLockFor {
+				return environment, line, false
+			}
+			line.Duration, rest = d, rest[1:]
+		}
+	}
+	line.Reason = clipRunes(strings.Join(rest, " "), 200)
+	return environment, line, true
 }
 
 // LockRefusalReason is why a lock command was refused.

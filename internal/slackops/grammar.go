@@ -102,25 +102,29 @@ func Parse(text string) (Command, error) {
 			return Command{}, usage("`locks` lists every lock of the repository: write `/deploy locks` alone (or `/deploy locks owner/repo`).")
 		}
 		return c, nil
-	case VerbStatus, VerbUnlock:
+	case VerbStatus:
 		if len(rest) != 1 {
-			return Command{}, usage("Write `/deploy %s <environment>`.", strings.ToLower(w[0]))
+			return Command{}, usage("Write `/deploy status <environment>`.")
 		}
 		c.Environment = rest[0]
+	case VerbUnlock:
+		env, _, ok := deploy.ParseLockArgs(deploy.LockRelease, rest)
+		if !ok {
+			return Command{}, usage("Write `/deploy unlock <environment>`.")
+		}
+		c.Environment = env
 	case VerbLock:
-		if len(rest) == 0 {
+		// The lock grammar of PR comments (deploy.ParseLockArgs), after /deploy lock.
+		env, line, ok := deploy.ParseLockArgs(deploy.LockTake, rest)
+		if !ok {
+			if len(rest) > 1 {
+				if _, isDuration := deploy.ParseLockDuration(rest[1]); isDuration {
+					return Command{}, usage("A lock lasts at most 90 days; `%s` is longer.", rest[1])
+				}
+			}
 			return Command{}, usage("Write `/deploy lock <environment> [duration] [reason]`, e.g. `/deploy lock production 2h migrating the database`.")
 		}
-		c.Environment, rest = rest[0], rest[1:]
-		if len(rest) > 0 {
-			if d, ok := deploy.ParseLockDuration(rest[0]); ok {
-				if d > deploy.MaxLockFor {
-					return Command{}, usage("A lock lasts at most 90 days; `%s` is longer.", rest[0])
-				}
-				c.Duration, rest = d, rest[1:]
-			}
-		}
-		c.Reason = strings.Join(rest, " ")
+		c.Environment, c.Duration, c.Reason = env, line.Duration, line.Reason
 	}
 	return c, checkEnvironment(c.Environment)
 }
@@ -138,21 +142,23 @@ func parseDeploy(w []string) (Command, error) {
 	case strings.HasPrefix(rest[0], "@") && len(rest) > 1:
 		c.Ref, rest = strings.TrimPrefix(rest[0], "@"), rest[1:]
 	}
-	// What is left: <env> | to <env> | <ref> <env> | <ref> to <env>.
-	switch {
-	case len(rest) == 1:
-		c.Environment = rest[0]
-	case len(rest) == 2 && strings.EqualFold(rest[0], "to"):
-		c.Environment = rest[1]
-	case len(rest) == 2 && c.Ref == "":
-		c.Ref, c.Environment = rest[0], rest[1]
-	case len(rest) == 3 && c.Ref == "" && strings.EqualFold(rest[1], "to"):
-		c.Ref, c.Environment = rest[0], rest[2]
-	case len(rest) == 0:
+	// What is left is PR comments' grammar, [to] <environment> (deploy.ParseTarget), after an
+	// optional ref: <env> | to <env> | <ref> <env> | <ref> to <env>.
+	if len(rest) == 0 {
 		return Command{}, usage("Name the environment: `/deploy %s to <environment>`.", w[0])
-	default:
+	}
+	env, ok := deploy.ParseTarget(rest)
+	if (!ok || env == "") && c.Ref == "" && len(rest) > 1 {
+		c.Ref = rest[0]
+		env, ok = deploy.ParseTarget(rest[1:])
+	}
+	switch {
+	case ok && env == "" || strings.EqualFold(rest[len(rest)-1], "to"):
+		return Command{}, usage("Name the environment after `to`.")
+	case !ok:
 		return Command{}, usage("`/deploy %s` has words I cannot place. Write `/deploy [ref] [to] <environment>` or `/deploy owner/repo[@ref] [to] <environment>`.", strings.Join(w, " "))
 	}
+	c.Environment = env
 	if strings.EqualFold(c.Environment, "to") {
 		return Command{}, usage("Name the environment after `to`.")
 	}
