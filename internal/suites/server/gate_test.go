@@ -185,3 +185,34 @@ func TestProtectionRuleSoakAndWindow(t *testing.T) {
 		t.Errorf("closed window: %+v", a)
 	}
 }
+
+// A request held by a soak survives a restart: the server that held it stops, a new one starts,
+// finds the request in the delivery log, and approves it when the soak is over.
+func TestProtectionRuleHeldAcrossARestart(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{})
+	w.putPolicy("environments:\n  production:\n    after: {environment: staging, soak: 3s}\n")
+	d, _, err := w.gh.Repositories.CreateDeployment(t.Context(), owner, repo, &github.DeploymentRequest{
+		Ref: github.String(w.head), Environment: github.String("staging"), RequiredContexts: &[]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.setStatus(d.GetID(), "success", "", "")
+	id, _, err := w.em.RequestDeployment(owner, repo, emulator.ProtectionRequest{Environment: "production", SHA: w.head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("the first server to hold it", func() bool { return strings.Contains(w.srv.logs(), fmt.Sprintf("run %d of", id)) })
+	w.stop()
+	if st, _ := w.em.WorkflowRun(owner, repo, id); st.Answer != nil || st.Status != "waiting" {
+		t.Fatalf("answered before the soak ended: %+v", st)
+	}
+	w.start()
+	w.waitFor("the new server's approval", func() bool {
+		st, _ := w.em.WorkflowRun(owner, repo, id)
+		return st.Answer != nil
+	})
+	if st, _ := w.em.WorkflowRun(owner, repo, id); st.Answer.State != "approved" || st.Refused != 0 {
+		t.Errorf("after the restart: %+v", st)
+	}
+}
