@@ -102,13 +102,22 @@ func TestSlackRefusesForgedReplayedAndUnsigned(t *testing.T) {
 	ts := time.Now().Unix()
 	replay := []slackstub.CallOption{slackstub.WithTimestamp(ts)}
 	cmd := slackstub.Command{ChannelID: channel, UserID: writer, Text: "production", TriggerID: "1337.42.replay", ResponseURL: w.sl.NewResponseURL()}
+	var acks []string
 	for range 2 {
-		if _, _, err := w.sl.SlashCommand(t.Context(), "http://"+w.addr+"/slack/commands", cmd, replay...); err != nil {
+		_, body, err := w.sl.SlashCommand(t.Context(), "http://"+w.addr+"/slack/commands", cmd, replay...)
+		if err != nil {
 			t.Fatal(err)
 		}
+		acks = append(acks, string(body))
 	}
-	w.waitFor("the one deployment", func() bool { return len(w.deployments()) == 1 })
-	time.Sleep(300 * time.Millisecond) // a second deploy, were there one, would be as quick
+	// The copy is dropped before its answer: an empty 200, and no work started for it.
+	if !strings.Contains(acks[0], "Checking") || strings.TrimSpace(acks[1]) != "" {
+		t.Fatalf("answers %q: want the first checked and the copy dropped", acks)
+	}
+	w.waitFor("the copy's log line", func() bool { return strings.Contains(w.srv.logs(), "the same signed request was taken already") })
+	w.waitFor("the first one's deploy to finish", func() bool {
+		return len(w.deployments()) == 1 && len(w.sl.Messages(channel)) == 1 && strings.Contains(w.sl.Messages(channel)[0].Text, "waiting for a workflow")
+	})
 	if n := len(w.deployments()); n != 1 {
 		t.Fatalf("%d deployments from refused, retried and replayed requests; want 1", n)
 	}
@@ -252,8 +261,8 @@ func TestSlackConfirmButton(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	click(maintainer) // not the requester
-	time.Sleep(300 * time.Millisecond)
+	click(maintainer) // not the requester: the work ends by logging it
+	w.waitFor("the other user's click to be ignored", func() bool { return strings.Contains(w.srv.logs(), "clicked by another user") })
 	if n := len(w.deployments()); n != 0 {
 		t.Fatalf("another user's click deployed (%d)", n)
 	}
