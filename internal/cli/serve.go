@@ -128,8 +128,12 @@ func ServerOptions(c AppServer) (server.Options, error) {
 	g := &gate.Service{APIURL: c.APIURL, Web: ghapi.WebURL(c.APIURL), Tokens: app, HTTP: ghHTTP,
 		Logf: func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }}
 	d.Handle("deployment_protection_rule", func(ctx context.Context, ev server.Event) error { return g.HandleEvent(ctx, ev.Payload) })
+	var recoverSlack func(context.Context)
 	opts := server.Options{Listen: c.Listen, WebhookSecret: c.WebhookSecret, Dispatcher: d, Metrics: metrics, Log: log, Ready: c.Ready,
 		Start: func(ctx context.Context) {
+			if recoverSlack != nil {
+				recoverSlack(ctx)
+			}
 			// Requests sent while no replica was up (or not finished before a restart) are in
 			// the App's delivery log; each is decided again, and answered ones are skipped.
 			n, err := gate.Recover(ctx, deliveryLog{app}, time.Now(), g.Decide)
@@ -146,6 +150,16 @@ func ServerOptions(c AppServer) (server.Options, error) {
 			Slack: slackops.NewWebAPI(c.SlackBotToken, c.SlackAPIURL, metrics.Client("slack", nil, 15*time.Second)),
 		}
 		d.Handle("deployment_status", func(ctx context.Context, ev server.Event) error { return ops.HandleStatus(ctx, ev.Payload) })
+		recoverSlack = func(ctx context.Context) {
+			// A status answered by a process killed before it updated Slack, or sent while no
+			// replica was up, is in the delivery log: the messages show the newest status again.
+			n, err := ops.Recover(ctx, deliveryLog{app}, time.Now().Add(-slackops.RecoverWindow))
+			if err != nil {
+				log.Warn("slack: recovery from the delivery log stopped", "err", err, "messages", n)
+				return
+			}
+			log.Info("slack: messages brought up to date from the delivery log", "messages", n)
+		}
 		opts.Slack, opts.SlackSigningSecret = slackHandler{ops}, c.SlackSigningSecret
 	}
 	return opts, nil
@@ -178,7 +192,7 @@ func (l deliveryLog) Deliveries(ctx context.Context, cursor string) ([]gate.Deli
 	out := make([]gate.Delivery, 0, len(ds))
 	for _, d := range ds {
 		out = append(out, gate.Delivery{ID: d.GetID(), GUID: d.GetGUID(), Event: d.GetEvent(), Action: d.GetAction(),
-			DeliveredAt: d.GetDeliveredAt().Time, Redelivery: d.GetRedelivery()})
+			DeliveredAt: d.GetDeliveredAt().Time, Redelivery: d.GetRedelivery(), StatusCode: d.GetStatusCode()})
 	}
 	return out, next, nil
 }
@@ -187,4 +201,8 @@ func (l deliveryLog) Payload(ctx context.Context, id int64) ([]byte, error) {
 	return l.app.HookPayload(ctx, id)
 }
 
-var _ gate.DeliveryLog = deliveryLog{}
+func (l deliveryLog) Redeliver(ctx context.Context, id int64) error {
+	return l.app.RedeliverHook(ctx, id)
+}
+
+var _ slackops.DeliveryLog = deliveryLog{}

@@ -23,6 +23,7 @@ type Delivery struct {
 	Action      string
 	DeliveredAt time.Time
 	Redelivery  bool
+	StatusCode  int // the receiver's answer; 0 when it could not be reached
 }
 
 // DeliveryLog is the App's delivery log (JWT-authenticated; internal/ghapp implements it).

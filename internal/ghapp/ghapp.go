@@ -211,6 +211,17 @@ func (a *App) HookPayload(ctx context.Context, id int64) ([]byte, error) {
 	return []byte(*d.Request.RawPayload), nil
 }
 
+// RedeliverHook asks GitHub to send a delivery again (POST /app/hook/deliveries/{id}/attempts;
+// GitHub answers 202 and sends it in the background).
+func (a *App) RedeliverHook(ctx context.Context, id int64) error {
+	_, _, err := a.AppClient().Apps.RedeliverHookDelivery(ctx, id)
+	var accepted *github.AcceptedError
+	if err != nil && !errors.As(err, &accepted) {
+		return fmt.Errorf("redelivering webhook delivery %d: %w", id, err)
+	}
+	return nil
+}
+
 func (a *App) installationID(ctx context.Context, owner, repo string) (int64, error) {
 	k := strings.ToLower(owner + "/" + repo)
 	a.mu.Lock()

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
 	"github.com/deployment-action/deployment-action/internal/deploy"
+	"github.com/deployment-action/deployment-action/internal/gate"
 )
 
 // view is everything the channel message shows; it is rebuilt from GitHub on every update.
@@ -143,14 +145,21 @@ type statusEvent struct {
 // the deployment's newest status as GitHub has it now, and the thread reply is made only for
 // the status that is the newest.
 func (o *Ops) HandleStatus(ctx context.Context, body []byte) error {
+	_, err := o.handleStatus(ctx, body, true)
+	return err
+}
+
+// handleStatus updates the message of a deployment_status payload and, when reply, replies in
+// its thread on a final state. It returns the deployment (0 when it was not started from Slack).
+func (o *Ops) handleStatus(ctx context.Context, body []byte, reply bool) (int64, error) {
 	o.init()
 	var ev statusEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
-		return fmt.Errorf("deployment_status payload: %w", err)
+		return 0, fmt.Errorf("deployment_status payload: %w", err)
 	}
 	origin, ok := originOf(ev.Deployment.Payload)
 	if !ok {
-		return nil
+		return 0, nil
 	}
 	owner, repo := ev.Repository.Owner.Login, ev.Repository.Name
 	var ref string
@@ -165,23 +174,128 @@ func (o *Ops) HandleStatus(ctx context.Context, body []byte) error {
 	}
 	newest, err := o.newestStatus(ctx, owner, repo, ev.Deployment.ID)
 	if err != nil {
-		return err
+		return v.ID, err
 	}
 	isNewest := newest == nil || newest.GetID() <= ev.Status.ID
 	if !isNewest {
 		v.State, v.Description, v.EnvironmentURL, v.LogURL = newest.GetState(), newest.GetDescription(), newest.GetEnvironmentURL(), newest.GetLogURL()
 	}
 	if err := o.Slack.Update(ctx, origin.Channel, origin.TS, v.message("")); err != nil {
-		return err
+		return v.ID, err
 	}
-	if isNewest && final(v.State) {
+	if reply && isNewest && final(v.State) {
 		m := v.reply()
 		m.ThreadTS = origin.TS
 		if _, err := o.Slack.Post(ctx, origin.Channel, m); err != nil {
-			return err
+			return v.ID, err
 		}
 	}
-	return nil
+	return v.ID, nil
+}
+
+// DeliveryLog is the App's delivery log, with GitHub's redelivery (internal/ghapp).
+type DeliveryLog interface {
+	gate.DeliveryLog
+	// Redeliver asks GitHub to send a delivery again (POST /app/hook/deliveries/{id}/attempts).
+	Redeliver(ctx context.Context, id int64) error
+}
+
+// RecoverWindow is how far back Recover reads the App's delivery log at start: a process
+// killed between answering a deployment_status delivery and updating Slack, or down while one
+// was sent, is back well within it.
+const RecoverWindow = 15 * time.Minute
+
+// Recover brings the Slack messages of recent deployments up to date after a start, from the
+// App's delivery log: for each deployment with a deployment_status delivery since since, the
+// message shows its newest status again (chat.update is idempotent, and no thread reply is
+// posted: one may have been). A newest status whose delivery never reached a server is
+// redelivered by GitHub instead, so it is handled, thread reply included, once. It returns how
+// many messages it updated or had redelivered.
+func (o *Ops) Recover(ctx context.Context, log DeliveryLog, since time.Time) (int, error) {
+	// Deliveries are logged as they were sent, not in the order of their statuses: the newest
+	// status of each deployment is found by its id.
+	type newest struct {
+		body       []byte
+		statusID   int64
+		failed     bool
+		deliveryID int64
+	}
+	latest := map[string]*newest{} // owner/repo#deployment
+	var order []string
+	seen := map[string]bool{}
+	err := walkDeliveries(ctx, log, since, func(d gate.Delivery) error {
+		if d.Event != "deployment_status" || seen[d.GUID] {
+			return nil
+		}
+		seen[d.GUID] = true
+		body, err := log.Payload(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		var ev statusEvent
+		if json.Unmarshal(body, &ev) != nil {
+			return nil
+		}
+		key := fmt.Sprintf("%s/%s#%d", ev.Repository.Owner.Login, ev.Repository.Name, ev.Deployment.ID)
+		failed := d.StatusCode < 200 || d.StatusCode > 299
+		switch cur := latest[key]; {
+		case cur == nil:
+			latest[key] = &newest{body: body, statusID: ev.Status.ID, failed: failed, deliveryID: d.ID}
+			order = append(order, key)
+		case ev.Status.ID > cur.statusID:
+			*cur = newest{body: body, statusID: ev.Status.ID, failed: failed, deliveryID: d.ID}
+		case ev.Status.ID == cur.statusID:
+			cur.failed = cur.failed && failed // a redelivery of it that got through
+		}
+		return nil
+	})
+	n := 0
+	for _, key := range order {
+		l := latest[key]
+		if l.failed {
+			// No server took it: GitHub sends it again, and whichever replica gets it updates
+			// the message and replies, once; the log then shows it delivered, so a later
+			// start leaves it alone.
+			if rerr := log.Redeliver(ctx, l.deliveryID); rerr != nil {
+				o.Log.Warn("slack recovery: redelivery refused", "deployment", key, "err", rerr)
+			} else {
+				n++
+			}
+			continue
+		}
+		id, herr := o.handleStatus(ctx, l.body, false)
+		if herr != nil {
+			o.Log.Warn("slack recovery: a message could not be updated", "deployment", key, "err", herr)
+			continue
+		}
+		if id != 0 {
+			n++
+		}
+	}
+	return n, err
+}
+
+// walkDeliveries hands every delivery of the log since since to visit, newest first.
+func walkDeliveries(ctx context.Context, log gate.DeliveryLog, since time.Time, visit func(gate.Delivery) error) error {
+	cursor := ""
+	for {
+		page, next, err := log.Deliveries(ctx, cursor)
+		if err != nil {
+			return err
+		}
+		for _, d := range page {
+			if d.DeliveredAt.Before(since) {
+				return nil
+			}
+			if err := visit(d); err != nil {
+				return err
+			}
+		}
+		if next == "" || len(page) == 0 {
+			return nil
+		}
+		cursor = next
+	}
 }
 
 // newestStatus is the deployment's latest status now (nil when it has none).

@@ -319,3 +319,35 @@ func TestTwoReplicasShareNothing(t *testing.T) {
 		}
 	}
 }
+
+// Nothing is lost in a restart: statuses sent while no server was up are found in the App's
+// delivery log at the next start; the message shows the newest and the final one is replied in
+// the thread once, however many starts read the log.
+func TestSlackMessageCatchesUpAfterARestart(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{})
+	w.greenChecks(w.head)
+	w.command(writer, channel, "production")
+	w.waitFor("the deployment", func() bool {
+		return len(w.deployments()) == 1 && len(w.sl.Messages(channel)) == 1 && strings.Contains(w.sl.Messages(channel)[0].Text, "waiting for a workflow")
+	})
+	d := w.deployments()[0]
+	ts := w.sl.Messages(channel)[0].TS
+	w.stop()
+	w.setStatus(d.ID, "in_progress", "", "https://ci.example/run/9")
+	w.setStatus(d.ID, "success", "https://shop.example.com", "https://ci.example/run/9")
+	if err := w.em.WaitDeliveries(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if m := w.sl.Messages(channel)[0]; strings.Contains(m.Text, "success") {
+		t.Fatalf("updated while down? %q", m.Text)
+	}
+	for range 2 { // two starts (or two replicas starting): one reply
+		w.start()
+		w.waitFor("the message to catch up", func() bool { return strings.Contains(w.sl.Messages(channel)[0].Text, ":white_check_mark: success") })
+		w.stop()
+	}
+	if th := w.sl.Thread(channel, ts); len(th) != 2 || !strings.Contains(th[1].Text, "is live in *production*") {
+		t.Fatalf("thread %+v: want the one reply", th)
+	}
+}
