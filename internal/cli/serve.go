@@ -146,7 +146,7 @@ func ServerOptions(c AppServer) (server.Options, error) {
 	if c.SlackSigningSecret != "" {
 		ops := &slackops.Ops{
 			Directory: slackops.Directory{Channels: c.SlackChannels, Users: c.SlackUsers},
-			GitHub:    app, APIURL: c.APIURL, HTTP: ghHTTP, Log: log,
+			GitHub:    app, APIURL: c.APIURL, HTTP: ghHTTP, Log: log, Secret: c.WebhookSecret,
 			Slack: slackops.NewWebAPI(c.SlackBotToken, c.SlackAPIURL, metrics.Client("slack", nil, 15*time.Second)),
 		}
 		d.Handle("deployment_status", func(ctx context.Context, ev server.Event) error { return ops.HandleStatus(ctx, ev.Payload) })

@@ -2,6 +2,9 @@ package slackops
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +32,29 @@ type Origin struct {
 	User      string `json:"user"`       // Slack user id of the requester
 	Login     string `json:"login"`      // their GitHub login
 	TriggerID string `json:"trigger_id"` // the command's, so a replayed or retried command deploys once
+	// MAC binds the message to the repository (originMAC): anyone who may create deployments
+	// there writes payloads too, and must not point the server at another repository's message.
+	MAC string `json:"mac"`
+}
+
+// originMAC is HMAC-SHA256 of the repository and the message under a key derived from the
+// server's secret. A payload naming a message without it (or copied from another repository)
+// updates nothing.
+func (o *Ops) originMAC(fullRepo, channel, ts string) string {
+	k := hmac.New(sha256.New, []byte(o.Secret))
+	k.Write([]byte("deployment-action slack origin v1"))
+	m := hmac.New(sha256.New, k.Sum(nil))
+	m.Write([]byte(strings.ToLower(fullRepo) + "\n" + channel + "\n" + ts))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// verifiedOrigin is the payload's slack object when its MAC is this server's for the repository.
+func (o *Ops) verifiedOrigin(fullRepo string, payload json.RawMessage) (Origin, bool) {
+	org, ok := originOf(payload)
+	if !ok || o.Secret == "" || !hmac.Equal([]byte(org.MAC), []byte(o.originMAC(fullRepo, org.Channel, org.TS))) {
+		return Origin{}, false
+	}
+	return org, true
 }
 
 // replayWindow is how far back a command's deployment is looked for before creating one:
@@ -190,7 +216,8 @@ func (t *task) start(ctx context.Context, api *ghapi.Client, sha string) {
 	desc := "Deploy from Slack by @" + t.login
 	dep, err := d.Create(ctx, deploy.CreateSpec{
 		Ref: sha, Task: "deploy", Environment: t.c.Environment, Description: desc,
-		Payload:   map[string]any{PayloadKey: Origin{Channel: t.r.ChannelID, TS: ts, User: t.r.UserID, Login: t.login, TriggerID: t.r.TriggerID}, "ref": t.c.Ref},
+		Payload: map[string]any{PayloadKey: Origin{Channel: t.r.ChannelID, TS: ts, User: t.r.UserID, Login: t.login, TriggerID: t.r.TriggerID,
+			MAC: t.o.originMAC(t.full(), t.r.ChannelID, ts)}, "ref": t.c.Ref},
 		RequestID: deploy.NewRequestID(),
 	})
 	if err != nil {

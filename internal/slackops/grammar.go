@@ -8,6 +8,7 @@ package slackops
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -51,13 +52,13 @@ func usage(format string, args ...any) error {
 // isRepo reports whether w is written as owner/repo (before any @ref): one slash, both sides
 // non-empty. In a mapped channel a branch whose name has a slash is written @feature/x.
 func isRepo(w string) bool {
-	if strings.HasPrefix(w, "@") {
-		return false
-	}
 	name, _, _ := strings.Cut(w, "@")
-	owner, repo, ok := strings.Cut(name, "/")
-	return ok && owner != "" && repo != "" && !strings.Contains(repo, "/")
+	return repoName.MatchString(name)
 }
+
+// repoName is GitHub's owner/repo: anything else (a branch feature/x, or text such as
+// <!channel>/x) is not taken for a repository, so it is never echoed as one.
+var repoName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
 
 // Parse reads the text after /deploy:
 //

@@ -23,6 +23,7 @@ func TestParse(t *testing.T) {
 		{"acme/shop to production", Command{Verb: VerbDeploy, Repo: "acme/shop", Environment: "production"}},
 		{"acme/shop@feature/x production", Command{Verb: VerbDeploy, Repo: "acme/shop", Ref: "feature/x", Environment: "production"}},
 		{"  acme/shop@v2   TO   production ", Command{Verb: VerbDeploy, Repo: "acme/shop", Ref: "v2", Environment: "production"}},
+		{"<!here>/x to staging", Command{Verb: VerbDeploy, Ref: "<!here>/x", Environment: "staging"}}, // not a repository name
 		{"status production", Command{Verb: VerbStatus, Environment: "production"}},
 		{"status acme/shop staging", Command{Verb: VerbStatus, Repo: "acme/shop", Environment: "staging"}},
 		{"lock production", Command{Verb: VerbLock, Environment: "production"}},

@@ -42,8 +42,11 @@ type Ops struct {
 	Web       string // GitHub's web root for links ("" = derived from APIURL)
 	HTTP      *http.Client
 	Slack     Slack
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Secret keys the MAC that ties a deployment's payload to its Slack message (the webhook
+	// secret serves: it is the server's and never leaves it).
+	Secret string
+	Now    func() time.Time
+	Log    *slog.Logger
 
 	once     sync.Once
 	policies *policy.Loader

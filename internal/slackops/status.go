@@ -157,11 +157,14 @@ func (o *Ops) handleStatus(ctx context.Context, body []byte, reply bool) (int64,
 	if err := json.Unmarshal(body, &ev); err != nil {
 		return 0, fmt.Errorf("deployment_status payload: %w", err)
 	}
-	origin, ok := originOf(ev.Deployment.Payload)
+	owner, repo := ev.Repository.Owner.Login, ev.Repository.Name
+	origin, ok := o.verifiedOrigin(owner+"/"+repo, ev.Deployment.Payload)
 	if !ok {
+		if _, named := originOf(ev.Deployment.Payload); named {
+			o.Log.Warn("deployment_status names a Slack message this server did not start: ignored", "repository", owner+"/"+repo, "deployment", ev.Deployment.ID)
+		}
 		return 0, nil
 	}
-	owner, repo := ev.Repository.Owner.Login, ev.Repository.Name
 	var ref string
 	var p map[string]any
 	if json.Unmarshal(ev.Deployment.Payload, &p) == nil {

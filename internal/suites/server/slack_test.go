@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v62/github"
+
 	"github.com/deployment-action/deployment-action/internal/workbench/emulator"
 	"github.com/deployment-action/deployment-action/internal/workbench/slackstub"
 )
@@ -349,5 +351,45 @@ func TestSlackMessageCatchesUpAfterARestart(t *testing.T) {
 	}
 	if th := w.sl.Thread(channel, ts); len(th) != 2 || !strings.Contains(th[1].Text, "is live in *production*") {
 		t.Fatalf("thread %+v: want the one reply", th)
+	}
+}
+
+// Someone who may create deployments in a repository writes their payloads too: a deployment
+// whose payload points at a Slack message without this server's MAC for that repository (made
+// up, or copied from another repository's deployment) updates nothing.
+func TestSlackForgedOriginUpdatesNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{})
+	if _, err := w.em.InstallApp(appID, owner, "other"); err != nil {
+		t.Fatal(err)
+	}
+	w.greenChecks(w.head)
+	w.command(writer, channel, "production")
+	w.waitFor("the real deployment", func() bool {
+		return len(w.deployments()) == 1 && strings.Contains(w.sl.Messages(channel)[0].Text, "waiting for a workflow")
+	})
+	real := w.deployments()[0].Payload.(map[string]any)["slack"].(map[string]any)
+	forged := map[string]any{"channel": real["channel"], "ts": real["ts"], "user": real["user"]}
+	copied := map[string]any{"channel": real["channel"], "ts": real["ts"], "user": real["user"], "mac": real["mac"]}
+	for _, tc := range []struct {
+		repo   string
+		origin map[string]any
+	}{{repo, forged}, {"other", copied}} {
+		d, _, err := w.gh.Repositories.CreateDeployment(t.Context(), owner, tc.repo, &github.DeploymentRequest{
+			Ref: github.String("main"), Environment: github.String("production"), RequiredContexts: &[]string{},
+			Payload: map[string]any{"slack": tc.origin}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.gh.Repositories.CreateDeploymentStatus(t.Context(), owner, tc.repo, d.GetID(),
+			&github.DeploymentStatusRequest{State: github.String("failure"), LogURL: github.String("https://evil.example/")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.waitFor("both forgeries to be ignored", func() bool {
+		return strings.Count(w.srv.logs(), "names a Slack message this server did not start") == 2
+	})
+	if m := w.sl.Messages(channel); len(m) != 1 || strings.Contains(m[0].Text, "evil") || strings.Contains(m[0].Text, "failure") {
+		t.Fatalf("the message was changed by a forged payload: %+v", m)
 	}
 }
