@@ -29,9 +29,8 @@ import (
 // be read (403: the workflow lacks contents: read; 5xx) fails the command: neither allows. No
 // file: nothing changes but one request more (a 404).
 //
-// The rules are policy.Environment's (Allows' ranks, Closed) and latest's (Live), as gate.Decide
-// applies them; gate imports this package, so the few lines that compare the live commit and the
-// soak are repeated here rather than shared.
+// The rules are policy.Environment's (Allows' ranks, Closed), latest's (Live) and CheckAfter's,
+// as gate.Decide applies them.
 
 // policyFetcher is the policy Loader's fetcher over ghapi.API.
 type policyFetcher struct{ api ghapi.API }
@@ -141,18 +140,41 @@ func (d *Deployer) afterRule(ctx context.Context, env policy.Environment, sha st
 	if err != nil {
 		return err
 	}
-	if live == nil || !strings.EqualFold(live.SHA, sha) {
+	switch standing, ready := CheckAfter(live, sha, *a, d.now()); standing {
+	case AfterNotLive:
 		ref := refuse(RefusePolicyNotLive)
 		ref.After, ref.Live = a, live
 		return ref
-	}
-	if ready := live.StatusAt.Add(a.Soak); d.now().Before(ready) {
+	case AfterSoaking:
 		ref := refuse(RefusePolicySoaking)
 		ref.After, ref.Live, ref.ReadyAt = a, live, ready
 		return ref
 	}
 	d.notef("%s has been live in %s since %s (soak %s)", ShortSHA(sha), a.Environment, live.StatusAt.UTC().Format(time.RFC3339), a.Soak)
 	return nil
+}
+
+// AfterStanding is where a commit stands against an after: rule.
+type AfterStanding int
+
+// Where a commit stands.
+const (
+	AfterNotLive AfterStanding = iota // not the live deployment there (never deployed, or replaced)
+	AfterSoaking                      // live there, for less than the soak: ready at the time returned
+	AfterMet                          // live there for the soak
+)
+
+// CheckAfter is the after: rule, shared by command mode, Slack and the protection rule: sha must
+// be the one live in a.Environment (live, by latest's rule; nil when none is) since a.Soak
+// before now.
+func CheckAfter(live *Listed, sha string, a policy.After, now time.Time) (AfterStanding, time.Time) {
+	if live == nil || !strings.EqualFold(live.SHA, sha) {
+		return AfterNotLive, time.Time{}
+	}
+	if ready := live.StatusAt.Add(a.Soak); now.Before(ready) {
+		return AfterSoaking, ready
+	}
+	return AfterMet, time.Time{}
 }
 
 // noteStrictChecks says in the log which inputs a policy's checks: required overrides (Command.job

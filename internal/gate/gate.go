@@ -166,16 +166,15 @@ func Decide(ctx context.Context, f Facts, web string, env policy.Environment, re
 		if err != nil {
 			return Verdict{}, err
 		}
+		standing, ready := deploy.CheckAfter(live, req.SHA, *a, now)
 		switch {
-		case live == nil:
+		case standing == deploy.AfterNotLive && live == nil:
 			return Verdict{State: Rejected, Comment: fmt.Sprintf("%s was never deployed to %s: %s needs it live there first (%s).", commit, a.Environment, req.Environment, policyLink)}, nil
-		case !strings.EqualFold(live.SHA, req.SHA):
+		case standing == deploy.AfterNotLive:
 			return Verdict{State: Rejected, Comment: fmt.Sprintf("%s is not live in %s: [%s](%s) is. Deploy %s to %s first (%s).", commit, a.Environment, deploy.ShortSHA(live.SHA), live.URL, deploy.ShortSHA(req.SHA), a.Environment, policyLink)}, nil
-		}
-		ready := live.StatusAt.Add(a.Soak)
-		if now.Before(ready) {
+		case standing == deploy.AfterSoaking:
 			wait = ready
-		} else {
+		default:
 			passed = append(passed, fmt.Sprintf("live in %s since %s (soak %s)", a.Environment, live.StatusAt.UTC().Format(time.RFC3339), a.Soak))
 		}
 	}
